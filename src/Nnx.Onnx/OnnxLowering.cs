@@ -1,0 +1,176 @@
+using Google.Protobuf;
+using NnxSharp.Ir;
+using NnxSharp.Onnx.Schema;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>Lowers an IR graph to an ONNX model, asking each primitive for its nodes.</summary>
+public static class OnnxLowering
+{
+    /// <summary>
+    /// The ai.onnx opset emitted: 18 is the lowest with every operator Nnx uses (Bitwise*, reductions taking
+    /// their axes as an input, ScatterND with reduction), so exported files also load in older runtimes.
+    /// </summary>
+    public const int Opset = 18;
+
+    /// <summary>The ONNX IR version that goes with opset 18.</summary>
+    public const int IrVersion = 8;
+
+    /// <summary>Lowers <paramref name="graph"/>; inputs and outputs get the given names (default x0…, y0…).</summary>
+    public static byte[] ToBytes(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null) =>
+        ToModel(graph, inputNames, outputNames, docString).ToByteArray();
+
+    internal static ModelProto ToModel(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null)
+    {
+        inputNames ??= graph.Inputs.Select((_, i) => $"x{i}").ToArray();
+        outputNames ??= graph.Outputs.Select((_, i) => $"y{i}").ToArray();
+        if (inputNames.Count != graph.Inputs.Length || outputNames.Count != graph.Outputs.Length)
+            throw new ArgumentException("ONNX lowering: one name is needed per graph input and output.");
+        if (inputNames.Concat(outputNames).Distinct().Count() != inputNames.Count + outputNames.Count)
+            throw new ArgumentException("ONNX lowering: input and output names must be distinct.");
+
+        var emitter = new Emitter(inputNames.Concat(outputNames));
+        var names = new Dictionary<Value, string>(ReferenceEqualityComparer.Instance);
+        var g = new GraphProto { Name = "nnx" };
+        for (var i = 0; i < graph.Inputs.Length; i++)
+        {
+            names[graph.Inputs[i]] = inputNames[i];
+            g.Input.Add(ValueInfo(inputNames[i], graph.Inputs[i].Aval));
+        }
+        foreach (var node in graph.Nodes)
+        {
+            var args = new LowerArgs(node.Inputs.Select(v => names[v]).ToArray(), node.Inputs.Select(v => v.Aval).ToArray(), node.Output.Aval);
+            names[node.Output] = node.Op.Lower(emitter, args);
+        }
+
+        // Give each output its name: rename the node result that produces it, or add an Identity when the
+        // value is an input, a constant, or already claimed by another output.
+        var claimed = new HashSet<string>();
+        for (var i = 0; i < graph.Outputs.Length; i++)
+        {
+            var name = names[graph.Outputs[i]];
+            if (emitter.IsNodeOutput(name) && claimed.Add(name)) emitter.Rename(name, outputNames[i]);
+            else emitter.Identity(name, outputNames[i]);
+            g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
+        }
+        g.Node.AddRange(emitter.Nodes);
+        g.Initializer.AddRange(emitter.Initializers);
+
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "Nnx",
+            ProducerVersion = typeof(OnnxLowering).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = g,
+            DocString = docString ?? "",
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        if (emitter.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        return model;
+    }
+
+    internal static ValueInfoProto ValueInfo(string name, Aval aval)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var d in aval.Shape) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxTypes.ElementType(aval.DType), Shape = shape } },
+        };
+    }
+
+    internal static TensorProto Tensor(string name, HostArray value)
+    {
+        var t = new TensorProto { Name = name, DataType = OnnxTypes.ElementType(value.DType), RawData = ByteString.CopyFrom(value.ToBytes()) };
+        t.Dims.AddRange(value.Shape.ToLongArray());
+        return t;
+    }
+
+    /// <summary>Collects nodes and initializers; gives every value a fresh name.</summary>
+    private sealed class Emitter(IEnumerable<string> reserved) : IOnnxEmitter
+    {
+        private readonly HashSet<string> _taken = [.. reserved];
+        private readonly Dictionary<HostArray, string> _constants = [];
+        private readonly HashSet<string> _nodeOutputs = [];
+        private int _next;
+
+        public List<NodeProto> Nodes { get; } = [];
+
+        public List<TensorProto> Initializers { get; } = [];
+
+        public bool UsesMicrosoftDomain { get; private set; }
+
+        public int Opset => OnnxLowering.Opset;
+
+        public string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes) =>
+            Node("", opType, inputs, attributes);
+
+        public string Node(string domain, string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes)
+        {
+            var output = Fresh("t");
+            var node = new NodeProto { OpType = opType, Domain = domain, Name = $"{opType}_{Nodes.Count}" };
+            node.Input.AddRange(inputs);
+            node.Output.Add(output);
+            foreach (var a in attributes) node.Attribute.Add(Attribute(a));
+            Nodes.Add(node);
+            _nodeOutputs.Add(output);
+            if (domain == "com.microsoft") UsesMicrosoftDomain = true;
+            return output;
+        }
+
+        public string Constant(HostArray value)
+        {
+            if (_constants.TryGetValue(value, out var name)) return name;
+            name = Fresh("c");
+            Initializers.Add(Tensor(name, value));
+            _constants[value] = name;
+            return name;
+        }
+
+        public bool IsNodeOutput(string name) => _nodeOutputs.Contains(name);
+
+        public void Rename(string from, string to)
+        {
+            foreach (var n in Nodes)
+            {
+                for (var i = 0; i < n.Input.Count; i++) if (n.Input[i] == from) n.Input[i] = to;
+                for (var i = 0; i < n.Output.Count; i++) if (n.Output[i] == from) n.Output[i] = to;
+            }
+            _nodeOutputs.Remove(from);
+            _nodeOutputs.Add(to);
+        }
+
+        public void Identity(string from, string to)
+        {
+            var node = new NodeProto { OpType = "Identity", Name = $"Identity_{Nodes.Count}" };
+            node.Input.Add(from);
+            node.Output.Add(to);
+            Nodes.Add(node);
+        }
+
+        private string Fresh(string prefix)
+        {
+            string name;
+            do name = prefix + _next++; while (!_taken.Add(name));
+            return name;
+        }
+
+        private static AttributeProto Attribute(OnnxAttribute a)
+        {
+            var p = new AttributeProto { Name = a.Name };
+            switch (a.Value)
+            {
+                case long i: p.Type = AttributeProto.Types.AttributeType.Int; p.I = i; break;
+                case float f: p.Type = AttributeProto.Types.AttributeType.Float; p.F = f; break;
+                case string s: p.Type = AttributeProto.Types.AttributeType.String; p.S = ByteString.CopyFromUtf8(s); break;
+                case long[] ints: p.Type = AttributeProto.Types.AttributeType.Ints; p.Ints.AddRange(ints); break;
+                case float[] floats: p.Type = AttributeProto.Types.AttributeType.Floats; p.Floats.AddRange(floats); break;
+                case HostArray t: p.Type = AttributeProto.Types.AttributeType.Tensor; p.T = Tensor("", t); break;
+                default: throw new NotSupportedException($"ONNX attribute {a.Name} has an unsupported value type {a.Value.GetType().Name}.");
+            }
+            return p;
+        }
+    }
+}

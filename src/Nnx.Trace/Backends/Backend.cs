@@ -1,0 +1,105 @@
+using NnxSharp.Ir;
+
+namespace NnxSharp.Backends;
+
+/// <summary>A place that holds buffers and runs compiled graphs (ONNX Runtime on a device, or the reference interpreter).</summary>
+public interface IBackend
+{
+    /// <summary>A short name for messages (<c>onnxruntime-cpu</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Copies host data into a new buffer.</summary>
+    DeviceBuffer Upload(HostArray data);
+
+    /// <summary>Copies a buffer's data to the host.</summary>
+    HostArray Download(DeviceBuffer buffer);
+
+    /// <summary>Compiles a graph into an executable.</summary>
+    Executable Compile(Graph graph);
+}
+
+/// <summary>Tensor data owned by a backend. Disposing frees it; a finalizer frees it if nobody does.</summary>
+public abstract class DeviceBuffer : IDisposable
+{
+    /// <summary>Creates a buffer of the given aval.</summary>
+    protected DeviceBuffer(Aval aval) => Aval = aval;
+
+    /// <summary>The shape and dtype.</summary>
+    public Aval Aval { get; }
+
+    /// <summary>The backend that owns the buffer.</summary>
+    public abstract IBackend Backend { get; }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the native memory.</summary>
+    protected abstract void Dispose(bool disposing);
+}
+
+/// <summary>A compiled graph.</summary>
+public abstract class Executable : IDisposable
+{
+    /// <summary>Creates an executable for a graph.</summary>
+    protected Executable(Graph graph) => Graph = graph;
+
+    /// <summary>The graph this runs.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>Runs the graph on buffers of the graph's input avals and returns new output buffers.</summary>
+    public abstract DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees native resources.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>
+    protected void CheckInputs(IReadOnlyList<DeviceBuffer> inputs)
+    {
+        if (inputs.Count != Graph.Inputs.Length)
+            throw new ArgumentException($"Executable expects {Graph.Inputs.Length} input(s) but got {inputs.Count}.");
+        for (var i = 0; i < inputs.Count; i++)
+            if (inputs[i].Aval != Graph.Inputs[i].Aval)
+                throw new ArgumentException($"Executable input {i} is {inputs[i].Aval} but the graph was compiled for {Graph.Inputs[i].Aval}.");
+    }
+}
+
+/// <summary>The default backend used by eager operations and Jit.</summary>
+public static class Backend
+{
+    private static IBackend? _default;
+    private static readonly object Gate = new();
+
+    /// <summary>
+    /// The backend for new tensors. Unless set, ONNX Runtime's CPU backend when the Nnx.Onnx assembly is
+    /// present, else the managed reference interpreter.
+    /// </summary>
+    public static IBackend Default
+    {
+        get
+        {
+            if (_default is { } b) return b;
+            lock (Gate)
+                return _default ??= Discover();
+        }
+        set => _default = value;
+    }
+
+    private static IBackend Discover()
+    {
+        var type = Type.GetType("NnxSharp.Onnx.OrtBackend, Nnx.Onnx", throwOnError: false);
+        return type?.GetProperty("Cpu")?.GetValue(null) as IBackend ?? ReferenceBackend.Instance;
+    }
+}

@@ -1,0 +1,116 @@
+namespace NnxSharp.Primitives;
+
+/// <summary>
+/// Shared shape rule, evaluation and lowering of one-operand elementwise primitives: the output has the
+/// operand's aval; the operand's dtype must be one the op accepts.
+/// </summary>
+public abstract record Unary : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 1;
+
+    /// <summary>The ONNX operator this lowers to.</summary>
+    protected abstract string OnnxOp { get; }
+
+    /// <summary>Which dtypes the op accepts (default: float32 and float64).</summary>
+    protected virtual bool Accepts(DType t) => t is DType.Float32 or DType.Float64;
+
+    /// <summary>How <see cref="Accepts"/> reads in an error message.</summary>
+    protected virtual string AcceptsWhat => "float32 or float64";
+
+    /// <summary>The function on floats.</summary>
+    protected virtual double F(double x) => throw new NotSupportedException($"{Name} has no float evaluation.");
+
+    /// <summary>The function on signed integers and bools.</summary>
+    protected virtual long I(long x) => throw new NotSupportedException($"{Name} has no signed evaluation.");
+
+    /// <summary>The function on unsigned integers.</summary>
+    protected virtual ulong U(ulong x) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        Kernels.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
+        return inputs[0];
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs) =>
+        Kernels.Map(inputs[0].DType, inputs[0].Shape, inputs, a => F(a[0]), a => I(a[0]), a => U(a[0]), inputs[0].DType);
+
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
+}
+
+/// <summary>
+/// Shared shape rule, evaluation and lowering of two-operand elementwise primitives with NumPy
+/// broadcasting: both operands have one dtype (the Tensor operators promote first).
+/// </summary>
+public abstract record Binary : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 2;
+
+    /// <summary>The ONNX operator this lowers to.</summary>
+    protected abstract string OnnxOp { get; }
+
+    /// <summary>Which dtypes the op accepts (default: numeric).</summary>
+    protected virtual bool Accepts(DType t) => t.IsNumeric();
+
+    /// <summary>How <see cref="Accepts"/> reads in an error message.</summary>
+    protected virtual string AcceptsWhat => "a numeric dtype (not bool or float16)";
+
+    /// <summary>The result dtype for operands of dtype <paramref name="t"/>.</summary>
+    protected virtual DType ResultType(DType t) => t;
+
+    /// <summary>The function on floats.</summary>
+    protected virtual double F(double a, double b) => throw new NotSupportedException($"{Name} has no float evaluation.");
+
+    /// <summary>The function on signed integers and bools.</summary>
+    protected virtual long I(long a, long b) => throw new NotSupportedException($"{Name} has no signed evaluation.");
+
+    /// <summary>The function on unsigned integers.</summary>
+    protected virtual ulong U(ulong a, ulong b) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        var t = Kernels.SameDType(Name, inputs);
+        Kernels.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
+        return new Aval(Kernels.Broadcast(Name, inputs), ResultType(t));
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
+        return Kernels.Map(ResultType(inputs[0].DType), shape, inputs,
+            a => F(a[0], a[1]), a => I(a[0], a[1]), a => U(a[0], a[1]), inputs[0].DType);
+    }
+
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
+}
+
+/// <summary>Comparisons give bool; they have no gradient.</summary>
+public abstract record Comparison : Binary
+{
+    /// <inheritdoc/>
+    protected override DType ResultType(DType t) => DType.Bool;
+
+    /// <summary>The comparison on doubles (exact for every stored value of a float or signed dtype).</summary>
+    protected abstract bool Compare(int sign);
+
+    /// <inheritdoc/>
+    protected override double F(double a, double b) => !double.IsNaN(a) && !double.IsNaN(b) && Compare(a.CompareTo(b)) ? 1 : 0;
+
+    /// <inheritdoc/>
+    protected override long I(long a, long b) => Compare(a.CompareTo(b)) ? 1 : 0;
+
+    /// <inheritdoc/>
+    protected override ulong U(ulong a, ulong b) => Compare(a.CompareTo(b)) ? 1UL : 0UL;
+
+    /// <inheritdoc/>
+    public override Tensor?[] Vjp(Tensor[] inputs, Tensor output, Tensor cotangent) => [null, null];
+}
+

@@ -1,0 +1,209 @@
+namespace NnxSharp.Primitives;
+
+/// <summary>
+/// Shared rule of reductions over a sorted list of axes; with <c>KeepDims</c> the reduced axes stay as size 1.
+/// An empty axis list is the identity.
+/// </summary>
+public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 1;
+
+    /// <summary>The ONNX operator this lowers to.</summary>
+    protected abstract string OnnxOp { get; }
+
+    /// <summary>The value of an empty reduction.</summary>
+    protected abstract double Identity { get; }
+
+    /// <summary>Combines an accumulator with an element.</summary>
+    protected abstract double F(double acc, double x);
+
+    /// <summary>Combines in signed storage.</summary>
+    protected abstract long I(long acc, long x);
+
+    /// <summary>Combines in unsigned storage.</summary>
+    protected abstract ulong U(ulong acc, ulong x);
+
+    /// <summary>The output shape.</summary>
+    protected Shape Reduced(Shape s) =>
+        Shape.Of(Enumerable.Range(0, s.Rank).Where(d => KeepDims || !Axes.Contains(d)).Select(d => Axes.Contains(d) ? 1 : s[d]).ToArray());
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        var s = inputs[0].Shape;
+        foreach (var a in Axes)
+            if (a < 0 || a >= s.Rank)
+                throw new ArgumentException($"{Name}: axis {a} is out of range for {inputs[0]} (argument 0).");
+        if (!Kernels.Axes(Name, s, Axes).Equals(Axes))
+            throw new ArgumentException($"{Name}: axes {Axes} must be sorted and distinct.");
+        if (Identity is double.NegativeInfinity or double.PositiveInfinity && Axes.Any(a => s[a] == 0))
+            throw new ArgumentException($"{Name}: cannot reduce an empty axis of {inputs[0]} (argument 0).");
+        return new Aval(Reduced(s), inputs[0].DType);
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var x = inputs[0];
+        var outShape = Reduced(x.Shape);
+        var keep = Shape.Of(Enumerable.Range(0, x.Shape.Rank).Select(d => Axes.Contains(d) ? 1 : x.Shape[d]).ToArray());
+        var outStrides = keep.Strides();
+        var n = outShape.Size;
+        var target = new int[x.Size];
+        for (var k = 0; k < x.Size; k++)
+        {
+            var idx = Kernels.Unravel(k, x.Shape);
+            var t = 0;
+            for (var d = 0; d < idx.Length; d++) if (!Axes.Contains(d)) t += idx[d] * outStrides[d];
+            target[k] = t;
+        }
+        switch (HostArray.KindOf(x.DType))
+        {
+            case StorageKind.Float:
+            {
+                var r = Enumerable.Repeat(Identity, n).ToArray();
+                for (var k = 0; k < x.Size; k++) r[target[k]] = F(r[target[k]], x.GetDouble(k));
+                return HostArray.FromDoubles(x.DType, outShape, r);
+            }
+            case StorageKind.Signed:
+            {
+                var init = Identity is double.NegativeInfinity ? long.MinValue : Identity is double.PositiveInfinity ? long.MaxValue : (long)Identity;
+                var r = Enumerable.Repeat(init, n).ToArray();
+                for (var k = 0; k < x.Size; k++) r[target[k]] = I(r[target[k]], x.GetLong(k));
+                return HostArray.FromLongs(x.DType, outShape, r);
+            }
+            default:
+            {
+                var init = Identity is double.NegativeInfinity ? 0UL : Identity is double.PositiveInfinity ? ulong.MaxValue : (ulong)Identity;
+                var r = Enumerable.Repeat(init, n).ToArray();
+                for (var k = 0; k < x.Size; k++) r[target[k]] = U(r[target[k]], x.GetULong(k));
+                return HostArray.FromULongs(x.DType, outShape, r);
+            }
+        }
+    }
+
+    /// <summary>One ONNX reduction with the axes as an input (opset 18); nothing for an empty axis list.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => Axes.Count == 0
+        ? args.Inputs[0]
+        : e.Node(OnnxOp, [args.Inputs[0], e.Int64s(Axes.ToLongArray())], OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
+
+    /// <summary>The cotangent (or output) reshaped to keep the reduced axes as size 1.</summary>
+    internal Tensor KeptOf(Tensor t, Shape input) => KeepDims
+        ? t
+        : t.Reshape(Enumerable.Range(0, input.Rank).Select(d => Axes.Contains(d) ? 1 : input[d]).ToArray());
+}
+
+/// <summary>Sum over axes.</summary>
+/// <param name="Axes">The reduced axes, sorted.</param>
+/// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
+public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+{
+    /// <inheritdoc/>
+    protected override string OnnxOp => "ReduceSum";
+    /// <inheritdoc/>
+    protected override double Identity => 0;
+    /// <inheritdoc/>
+    protected override double F(double acc, double x) => acc + x;
+    /// <inheritdoc/>
+    protected override long I(long acc, long x) => unchecked(acc + x);
+    /// <inheritdoc/>
+    protected override ulong U(ulong acc, ulong x) => unchecked(acc + x);
+    /// <summary>The cotangent broadcast back over the reduced axes.</summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [KeptOf(g, x[0].Shape).BroadcastTo(x[0].Shape.ToArray())];
+}
+
+/// <summary>Maximum over axes. Ties share the gradient equally (as JAX).</summary>
+/// <param name="Axes">The reduced axes, sorted.</param>
+/// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
+public sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+{
+    /// <inheritdoc/>
+    protected override string OnnxOp => "ReduceMax";
+    /// <inheritdoc/>
+    protected override double Identity => double.NegativeInfinity;
+    /// <inheritdoc/>
+    protected override double F(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
+    /// <inheritdoc/>
+    protected override long I(long acc, long x) => Math.Max(acc, x);
+    /// <inheritdoc/>
+    protected override ulong U(ulong acc, ulong x) => Math.Max(acc, x);
+    /// <inheritdoc/>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ChooserVjp(this, x[0], y, g)];
+
+    internal static Tensor ChooserVjp(Reduce r, Tensor x, Tensor y, Tensor g)
+    {
+        var mask = x.Equal(r.KeptOf(y, x.Shape)).Cast(g.DType);
+        var count = mask.Sum(r.Axes.ToArray(), keepDims: true);
+        return mask / count * r.KeptOf(g, x.Shape);
+    }
+}
+
+/// <summary>Minimum over axes. Ties share the gradient equally (as JAX).</summary>
+/// <param name="Axes">The reduced axes, sorted.</param>
+/// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
+public sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+{
+    /// <inheritdoc/>
+    protected override string OnnxOp => "ReduceMin";
+    /// <inheritdoc/>
+    protected override double Identity => double.PositiveInfinity;
+    /// <inheritdoc/>
+    protected override double F(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
+    /// <inheritdoc/>
+    protected override long I(long acc, long x) => Math.Min(acc, x);
+    /// <inheritdoc/>
+    protected override ulong U(ulong acc, ulong x) => Math.Min(acc, x);
+    /// <inheritdoc/>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ReduceMax.ChooserVjp(this, x[0], y, g)];
+}
+
+/// <summary>The int64 index of the first maximum along an axis.</summary>
+/// <param name="Axis">The axis searched.</param>
+/// <param name="KeepDims">Whether the axis stays as size 1.</param>
+public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 1;
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        var s = inputs[0].Shape;
+        if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
+        if (s[Axis] == 0) throw new ArgumentException($"{Name}: cannot search an empty axis of {inputs[0]} (argument 0).");
+        return new Aval(Shape.Of(Enumerable.Range(0, s.Rank).Where(d => KeepDims || d != Axis).Select(d => d == Axis ? 1 : s[d]).ToArray()), DType.Int64);
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var x = inputs[0];
+        var outAval = Infer([x.Aval]);
+        var n = x.Shape[Axis];
+        var inner = x.Shape.Strides()[Axis];
+        var outer = x.Size / Math.Max(1, n * inner);
+        var r = new long[outAval.Shape.Size];
+        for (var o = 0; o < outer; o++)
+            for (var i = 0; i < inner; i++)
+            {
+                var best = 0;
+                for (var j = 1; j < n; j++)
+                {
+                    var (kb, kj) = (o * n * inner + best * inner + i, o * n * inner + j * inner + i);
+                    if (x.F is not null ? x.F[kj] > x.F[kb] : x.I is not null ? x.I[kj] > x.I[kb] : x.U![kj] > x.U[kb]) best = j;
+                }
+                r[o * inner + i] = best;
+            }
+        return HostArray.FromLongs(DType.Int64, outAval.Shape, r);
+    }
+
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Node("ArgMax", args.Inputs, OnnxAttribute.Int("axis", Axis), OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
+
+    /// <inheritdoc/>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];
+}

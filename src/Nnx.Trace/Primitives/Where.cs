@@ -1,0 +1,74 @@
+namespace NnxSharp.Primitives;
+
+/// <summary><c>cond ? a : b</c> elementwise, with NumPy broadcasting of all three operands.</summary>
+public sealed record Where : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 3;
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        Kernels.RequireDType(Name, inputs, 0, t => t == DType.Bool, "bool");
+        var t = Kernels.SameDType(Name, [inputs[1], inputs[2]]);
+        return new Aval(Kernels.Broadcast(Name, inputs), t);
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
+        var c = Kernels.BroadcastMap(shape, inputs[0].Shape);
+        var a = Kernels.BroadcastMap(shape, inputs[1].Shape);
+        var b = Kernels.BroadcastMap(shape, inputs[2].Shape);
+        var src = new int[shape.Size];
+        var picked = new bool[shape.Size];
+        for (var k = 0; k < src.Length; k++) picked[k] = inputs[0].GetLong(c[k]) != 0;
+        var ta = Kernels.Take(inputs[1], shape, a);
+        var tb = Kernels.Take(inputs[2], shape, b);
+        for (var k = 0; k < src.Length; k++) src[k] = picked[k] ? k : shape.Size + k;
+        return Kernels.Take(Concat.Flat(ta, tb), shape, src);
+    }
+
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Where", args.Inputs);
+
+    /// <summary>The condition gets none; each branch gets the cotangent where it was chosen.</summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g)
+    {
+        var zero = Tensor.ZerosLike(g);
+        return [null, Tensor.Where(x[0], g, zero), Tensor.Where(x[0], zero, g)];
+    }
+}
+
+/// <summary>Converts to another dtype: floats to integers truncate toward zero; to bool is "nonzero".</summary>
+/// <param name="To">The target dtype.</param>
+public sealed record Cast(DType To) : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 1;
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs) => inputs[0] with { DType = To };
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var x = inputs[0];
+        if (To == DType.Bool)
+            return HostArray.FromLongs(To, x.Shape, Enumerable.Range(0, x.Size).Select(k => x.GetDouble(k) != 0 || (x.F is null && x.GetULong(k) != 0) ? 1L : 0L).ToArray());
+        return HostArray.KindOf(To) switch
+        {
+            StorageKind.Float => HostArray.FromDoubles(To, x.Shape, x.ToDoubles()),
+            StorageKind.Signed => HostArray.FromLongs(To, x.Shape, Enumerable.Range(0, x.Size).Select(x.GetLong).ToArray()),
+            _ => HostArray.FromULongs(To, x.Shape, Enumerable.Range(0, x.Size).Select(x.GetULong).ToArray()),
+        };
+    }
+
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Cast(args.Inputs[0], args.InputAvals[0].DType, To);
+
+    /// <summary>Between float types the cotangent is cast back; to or from integers there is no gradient.</summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>
+        [x[0].DType.IsFloat() && To.IsFloat() ? g.Cast(x[0].DType) : null];
+}

@@ -1,0 +1,151 @@
+using NnxSharp.Primitives;
+
+namespace NnxSharp;
+
+public sealed partial class Tensor
+{
+    /// <summary>A scalar of this tensor's dtype (a "weak" constant: it adopts the tensor's type, as in JAX).</summary>
+    private Tensor Weak(double value) => Full(value, DType);
+
+    /// <summary>Both operands cast to their promoted dtype.</summary>
+    private static (Tensor, Tensor) Promoted(Tensor a, Tensor b)
+    {
+        if (a.DType == b.DType) return (a, b);
+        var t = DTypes.Promote(a.DType, b.DType);
+        return (a.Cast(t), b.Cast(t));
+    }
+
+    private static Tensor Binary(Primitive op, Tensor a, Tensor b)
+    {
+        var (x, y) = Promoted(a, b);
+        return op.Bind(x, y);
+    }
+
+    /// <summary>Elementwise sum with broadcasting and type promotion.</summary>
+    public static Tensor operator +(Tensor a, Tensor b) => Binary(new Add(), a, b);
+    /// <summary>Adds a scalar.</summary>
+    public static Tensor operator +(Tensor a, double b) => new Add().Bind(a, a.Weak(b));
+    /// <summary>Adds to a scalar.</summary>
+    public static Tensor operator +(double a, Tensor b) => new Add().Bind(b.Weak(a), b);
+    /// <summary>Elementwise difference.</summary>
+    public static Tensor operator -(Tensor a, Tensor b) => Binary(new Sub(), a, b);
+    /// <summary>Subtracts a scalar.</summary>
+    public static Tensor operator -(Tensor a, double b) => new Sub().Bind(a, a.Weak(b));
+    /// <summary>Subtracts from a scalar.</summary>
+    public static Tensor operator -(double a, Tensor b) => new Sub().Bind(b.Weak(a), b);
+    /// <summary>Elementwise product.</summary>
+    public static Tensor operator *(Tensor a, Tensor b) => Binary(new Mul(), a, b);
+    /// <summary>Multiplies by a scalar.</summary>
+    public static Tensor operator *(Tensor a, double b) => new Mul().Bind(a, a.Weak(b));
+    /// <summary>Multiplies a scalar.</summary>
+    public static Tensor operator *(double a, Tensor b) => new Mul().Bind(b.Weak(a), b);
+    /// <summary>Elementwise quotient.</summary>
+    public static Tensor operator /(Tensor a, Tensor b) => Binary(new Div(), a, b);
+    /// <summary>Divides by a scalar.</summary>
+    public static Tensor operator /(Tensor a, double b) => new Div().Bind(a, a.Weak(b));
+    /// <summary>Divides a scalar.</summary>
+    public static Tensor operator /(double a, Tensor b) => new Div().Bind(b.Weak(a), b);
+    /// <summary>Negation.</summary>
+    public static Tensor operator -(Tensor a) => a.Neg();
+
+    /// <summary>Elementwise a &lt; b.</summary>
+    public static Tensor operator <(Tensor a, Tensor b) => Binary(new Less(), a, b);
+    /// <summary>Elementwise a &gt; b.</summary>
+    public static Tensor operator >(Tensor a, Tensor b) => Binary(new Greater(), a, b);
+    /// <summary>Elementwise a ≤ b.</summary>
+    public static Tensor operator <=(Tensor a, Tensor b) => Binary(new LessEqual(), a, b);
+    /// <summary>Elementwise a ≥ b.</summary>
+    public static Tensor operator >=(Tensor a, Tensor b) => Binary(new GreaterEqual(), a, b);
+    /// <summary>Elementwise a &lt; scalar.</summary>
+    public static Tensor operator <(Tensor a, double b) => new Less().Bind(a, a.Weak(b));
+    /// <summary>Elementwise a &gt; scalar.</summary>
+    public static Tensor operator >(Tensor a, double b) => new Greater().Bind(a, a.Weak(b));
+    /// <summary>Elementwise a ≤ scalar.</summary>
+    public static Tensor operator <=(Tensor a, double b) => new LessEqual().Bind(a, a.Weak(b));
+    /// <summary>Elementwise a ≥ scalar.</summary>
+    public static Tensor operator >=(Tensor a, double b) => new GreaterEqual().Bind(a, a.Weak(b));
+
+    /// <summary>Logical and of bools, bitwise and of integers.</summary>
+    public static Tensor operator &(Tensor a, Tensor b) => Binary(a.DType == DType.Bool ? new And() : new BitwiseAnd(), a, b);
+    /// <summary>Logical or of bools, bitwise or of integers.</summary>
+    public static Tensor operator |(Tensor a, Tensor b) => Binary(a.DType == DType.Bool ? new Or() : new BitwiseOr(), a, b);
+    /// <summary>Logical xor of bools (as not-equal), bitwise xor of integers.</summary>
+    public static Tensor operator ^(Tensor a, Tensor b) => a.DType == DType.Bool ? a.NotEqual(b) : Binary(new BitwiseXor(), a, b);
+    /// <summary>Logical not of bools, bitwise complement of integers.</summary>
+    public static Tensor operator ~(Tensor a) => a.DType == DType.Bool ? new Not().Bind(a) : new BitwiseNot().Bind(a);
+    /// <summary>Logical not of a bool tensor.</summary>
+    public static Tensor operator !(Tensor a) => new Not().Bind(a);
+    /// <summary>Shifts an unsigned integer tensor left.</summary>
+    public static Tensor operator <<(Tensor a, int bits) => new ShiftLeft().Bind(a, a.Weak(bits));
+    /// <summary>Shifts an unsigned integer tensor right (logical).</summary>
+    public static Tensor operator >>(Tensor a, int bits) => new ShiftRight().Bind(a, a.Weak(bits));
+    /// <summary>Shifts left by per-element amounts.</summary>
+    public Tensor ShiftLeft(Tensor bits) => Binary(new ShiftLeft(), this, bits);
+    /// <summary>Shifts right (logical) by per-element amounts.</summary>
+    public Tensor ShiftRight(Tensor bits) => Binary(new ShiftRight(), this, bits);
+
+    /// <summary>Elementwise a == b.</summary>
+    public Tensor Equal(Tensor other) => Binary(new Equal(), this, other);
+    /// <summary>Elementwise a == scalar.</summary>
+    public Tensor Equal(double other) => new Equal().Bind(this, Weak(other));
+    /// <summary>Elementwise a ≠ b.</summary>
+    public Tensor NotEqual(Tensor other) => new Not().Bind(Equal(other));
+    /// <summary>Elementwise a ≠ scalar.</summary>
+    public Tensor NotEqual(double other) => new Not().Bind(Equal(other));
+
+    /// <summary>−x.</summary>
+    public Tensor Neg() => new Neg().Bind(this);
+    /// <summary>|x|.</summary>
+    public Tensor Abs() => new Abs().Bind(this);
+    /// <summary>The sign of x: −1, 0 or 1.</summary>
+    public Tensor Sign() => new Sign().Bind(this);
+    /// <summary>e^x.</summary>
+    public Tensor Exp() => new Exp().Bind(this);
+    /// <summary>ln x.</summary>
+    public Tensor Log() => new Log().Bind(this);
+    /// <summary>√x.</summary>
+    public Tensor Sqrt() => new Sqrt().Bind(this);
+    /// <summary>1/√x.</summary>
+    public Tensor Rsqrt() => new Rsqrt().Bind(this);
+    /// <summary>tanh x.</summary>
+    public Tensor Tanh() => new Tanh().Bind(this);
+    /// <summary>The logistic sigmoid 1/(1+e^−x).</summary>
+    public Tensor Sigmoid() => new Logistic().Bind(this);
+    /// <summary>The error function.</summary>
+    public Tensor Erf() => new Erf().Bind(this);
+    /// <summary>max(x, 0).</summary>
+    public Tensor Relu() => new Relu().Bind(this);
+    /// <summary>x².</summary>
+    public Tensor Square() => this * this;
+    /// <summary>1/x.</summary>
+    public Tensor Reciprocal() => 1.0 / this;
+    /// <summary>x^y elementwise.</summary>
+    public Tensor Pow(Tensor y) => Binary(new Pow(), this, y);
+    /// <summary>x^y for a scalar y.</summary>
+    public Tensor Pow(double y) => new Pow().Bind(this, Weak(y));
+    /// <summary>Elementwise maximum.</summary>
+    public Tensor Maximum(Tensor other) => Binary(new Max(), this, other);
+    /// <summary>Elementwise maximum with a scalar.</summary>
+    public Tensor Maximum(double other) => new Max().Bind(this, Weak(other));
+    /// <summary>Elementwise minimum.</summary>
+    public Tensor Minimum(Tensor other) => Binary(new Min(), this, other);
+    /// <summary>Elementwise minimum with a scalar.</summary>
+    public Tensor Minimum(double other) => new Min().Bind(this, Weak(other));
+    /// <summary>Converts to another dtype (the same tensor when it already has it).</summary>
+    public Tensor Cast(DType dtype) => dtype == DType ? this : new Cast(dtype).Bind(this);
+    /// <summary>The same value, with no gradient flowing through it.</summary>
+    public Tensor StopGradient() => new StopGradient().Bind(this);
+
+    /// <summary><c>cond ? a : b</c> elementwise with broadcasting; a and b are promoted to one dtype.</summary>
+    public static Tensor Where(Tensor cond, Tensor a, Tensor b)
+    {
+        var (x, y) = Promoted(a, b);
+        return new Where().Bind(cond, x, y);
+    }
+
+    /// <summary><c>cond ? a : b</c> with a scalar b of a's dtype.</summary>
+    public static Tensor Where(Tensor cond, Tensor a, double b) => new Where().Bind(cond, a, a.Weak(b));
+
+    /// <summary><c>cond ? a : b</c> with a scalar a of b's dtype.</summary>
+    public static Tensor Where(Tensor cond, double a, Tensor b) => new Where().Bind(cond, b.Weak(a), b);
+}
