@@ -122,13 +122,22 @@ public sealed partial class Tensor
             ? $"Cannot {what} of a symbolic tensor {Aval} inside a trace: its value is computed only when the traced function runs."
             : $"Cannot {what} of tensor {Aval}: it was disposed.");
 
-    /// <summary>Applies a primitive: records it when a trace is active or any operand is symbolic, else runs it eagerly.</summary>
+    /// <summary>
+    /// Applies a primitive: records it when a trace is active or any operand is symbolic, else runs it eagerly.
+    /// Active gradient tapes then record the application (nothing happens when none is active).
+    /// </summary>
     internal static Tensor Apply(Primitive op, Tensor[] inputs)
     {
-        if (TraceBuilder.Current is { } trace) return trace.Record(op, inputs);
-        foreach (var t in inputs)
-            if (t.IsSymbolic)
-                throw new InvalidOperationException($"{op.Name}: a symbolic tensor {t.Aval} was used after its trace ended (did it escape from a traced function?).");
-        return Eager.Run(op, inputs);
+        Tensor output;
+        if (TraceBuilder.Current is { } trace) output = trace.Record(op, inputs);
+        else
+        {
+            foreach (var t in inputs)
+                if (t.IsSymbolic)
+                    throw new InvalidOperationException($"{op.Name}: a symbolic tensor {t.Aval} was used after its trace ended (did it escape from a traced function?).");
+            output = Eager.Run(op, inputs);
+        }
+        if (GradTape.MayBeActive) GradTape.Record(op, inputs, output);
+        return output;
     }
 }

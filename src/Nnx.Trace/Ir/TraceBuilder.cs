@@ -32,6 +32,9 @@ internal sealed class TraceBuilder
         return new Scope(b);
     }
 
+    /// <summary>The nodes recorded so far, in order.</summary>
+    public IReadOnlyList<Node> Nodes => _nodes;
+
     /// <summary>Adds a graph input and returns its symbolic tensor.</summary>
     public Tensor AddInput(Aval aval)
     {

@@ -33,12 +33,11 @@ public sealed record Where : Primitive
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Where", args.Inputs);
 
-    /// <summary>The condition gets none; each branch gets the cotangent where it was chosen.</summary>
-    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g)
-    {
-        var zero = Tensor.ZerosLike(g);
-        return [null, Tensor.Where(x[0], g, zero), Tensor.Where(x[0], zero, g)];
-    }
+    /// <summary>
+    /// The condition gets none; each branch gets the cotangent where it was chosen and 0 elsewhere (a scalar
+    /// zero, broadcast: no zero tensor is materialised).
+    /// </summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null, Tensor.Where(x[0], g, 0.0), Tensor.Where(x[0], 0.0, g)];
 }
 
 /// <summary>Converts to another dtype: floats to integers truncate toward zero; to bool is "nonzero".</summary>
