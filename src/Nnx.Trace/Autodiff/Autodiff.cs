@@ -16,31 +16,52 @@ namespace NnxSharp;
 public static class Autodiff
 {
     /// <summary>∂f/∂x for a scalar function of one tensor.</summary>
-    public static Func<Tensor, Tensor> Grad(Func<Tensor, Tensor> f) => x => ValueAndGrad(f)(x).Grad;
+    public static Func<Tensor, Tensor> Grad(Func<Tensor, Tensor> f)
+    {
+        var vg = ValueAndGrad(f);
+        return x => vg(x).Grad;
+    }
 
     /// <summary>f(x) and ∂f/∂x for a scalar function of one tensor.</summary>
-    public static Func<Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor> f) => x =>
+    public static Func<Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor> f)
     {
-        var (v, g) = Run("value_and_grad", [x], null, a => f(a[0]));
-        return (v, g[0]!);
-    };
+        ArgumentNullException.ThrowIfNull(f);
+        return x =>
+        {
+            var (v, g) = Run("value_and_grad", [x], null, a => f(a[0]));
+            return (v, g[0]!);
+        };
+    }
 
     /// <summary>(∂f/∂x, ∂f/∂y) for a scalar function of two tensors.</summary>
-    public static Func<Tensor, Tensor, (Tensor, Tensor)> Grad(Func<Tensor, Tensor, Tensor> f) => (x, y) => ValueAndGrad(f)(x, y).Grad;
+    public static Func<Tensor, Tensor, (Tensor, Tensor)> Grad(Func<Tensor, Tensor, Tensor> f)
+    {
+        var vg = ValueAndGrad(f);
+        return (x, y) => vg(x, y).Grad;
+    }
 
     /// <summary>f(x, y) and (∂f/∂x, ∂f/∂y) for a scalar function of two tensors.</summary>
-    public static Func<Tensor, Tensor, (Tensor Value, (Tensor, Tensor) Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor> f) => (x, y) =>
+    public static Func<Tensor, Tensor, (Tensor Value, (Tensor, Tensor) Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor> f)
     {
-        var (v, g) = Run("value_and_grad", [x, y], null, a => f(a[0], a[1]));
-        return (v, (g[0]!, g[1]!));
-    };
+        ArgumentNullException.ThrowIfNull(f);
+        return (x, y) =>
+        {
+            var (v, g) = Run("value_and_grad", [x, y], null, a => f(a[0], a[1]));
+            return (v, (g[0]!, g[1]!));
+        };
+    }
 
     /// <summary>The gradient with respect to argument <paramref name="argnum"/> only (0 or 1) of a scalar function of two tensors.</summary>
-    public static Func<Tensor, Tensor, Tensor> Grad(Func<Tensor, Tensor, Tensor> f, int argnum) => (x, y) => ValueAndGrad(f, argnum)(x, y).Grad;
+    public static Func<Tensor, Tensor, Tensor> Grad(Func<Tensor, Tensor, Tensor> f, int argnum)
+    {
+        var vg = ValueAndGrad(f, argnum);
+        return (x, y) => vg(x, y).Grad;
+    }
 
     /// <summary>f(x, y) and its gradient with respect to argument <paramref name="argnum"/> only (0 or 1); the other is not differentiated.</summary>
     public static Func<Tensor, Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor> f, int argnum)
     {
+        ArgumentNullException.ThrowIfNull(f);
         var wrt = Argnum(argnum, 2);
         return (x, y) =>
         {
@@ -50,24 +71,34 @@ public static class Autodiff
     }
 
     /// <summary>(∂f/∂x, ∂f/∂y, ∂f/∂z) for a scalar function of three tensors.</summary>
-    public static Func<Tensor, Tensor, Tensor, (Tensor, Tensor, Tensor)> Grad(Func<Tensor, Tensor, Tensor, Tensor> f) =>
-        (x, y, z) => ValueAndGrad(f)(x, y, z).Grad;
+    public static Func<Tensor, Tensor, Tensor, (Tensor, Tensor, Tensor)> Grad(Func<Tensor, Tensor, Tensor, Tensor> f)
+    {
+        var vg = ValueAndGrad(f);
+        return (x, y, z) => vg(x, y, z).Grad;
+    }
 
     /// <summary>f(x, y, z) and (∂f/∂x, ∂f/∂y, ∂f/∂z) for a scalar function of three tensors.</summary>
-    public static Func<Tensor, Tensor, Tensor, (Tensor Value, (Tensor, Tensor, Tensor) Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor, Tensor> f) =>
-        (x, y, z) =>
+    public static Func<Tensor, Tensor, Tensor, (Tensor Value, (Tensor, Tensor, Tensor) Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor, Tensor> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return (x, y, z) =>
         {
             var (v, g) = Run("value_and_grad", [x, y, z], null, a => f(a[0], a[1], a[2]));
             return (v, (g[0]!, g[1]!, g[2]!));
         };
+    }
 
     /// <summary>The gradient with respect to argument <paramref name="argnum"/> only (0, 1 or 2) of a scalar function of three tensors.</summary>
-    public static Func<Tensor, Tensor, Tensor, Tensor> Grad(Func<Tensor, Tensor, Tensor, Tensor> f, int argnum) =>
-        (x, y, z) => ValueAndGrad(f, argnum)(x, y, z).Grad;
+    public static Func<Tensor, Tensor, Tensor, Tensor> Grad(Func<Tensor, Tensor, Tensor, Tensor> f, int argnum)
+    {
+        var vg = ValueAndGrad(f, argnum);
+        return (x, y, z) => vg(x, y, z).Grad;
+    }
 
     /// <summary>f(x, y, z) and its gradient with respect to argument <paramref name="argnum"/> only (0, 1 or 2); the others are not differentiated.</summary>
     public static Func<Tensor, Tensor, Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor, Tensor, Tensor> f, int argnum)
     {
+        ArgumentNullException.ThrowIfNull(f);
         var wrt = Argnum(argnum, 3);
         return (x, y, z) =>
         {
@@ -77,24 +108,43 @@ public static class Autodiff
     }
 
     /// <summary>The gradient of a scalar function of a tree of tensors, with the tree's structure.</summary>
-    public static Func<T, T> Grad<T>(Func<T, Tensor> f) => x => ValueAndGrad(f)(x).Grad;
+    public static Func<T, T> Grad<T>(Func<T, Tensor> f)
+    {
+        var vg = ValueAndGrad(f);
+        return x => vg(x).Grad;
+    }
 
     /// <summary>f(tree) and its gradient, which has the tree's structure (static leaves are kept as they are).</summary>
-    public static Func<T, (Tensor Value, T Grad)> ValueAndGrad<T>(Func<T, Tensor> f) => x =>
+    public static Func<T, (Tensor Value, T Grad)> ValueAndGrad<T>(Func<T, Tensor> f)
     {
-        var (value, _, grad) = ValueAndGrad<T, bool>(t => (f(t), false))(x);
-        return (value, grad);
-    };
+        ArgumentNullException.ThrowIfNull(f);
+        var vg = ValueAndGrad<T, bool>(t => (f(t), false));
+        return x =>
+        {
+            var (value, _, grad) = vg(x);
+            return (value, grad);
+        };
+    }
 
     /// <summary>The gradient of the scalar first result of <paramref name="f"/>, and its auxiliary second result (not differentiated).</summary>
-    public static Func<T, (T Grad, TAux Aux)> Grad<T, TAux>(Func<T, (Tensor Value, TAux Aux)> f) => x =>
+    public static Func<T, (T Grad, TAux Aux)> Grad<T, TAux>(Func<T, (Tensor Value, TAux Aux)> f)
     {
-        var (_, aux, grad) = ValueAndGrad(f)(x);
-        return (grad, aux);
-    };
+        var vg = ValueAndGrad(f);
+        return x =>
+        {
+            var (_, aux, grad) = vg(x);
+            return (grad, aux);
+        };
+    }
 
     /// <summary>The scalar first result of <paramref name="f"/>, its auxiliary second result, and the gradient of the first.</summary>
-    public static Func<T, (Tensor Value, TAux Aux, T Grad)> ValueAndGrad<T, TAux>(Func<T, (Tensor Value, TAux Aux)> f) => x =>
+    public static Func<T, (Tensor Value, TAux Aux, T Grad)> ValueAndGrad<T, TAux>(Func<T, (Tensor Value, TAux Aux)> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return x => Differentiate(f, x);
+    }
+
+    private static (Tensor Value, TAux Aux, T Grad) Differentiate<T, TAux>(Func<T, (Tensor Value, TAux Aux)> f, T x)
     {
         var leaves = new List<Tensor>();
         var def = Tree.Flatten(x, leaves);
@@ -106,7 +156,7 @@ public static class Autodiff
             return v;
         }, i => $"leaf {def.LeafPath(i)}");
         return (value, aux, Tree.Unflatten<T>(def, grads!));
-    };
+    }
 
     private static bool[] Argnum(int argnum, int arity) => argnum >= 0 && argnum < arity
         ? [.. Enumerable.Range(0, arity).Select(i => i == argnum)]
