@@ -29,7 +29,7 @@ public sealed class OrtBackend : IBackend
     /// <inheritdoc/>
     public DeviceBuffer Upload(HostArray data)
     {
-        var buffer = Allocate(data.Aval);
+        var buffer = AllocateOrt(data.Aval);
         data.WriteBytes(buffer.Value.GetTensorMutableRawData());
         return buffer;
     }
@@ -53,48 +53,15 @@ public sealed class OrtBackend : IBackend
         InterOpNumThreads = 1,
     };
 
-    internal OrtBuffer Allocate(Aval aval) => new(this, aval,
+    /// <inheritdoc/>
+    public DeviceBuffer Allocate(Aval aval) => AllocateOrt(aval);
+
+    internal OrtBuffer AllocateOrt(Aval aval) => new(this, aval,
         OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, (TensorElementType)OnnxTypes.ElementType(aval.DType), aval.Shape.ToLongArray()));
 
     internal OrtBuffer Own(DeviceBuffer buffer) => buffer is OrtBuffer b && b.Backend == this
         ? b
         : throw new ArgumentException($"A buffer of {buffer.Backend.Name} cannot be used on {Name}.");
-
-    private sealed class OrtExecutable : Executable
-    {
-        private readonly OrtBackend _backend;
-        private readonly InferenceSession _session;
-        private readonly RunOptions _runOptions = new();
-        private readonly string[] _inputNames;
-        private readonly string[] _outputNames;
-
-        public OrtExecutable(OrtBackend backend, Graph graph) : base(graph)
-        {
-            _backend = backend;
-            _inputNames = graph.Inputs.Select((_, i) => $"x{i}").ToArray();
-            _outputNames = graph.Outputs.Select((_, i) => $"y{i}").ToArray();
-            using var options = CreateSessionOptions();
-            _session = new InferenceSession(OnnxLowering.ToBytes(graph, _inputNames, _outputNames), options);
-        }
-
-        public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
-        {
-            CheckInputs(inputs);
-            var ins = new OrtValue[inputs.Count];
-            for (var i = 0; i < ins.Length; i++) ins[i] = _backend.Own(inputs[i]).Value;
-            var outs = new OrtBuffer[Graph.Outputs.Length];
-            for (var i = 0; i < outs.Length; i++) outs[i] = _backend.Allocate(Graph.Outputs[i].Aval);
-            _session.Run(_runOptions, _inputNames, ins, _outputNames, outs.Select(o => o.Value).ToArray());
-            return outs;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (!disposing) return;
-            _session.Dispose();
-            _runOptions.Dispose();
-        }
-    }
 }
 
 /// <summary>A tensor in ONNX Runtime memory.</summary>

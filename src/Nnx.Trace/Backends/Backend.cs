@@ -11,6 +11,9 @@ public interface IBackend
     /// <summary>Copies host data into a new buffer.</summary>
     DeviceBuffer Upload(HostArray data);
 
+    /// <summary>A new buffer of the given aval with unspecified contents.</summary>
+    DeviceBuffer Allocate(Aval aval);
+
     /// <summary>Copies a buffer's data to the host.</summary>
     HostArray Download(DeviceBuffer buffer);
 
@@ -53,6 +56,21 @@ public abstract class Executable : IDisposable
     /// <summary>Runs the graph on buffers of the graph's input avals and returns new output buffers.</summary>
     public abstract DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs);
 
+    /// <summary>
+    /// Runs the graph writing into existing buffers of the graph's output avals (no output may also be an
+    /// input). A call whose buffers were all bound by a recent call copies and allocates nothing.
+    /// </summary>
+    public abstract void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs);
+
+    /// <summary>Time spent lowering the graph for this backend.</summary>
+    public TimeSpan LoweringTime { get; protected init; }
+
+    /// <summary>Time spent creating the runtime's session (its own optimisation included).</summary>
+    public TimeSpan LoadTime { get; protected init; }
+
+    /// <summary>The number of nodes in the lowered graph (ONNX nodes for ONNX Runtime).</summary>
+    public int LoweredNodeCount { get; protected init; }
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -63,6 +81,16 @@ public abstract class Executable : IDisposable
     /// <summary>Frees native resources.</summary>
     protected virtual void Dispose(bool disposing)
     {
+    }
+
+    /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>
+    protected void CheckOutputs(IReadOnlyList<DeviceBuffer> outputs)
+    {
+        if (outputs.Count != Graph.Outputs.Length)
+            throw new ArgumentException($"Executable produces {Graph.Outputs.Length} output(s) but got {outputs.Count} buffers.");
+        for (var i = 0; i < outputs.Count; i++)
+            if (outputs[i].Aval != Graph.Outputs[i].Aval)
+                throw new ArgumentException($"Executable output {i} is {Graph.Outputs[i].Aval} but the buffer is {outputs[i].Aval}.");
     }
 
     /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>

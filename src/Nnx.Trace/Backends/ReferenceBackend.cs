@@ -21,6 +21,9 @@ public sealed class ReferenceBackend : IBackend
     public DeviceBuffer Upload(HostArray data) => new HostBuffer(data);
 
     /// <inheritdoc/>
+    public DeviceBuffer Allocate(Aval aval) => new HostBuffer(HostArray.Zeros(aval.DType, aval.Shape));
+
+    /// <inheritdoc/>
     public HostArray Download(DeviceBuffer buffer) => ((HostBuffer)buffer).Data;
 
     /// <inheritdoc/>
@@ -38,7 +41,7 @@ public sealed class ReferenceBackend : IBackend
 
     private sealed class HostBuffer(HostArray data) : DeviceBuffer(data.Aval)
     {
-        public HostArray Data { get; } = data;
+        public HostArray Data { get; set; } = data;
 
         public override IBackend Backend => Instance;
 
@@ -54,6 +57,13 @@ public sealed class ReferenceBackend : IBackend
             CheckInputs(inputs);
             return Evaluate(Graph, inputs.Select(b => ((HostBuffer)b).Data).ToArray())
                 .Select(a => (DeviceBuffer)new HostBuffer(a)).ToArray();
+        }
+
+        public override void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
+        {
+            CheckOutputs(outputs);
+            var results = Run(inputs);
+            for (var i = 0; i < outputs.Count; i++) ((HostBuffer)outputs[i]).Data = ((HostBuffer)results[i]).Data;
         }
     }
 }

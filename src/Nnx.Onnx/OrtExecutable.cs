@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// A graph lowered to ONNX and loaded into an <see cref="InferenceSession"/>. <see cref="RunInto"/> runs
+/// through IOBinding: two bindings remember which buffers they hold, so the A/B swap of a training
+/// loop's state finds its buffers already bound and a steady-state call allocates nothing.
+/// </summary>
+internal sealed class OrtExecutable : Executable
+{
+    private readonly OrtBackend _backend;
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly Binding[] _bindings;
+    private readonly object _gate = new();
+    private int _lastUsed;
+
+    public OrtExecutable(OrtBackend backend, Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null)
+        : base(graph)
+    {
+        _backend = backend;
+        _inputNames = inputNames?.ToArray() ?? graph.Inputs.Select((_, i) => $"x{i}").ToArray();
+        _outputNames = outputNames?.ToArray() ?? graph.Outputs.Select((_, i) => $"y{i}").ToArray();
+        var watch = Stopwatch.StartNew();
+        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames);
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
+        LoweringTime = watch.Elapsed;
+        LoweredNodeCount = model.Graph.Node.Count;
+        watch.Restart();
+        using var options = OrtBackend.CreateSessionOptions();
+        _session = new InferenceSession(bytes, options);
+        LoadTime = watch.Elapsed;
+        _bindings = [new Binding(this), new Binding(this)];
+    }
+
+    public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
+    {
+        CheckInputs(inputs);
+        var ins = new OrtValue[inputs.Count];
+        for (var i = 0; i < ins.Length; i++) ins[i] = _backend.Own(inputs[i]).Value;
+        var outs = new OrtBuffer[Graph.Outputs.Length];
+        for (var i = 0; i < outs.Length; i++) outs[i] = _backend.AllocateOrt(Graph.Outputs[i].Aval);
+        var outValues = new OrtValue[outs.Length];
+        for (var i = 0; i < outs.Length; i++) outValues[i] = outs[i].Value;
+        lock (_gate) _session.Run(_runOptions, _inputNames, ins, _outputNames, outValues);
+        return outs;
+    }
+
+    public override void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
+    {
+        CheckInputs(inputs);
+        CheckOutputs(outputs);
+        lock (_gate)
+        {
+            // Prefer the binding that already holds these buffers; else rebind the one used less recently.
+            var pick = _bindings[0].Holds(inputs, outputs) ? 0 : _bindings[1].Holds(inputs, outputs) ? 1 : 1 - _lastUsed;
+            _bindings[pick].Bind(inputs, outputs);
+            _lastUsed = pick;
+            _session.RunWithBinding(_runOptions, _bindings[pick].IoBinding);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing) return;
+        foreach (var b in _bindings) b.IoBinding.Dispose();
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    /// <summary>One IOBinding and the buffers it currently holds, slot by slot.</summary>
+    private sealed class Binding(OrtExecutable owner)
+    {
+        private readonly OrtValue?[] _inputs = new OrtValue?[owner._inputNames.Length];
+        private readonly OrtValue?[] _outputs = new OrtValue?[owner._outputNames.Length];
+
+        public OrtIoBinding IoBinding { get; } = owner._session.CreateIoBinding();
+
+        public bool Holds(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
+        {
+            for (var i = 0; i < _inputs.Length; i++)
+                if (!ReferenceEquals(_inputs[i], ((OrtBuffer)inputs[i]).Value)) return false;
+            for (var i = 0; i < _outputs.Length; i++)
+                if (!ReferenceEquals(_outputs[i], ((OrtBuffer)outputs[i]).Value)) return false;
+            return true;
+        }
+
+        public void Bind(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
+        {
+            for (var i = 0; i < _inputs.Length; i++)
+            {
+                var v = owner._backend.Own(inputs[i]).Value;
+                if (ReferenceEquals(_inputs[i], v)) continue;
+                IoBinding.BindInput(owner._inputNames[i], v);
+                _inputs[i] = v;
+            }
+            for (var i = 0; i < _outputs.Length; i++)
+            {
+                var v = owner._backend.Own(outputs[i]).Value;
+                if (ReferenceEquals(_outputs[i], v)) continue;
+                IoBinding.BindOutput(owner._outputNames[i], v);
+                _outputs[i] = v;
+            }
+        }
+    }
+}
