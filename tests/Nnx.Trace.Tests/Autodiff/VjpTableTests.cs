@@ -59,6 +59,12 @@ public sealed class VjpTableTests
             new Row(typeof(MatMul), a => a[0].MatMul(a[1]), [[2, 3], [2, 3, 2]]),
             new Row(typeof(MatMul), a => a[0].MatMul(a[1]), [[3], [3, 4]]),
         ]);
+        yield return ("gemm", [
+            new Row(typeof(Gemm), a => new Gemm(false, false).Bind(a[0], a[1], a[2]), [[2, 3], [3, 4], [4]]),
+            new Row(typeof(Gemm), a => new Gemm(true, false).Bind(a[0], a[1], a[2]), [[3, 2], [3, 4], [2, 1]]),
+            new Row(typeof(Gemm), a => new Gemm(false, true).Bind(a[0], a[1], a[2]), [[2, 3], [4, 3], [2, 4]]),
+            new Row(typeof(Gemm), a => new Gemm(true, true).Bind(a[0], a[1], a[2]), [[3, 2], [4, 3], []]),
+        ]);
         yield return ("reshape", [
             new Row(typeof(Reshape), a => a[0].Reshape(3, 2), [[2, 3]]),
             new Row(typeof(Reshape), a => a[0].Reshape(1, 2, 3) * a[1], [[6], [4, 1, 1]]),
