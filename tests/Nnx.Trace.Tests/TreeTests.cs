@@ -77,6 +77,19 @@ public sealed class TreeTests
         (Def((a, 1)) == Def((b, 1))).Should().BeTrue();
     }
 
+    private sealed record Config(int Width, string Name) : IStaticValue;
+
+    [TestMethod]
+    public void StaticValuesAreKeptWholeAndCompareByValue()
+    {
+        var leaves = new List<Tensor>();
+        var def = Tree.Flatten((V(1), new Config(3, "c")), leaves);
+        leaves.Should().ContainSingle();
+        def.Should().Be(Tree.Flatten((V(2), new Config(3, "c")), []));
+        def.Should().NotBe(Tree.Flatten((V(1), new Config(4, "c")), []));
+        Tree.Unflatten<(Tensor, Config)>(def, leaves).Item2.Should().Be(new Config(3, "c"));
+    }
+
     [TestMethod]
     public void MapAppliesToEveryTensor()
     {

@@ -12,8 +12,8 @@ namespace NnxSharp;
 /// Supported: <see cref="Tensor"/> leaves; null; <see cref="ValueTuple"/> of any arity; arrays,
 /// <see cref="List{T}"/> and other <see cref="IReadOnlyList{T}"/> (rebuilt as arrays) of trees;
 /// <see cref="Dictionary{TKey, TValue}"/> with string keys (visited in ordinal key order); <see cref="ITreeNode"/>
-/// types; and static leaves (int, long, float, double, bool, string, enums), which are kept in the def and
-/// compared by value.
+/// types; and static leaves (int, long, float, double, bool, string, enums, <see cref="IStaticValue"/> types),
+/// which are kept in the def and compared by value.
 /// </summary>
 public static class Tree
 {
@@ -174,6 +174,7 @@ public static class Tree
     private static TypeInfo Classify(Type t)
     {
         if (typeof(ITreeNode).IsAssignableFrom(t)) return new TypeInfo(TreeKind.Node);
+        if (typeof(IStaticValue).IsAssignableFrom(t)) return new TypeInfo(TreeKind.Static);
         if (t.IsEnum || t == typeof(int) || t == typeof(long) || t == typeof(float) || t == typeof(double) || t == typeof(bool) || t == typeof(string))
             return new TypeInfo(TreeKind.Static);
         if (IsValueTuple(t)) return new TypeInfo(TreeKind.Tuple) { NewTuple = TupleFactory(t) };
