@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+
+namespace NnxSharp;
+
+/// <summary>
+/// A mutable box holding one tensor of a module's state, plus static metadata. Its kind is its type:
+/// <see cref="Param"/>, <see cref="BatchStat"/>, <see cref="Cache"/>, … or a user subclass
+/// (<c>sealed class Count(Tensor v) : Variable(v);</c>); filters select state by kind. A kind is a tag:
+/// it may not declare instance fields of its own (Merge rebuilds a variable from its kind, value and metadata).
+/// </summary>
+public class Variable
+{
+    private static readonly ImmutableSortedDictionary<string, object> NoMetadata = ImmutableSortedDictionary<string, object>.Empty;
+
+    private Tensor _value;
+
+    /// <summary>Creates a variable holding <paramref name="value"/>, with optional static metadata (compared by value in the GraphDef).</summary>
+    public Variable(Tensor value, IReadOnlyDictionary<string, object>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _value = value;
+        Metadata = metadata is null || metadata.Count == 0
+            ? NoMetadata
+            : metadata as ImmutableSortedDictionary<string, object> ?? metadata.ToImmutableSortedDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>The tensor; replace it to change the state (a traced step swaps symbolic or new tensors in here).</summary>
+    public Tensor Value
+    {
+        get => _value;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _value = value;
+        }
+    }
+
+    /// <summary>Static facts about the variable (a sharding name, an initialiser's name…); immutable, part of the GraphDef.</summary>
+    public IReadOnlyDictionary<string, object> Metadata { get; private set; }
+
+    /// <summary>The value's shape and dtype.</summary>
+    public Aval Aval => _value.Aval;
+
+    /// <summary>The value's shape.</summary>
+    public Shape Shape => _value.Shape;
+
+    /// <summary>The value's element type.</summary>
+    public DType DType => _value.DType;
+
+    /// <summary>The variable's tensor, so that a variable can be used where a tensor is expected.</summary>
+    public static implicit operator Tensor(Variable variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        return variable._value;
+    }
+
+    /// <summary>Prints the kind and aval: <c>Param(f32[2,3])</c>.</summary>
+    public override string ToString() => $"{GetType().Name}({_value.Aval})";
+
+    /// <summary>Fills a variable created without its constructor (by Merge).</summary>
+    internal void Init(Tensor value, IReadOnlyDictionary<string, object> metadata)
+    {
+        _value = value;
+        Metadata = metadata;
+    }
+}
