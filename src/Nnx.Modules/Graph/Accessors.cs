@@ -6,11 +6,14 @@ using System.Reflection.Emit;
 namespace NnxSharp;
 
 /// <summary>
-/// The compiled delegates behind <see cref="NodeType"/>, built once per type: getters and comparers from
+/// The compiled delegates behind <see cref="NodeType"/>, built once per type: getters and structure checks from
 /// expression trees, and the all-fields setter in IL (expression trees cannot assign readonly fields).
 /// </summary>
 internal static class Accessors
 {
+    /// <summary>Compares a module's fields with its recorded slots (see <see cref="Checker"/>).</summary>
+    public delegate bool ModuleCheck(object module, SlotDef[] slots, int start, object?[] objects);
+
     /// <summary><c>o =&gt; (object)((T)o).field</c>.</summary>
     public static Func<object, object?> Getter(Type owner, FieldInfo field)
     {
@@ -19,22 +22,42 @@ internal static class Accessors
         return Expression.Lambda<Func<object, object?>>(Expression.Convert(read, typeof(object)), o).Compile();
     }
 
-    /// <summary><c>(o, e) =&gt; EqualityComparer&lt;F&gt;.Default.Equals(((T)o).field, (F)e)</c>: no boxing of the field.</summary>
-    public static Func<object, object?, bool> ValueComparer(Type owner, FieldInfo field)
+    /// <summary>
+    /// A method that tells whether every field of a module equals what its slots recorded: child nodes by
+    /// reference, value-typed fields without boxing, other statics with <see cref="StaticValue.Matches"/>.
+    /// One compiled body per type, so the structure check makes one call per module.
+    /// </summary>
+    public static ModuleCheck Checker(Type owner, FieldInfo[] fields)
     {
         var o = Expression.Parameter(typeof(object), "o");
-        var e = Expression.Parameter(typeof(object), "e");
-        var ft = field.FieldType;
-        var comparer = typeof(EqualityComparer<>).MakeGenericType(ft);
-        var equals = comparer.GetMethod(nameof(EqualityComparer<int>.Equals), [ft, ft])!;
-        var body = Expression.Call(
-            Expression.Property(null, comparer.GetProperty(nameof(EqualityComparer<int>.Default))!),
-            equals,
-            Expression.Field(Expression.Convert(o, owner), field),
-            Expression.Convert(e, ft));
-        // A value of another type (or null) in the snapshot is a different structure, not an exception.
-        var guarded = Expression.AndAlso(Expression.TypeIs(e, ft), body);
-        return Expression.Lambda<Func<object, object?, bool>>(ft.IsGenericType && ft.GetGenericTypeDefinition() == typeof(Nullable<>) ? body : guarded, o, e).Compile();
+        var slots = Expression.Parameter(typeof(SlotDef[]), "slots");
+        var start = Expression.Parameter(typeof(int), "start");
+        var objects = Expression.Parameter(typeof(object?[]), "objects");
+        var typed = Expression.Variable(owner, "t");
+        Expression all = Expression.Constant(true);
+        for (var i = fields.Length - 1; i >= 0; i--)
+        {
+            var f = fields[i];
+            var index = Expression.Add(start, Expression.Constant(i));
+            var read = Expression.Field(typed, f);
+            Expression same = f.FieldType.IsValueType
+                ? Expression.Call(typeof(Accessors).GetMethod(nameof(SameValue))!.MakeGenericMethod(f.FieldType), read, slots, index)
+                : Expression.Call(typeof(Accessors).GetMethod(nameof(SameSlot))!, read, slots, index, objects);
+            all = i == fields.Length - 1 ? same : Expression.AndAlso(same, all);
+        }
+        var body = Expression.Block([typed], Expression.Assign(typed, Expression.Convert(o, owner)), all);
+        return Expression.Lambda<ModuleCheck>(body, o, slots, start, objects).Compile();
+    }
+
+    /// <summary>A value-typed field against its recorded static value.</summary>
+    public static bool SameValue<T>(T value, SlotDef[] slots, int index) =>
+        slots[index].Static is T recorded ? EqualityComparer<T>.Default.Equals(value, recorded) : slots[index].Static is null && value is null;
+
+    /// <summary>A reference-typed field against its slot: the same child node, or an equal static value.</summary>
+    public static bool SameSlot(object? value, SlotDef[] slots, int index, object?[] objects)
+    {
+        ref readonly var slot = ref slots[index];
+        return slot.Node >= 0 ? ReferenceEquals(value, objects[slot.Node]) : StaticValue.Matches(value, slot.Static);
     }
 
     /// <summary>An <c>(object target, object?[] values)</c> method that stores values[i] into fields[i], readonly ones included.</summary>

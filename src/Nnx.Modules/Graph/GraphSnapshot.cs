@@ -85,25 +85,14 @@ internal sealed class GraphSnapshot
             switch (node.Kind)
             {
                 case NodeKind.Module:
-                {
-                    var fields = node.NodeType.Fields;
-                    for (var j = 0; j < fields.Length; j++)
-                    {
-                        ref readonly var slot = ref slots[node.SlotStart + j];
-                        var f = fields[j];
-                        if (f.SameValue is { } same)
-                        {
-                            if (!same(obj!, slot.Static)) return false;
-                        }
-                        else if (!SameSlot(f.Get(obj!), slot)) return false;
-                    }
+                    if (!node.NodeType.Check!(obj!, slots, node.SlotStart, _objects)) return false;
                     break;
-                }
                 case NodeKind.Variable:
                 {
                     var v = (Variable)obj!;
                     var aval = v.Value.Aval;
-                    if (!ReferenceEquals(aval, node.Aval) && !aval.Equals(node.Aval)) return false;
+                    var want = node.Aval!;
+                    if (!ReferenceEquals(aval, want) && (aval.DType != want.DType || !aval.Shape.Equals(want.Shape))) return false;
                     if (!ReferenceEquals(v.Metadata, node.Metadata)) return false;
                     break;
                 }
@@ -227,7 +216,7 @@ internal sealed class GraphSnapshot
                     {
                         var f = fields[j];
                         var value = f.Get(obj);
-                        _slots[start + j] = f.SameValue is not null
+                        _slots[start + j] = f.IsValueType
                             ? new SlotDef(f.Segment ?? f.Name, -1, value)
                             : Slot(f.Segment ?? f.Name, value, PathNames.Join(path, f.Segment));
                     }

@@ -52,6 +52,9 @@ internal sealed class NodeType
     /// <summary>Writes all of a module's fields from an array in <see cref="Fields"/> order.</summary>
     public Action<object, object?[]>? SetFields { get; private init; }
 
+    /// <summary>True when a module's fields all equal its recorded slots.</summary>
+    public Accessors.ModuleCheck? Check { get; private init; }
+
     /// <summary>A new list (with capacity) or array (with length).</summary>
     public Func<int, IList>? NewList { get; private init; }
 
@@ -117,7 +120,7 @@ internal sealed class NodeType
             }
         }
         var infos = fields.Select(a => a.Field).ToArray();
-        return new NodeType(t, NodeKind.Module) { Fields = [.. fields], SetFields = Accessors.Setter(t, infos) };
+        return new NodeType(t, NodeKind.Module) { Fields = [.. fields], SetFields = Accessors.Setter(t, infos), Check = Accessors.Checker(t, infos) };
     }
 
     private static void CheckVariableKind(Type t)
@@ -153,7 +156,7 @@ internal sealed class FieldAccessor
         Name = PathNames.SourceName(field.Name);
         Segment = field.IsDefined(typeof(InlinePathAttribute)) ? null : PathNames.Segment(field.Name);
         Get = Accessors.Getter(owner, field);
-        if (field.FieldType.IsValueType) SameValue = Accessors.ValueComparer(owner, field);
+        IsValueType = field.FieldType.IsValueType;
     }
 
     public FieldInfo Field { get; }
@@ -167,8 +170,8 @@ internal sealed class FieldAccessor
     /// <summary>Reads the field, boxed.</summary>
     public Func<object, object?> Get { get; }
 
-    /// <summary>For a value-typed field: compares it with a boxed value without boxing it.</summary>
-    public Func<object, object?, bool>? SameValue { get; }
+    /// <summary>True for a value-typed field, which always holds a static attribute.</summary>
+    public bool IsValueType { get; }
 }
 
 /// <summary>
