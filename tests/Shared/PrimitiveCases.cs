@@ -181,7 +181,7 @@ internal static class PrimitiveCases
             Elementwise(new Rsqrt(), Floats, UnaryShapes, Uniform(0.1, 10));
             Elementwise(new Tanh(), Floats, UnaryShapes, Uniform(-4, 4));
             Elementwise(new Logistic(), Floats, UnaryShapes, Uniform(-8, 8));
-            Elementwise(new Erf(), Floats, UnaryShapes, Uniform(-4, 4));
+            Elementwise(new Erf(), Floats, UnaryShapes, Uniform(-7, 7));
             Elementwise(new Neg(), [.. Floats, DType.Int32, DType.Int64], UnaryShapes, Bits);
             Elementwise(new Abs(), Numeric, UnaryShapes, Bits);
             Elementwise(new Sign(), Numeric, UnaryShapes, Ties);
