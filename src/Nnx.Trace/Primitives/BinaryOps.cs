@@ -45,7 +45,7 @@ public sealed record Mul : Binary
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * x[1], g * x[0]];
 }
 
-/// <summary>a / b. Integer division truncates toward zero; an integer divided by zero gives 0.</summary>
+/// <summary>a / b. Integer division truncates toward zero; an integer divided by zero gives 0; min ÷ −1 wraps to min.</summary>
 public sealed record Div : Binary
 {
     /// <inheritdoc/>
@@ -57,15 +57,22 @@ public sealed record Div : Binary
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => b == 0 ? 0 : a / b;
 
-    /// <summary>Floats: one Div. Integers: the divisor is guarded so that a zero never reaches the CPU's divide.</summary>
+    /// <summary>
+    /// Floats: one Div. Integers: the divisors that trap in the CPU's divide (0, and −1 under signed min ÷ −1,
+    /// which kills the process with SIGFPE) are replaced by 1, and the quotient is then multiplied by them.
+    /// </summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         var t = args.Output.DType;
+        var (a, b) = (args.Inputs[0], args.Inputs[1]);
         if (t.IsFloat()) return e.Node("Div", args.Inputs);
-        var zero = e.Scalar(t, 0);
-        var isZero = e.Node("Equal", [args.Inputs[1], zero]);
-        var safe = e.Node("Where", [isZero, e.Scalar(t, 1), args.Inputs[1]]);
-        return e.Node("Where", [isZero, zero, e.Node("Div", [args.Inputs[0], safe])]);
+        var one = e.Scalar(t, 1);
+        // Unsigned: a / max(b, 1) · min(b, 1), so 0 where b = 0 (and no Where, which has no uint64 kernel).
+        if (t.IsUnsigned()) return e.Node("Mul", [e.Node("Div", [a, e.Node("Max", [b, one])]), e.Node("Min", [b, one])]);
+        // Signed: b ∈ {0, −1} divides by 1 and multiplies by b: 0 where b = 0, −a (wrapping) where b = −1.
+        var special = e.Node("Or", [e.Node("Equal", [b, e.Scalar(t, 0)]), e.Node("Equal", [b, e.Scalar(t, -1)])]);
+        var quotient = e.Node("Div", [a, e.Node("Where", [special, one, b])]);
+        return e.Node("Mul", [quotient, e.Node("Where", [special, b, one])]);
     }
 
     /// <summary>d(a/b) = g/b, −g·a/b².</summary>
@@ -108,8 +115,16 @@ public sealed record Max : Binary
     protected override long I(long a, long b) => Math.Max(a, b);
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => Math.Max(a, b);
+    /// <summary>ONNX Max; int64 as <c>a &gt; b ? a : b</c>.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerChooser(e, args, "Max", "Greater");
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => ChooserVjp(x[0] > x[1], x[0].Equal(x[1]), g);
+
+    internal static string LowerChooser(IOnnxEmitter e, LowerArgs args, string op, string firstWins) =>
+        args.Output.DType == DType.Int64
+            // ORT-CPU workaround: int64 Max/Min treat values in [2^31, 2^32) as negative (vectorized path); Greater/Less are exact.
+            ? e.Node("Where", [e.Node(firstWins, args.Inputs), args.Inputs[0], args.Inputs[1]])
+            : e.Node(op, args.Inputs);
 
     internal static Tensor?[] ChooserVjp(Tensor firstWins, Tensor tie, Tensor g)
     {
@@ -129,6 +144,8 @@ public sealed record Min : Binary
     protected override long I(long a, long b) => Math.Min(a, b);
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => Math.Min(a, b);
+    /// <summary>ONNX Min; int64 as <c>a &lt; b ? a : b</c>.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => Max.LowerChooser(e, args, "Min", "Less");
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => Max.ChooserVjp(x[0] < x[1], x[0].Equal(x[1]), g);
 }

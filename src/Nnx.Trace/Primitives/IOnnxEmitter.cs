@@ -66,6 +66,21 @@ public static class OnnxEmitterExtensions
     /// <summary>A Cast node, or the input itself when no cast is needed.</summary>
     public static string Cast(this IOnnxEmitter e, string input, DType from, DType to) =>
         from == to ? input : e.Node("Cast", [input], OnnxAttribute.Int("to", OnnxTypes.ElementType(to)));
+
+    /// <summary>A Reshape node; <c>allowzero</c> is set when the target has a 0, which ONNX otherwise reads as "copy that input dim".</summary>
+    internal static string Reshape(this IOnnxEmitter e, string input, Shape target) => target.Contains(0)
+        ? e.Node("Reshape", [input, e.Int64s(target.ToLongArray())], OnnxAttribute.Int("allowzero", 1))
+        : e.Node("Reshape", [input, e.Int64s(target.ToLongArray())]);
+
+    /// <summary>
+    /// An order-preserving, exact map of an unsigned tensor into int64, for ops that ONNX Runtime's CPU provider
+    /// lacks for unsigned types: uint32 widens; uint64 is reinterpreted with its top bit flipped (u − 2^63).
+    /// </summary>
+    internal static string ToOrderedInt64(this IOnnxEmitter e, string input, DType t) => t == DType.UInt64
+        ? e.Node("BitwiseXor", [e.Cast(input, t, DType.Int64), e.Constant(SignBit)])
+        : e.Cast(input, t, DType.Int64);
+
+    private static readonly HostArray SignBit = HostArray.Create([long.MinValue], Shape.Scalar);
 }
 
 /// <summary>ONNX's TensorProto.DataType codes.</summary>

@@ -87,7 +87,38 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
     /// <summary>One ONNX reduction with the axes as an input (opset 18); nothing for an empty axis list.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => Axes.Count == 0
         ? args.Inputs[0]
-        : e.Node(OnnxOp, [args.Inputs[0], e.Int64s(Axes.ToLongArray())], OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
+        : Emit(e, args.Inputs[0]);
+
+    /// <summary>The ONNX reduction node.</summary>
+    protected string Emit(IOnnxEmitter e, string input) =>
+        e.Node(OnnxOp, [input, e.Int64s(Axes.ToLongArray())], OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
+
+    /// <summary>The operand with the reduced axes moved last and flattened: a [kept, reduced] matrix.</summary>
+    private protected string Rows(IOnnxEmitter e, string input, Shape shape)
+    {
+        var kept = Enumerable.Range(0, shape.Rank).Where(d => !Axes.Contains(d)).ToArray();
+        int[] perm = [.. kept, .. Axes];
+        var moved = perm.SequenceEqual(Enumerable.Range(0, perm.Length))
+            ? input
+            : e.Node("Transpose", [input], OnnxAttribute.Ints("perm", [.. perm.Select(p => (long)p)]));
+        return e.Reshape(moved, Shape.Of(kept.Aggregate(1, (acc, d) => acc * shape[d]), Axes.Aggregate(1, (acc, d) => acc * shape[d])));
+    }
+
+    /// <summary>
+    /// ReduceMax/ReduceMin, except for int64, uint32 and uint64: the element that <paramref name="argOp"/>
+    /// (ArgMax/ArgMin) picks in each row of <see cref="Rows"/>.
+    /// </summary>
+    private protected string LowerExtremum(IOnnxEmitter e, LowerArgs args, string argOp)
+    {
+        var x = args.InputAvals[0];
+        if (Axes.Count == 0) return args.Inputs[0];
+        if (x.DType is not (DType.Int64 or DType.UInt32 or DType.UInt64)) return Emit(e, args.Inputs[0]);
+        // ORT-CPU workaround: ReduceMax/ReduceMin lack uint kernels and get int64 wrong (values in [2^31, 2^32) compare as negative); ArgMax/ArgMin are exact.
+        var rows = Rows(e, args.Inputs[0], x.Shape);
+        var keys = x.DType.IsUnsigned() ? e.ToOrderedInt64(rows, x.DType) : rows;
+        var index = e.Node(argOp, [keys], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 1));
+        return e.Reshape(e.Node("GatherElements", [rows, index], OnnxAttribute.Int("axis", 1)), args.Output.Shape);
+    }
 
     /// <summary>The cotangent (or output) reshaped to keep the reduced axes as size 1.</summary>
     internal Tensor KeptOf(Tensor t, Shape input) => KeepDims
@@ -110,6 +141,18 @@ public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     protected override long I(long acc, long x) => unchecked(acc + x);
     /// <inheritdoc/>
     protected override ulong U(ulong acc, ulong x) => unchecked(acc + x);
+
+    /// <summary>Floats: ReduceSum. Integers: the reduced axes moved last and flattened, times a column of ones.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        var x = args.InputAvals[0];
+        if (Axes.Count == 0 || x.DType.IsFloat()) return base.Lower(e, args);
+        // ORT-CPU workaround: ReduceSum sums integers in double (inexact past 2^53, saturates on overflow) and has no uint kernels; MatMul wraps exactly.
+        var n = Axes.Aggregate(1, (acc, d) => acc * x.Shape[d]);
+        var ones = e.Node("ConstantOfShape", [e.Int64s(n, 1)], OnnxAttribute.Tensor("value", HostArray.Full(x.DType, Shape.Of(1), 1)));
+        return e.Reshape(e.Node("MatMul", [Rows(e, args.Inputs[0], x.Shape), ones]), args.Output.Shape);
+    }
+
     /// <summary>The cotangent broadcast back over the reduced axes.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [KeptOf(g, x[0].Shape).BroadcastTo(x[0].Shape.ToArray())];
 }
@@ -129,6 +172,9 @@ public sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     protected override long I(long acc, long x) => Math.Max(acc, x);
     /// <inheritdoc/>
     protected override ulong U(ulong acc, ulong x) => Math.Max(acc, x);
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMax");
+
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ChooserVjp(this, x[0], y, g)];
 
@@ -155,6 +201,9 @@ public sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     protected override long I(long acc, long x) => Math.Min(acc, x);
     /// <inheritdoc/>
     protected override ulong U(ulong acc, ulong x) => Math.Min(acc, x);
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMin");
+
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ReduceMax.ChooserVjp(this, x[0], y, g)];
 }
@@ -200,9 +249,14 @@ public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
         return HostArray.FromLongs(DType.Int64, outAval.Shape, r);
     }
 
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
-        e.Node("ArgMax", args.Inputs, OnnxAttribute.Int("axis", Axis), OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
+    /// <summary>ONNX ArgMax (first index wins ties); unsigned integers go through an order-preserving map into int64.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        var t = args.InputAvals[0].DType;
+        // ORT-CPU workaround: ArgMax has no uint32/uint64 kernels; search in int64 (exact, order-preserving).
+        var x = t.IsUnsigned() ? e.ToOrderedInt64(args.Inputs[0], t) : args.Inputs[0];
+        return e.Node("ArgMax", [x], OnnxAttribute.Int("axis", Axis), OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
+    }
 
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];

@@ -18,7 +18,7 @@ public sealed record Reshape(Shape NewShape) : Primitive
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => args.InputAvals[0].Shape == NewShape
         ? args.Inputs[0]
-        : e.Node("Reshape", [args.Inputs[0], e.Int64s(NewShape.ToLongArray())]);
+        : e.Reshape(args.Inputs[0], NewShape);
 
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g.Reshape(x[0].Shape.ToArray())];
@@ -132,9 +132,10 @@ public sealed record Slice(Ints Starts, Ints Ends) : Primitive
         return Kernels.Take(x, outShape, src);
     }
 
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
-        e.Node("Slice", [args.Inputs[0], e.Int64s(Starts.ToLongArray()), e.Int64s(Ends.ToLongArray())]);
+    /// <summary>ONNX Slice; nothing when the block is the whole operand (ONNX Runtime cannot slice a scalar).</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => Starts.All(s => s == 0) && Ends.SequenceEqual(args.InputAvals[0].Shape)
+        ? args.Inputs[0]
+        : e.Node("Slice", [args.Inputs[0], e.Int64s(Starts.ToLongArray()), e.Int64s(Ends.ToLongArray())]);
 
     /// <summary>The cotangent padded with zeros back to the operand's shape.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>
@@ -179,9 +180,10 @@ public sealed record Pad(Ints Before, Ints After) : Primitive
         return Kernels.Take(Concat.Flat(x, HostArray.Zeros(x.DType, Shape.Of(1))), outShape, src);
     }
 
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
-        e.Node("Pad", [args.Inputs[0], e.Int64s([.. Before.ToLongArray(), .. After.ToLongArray()])]);
+    /// <summary>ONNX Pad; nothing when every pad is 0 (ONNX Runtime cannot pad a scalar).</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => Before.Concat(After).All(p => p == 0)
+        ? args.Inputs[0]
+        : e.Node("Pad", [args.Inputs[0], e.Int64s([.. Before.ToLongArray(), .. After.ToLongArray()])]);
 
     /// <summary>The slice of the cotangent where the operand sits.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>

@@ -51,6 +51,16 @@ public sealed record Sign : Unary
     protected override long I(long x) => Math.Sign(x);
     /// <inheritdoc/>
     protected override ulong U(ulong x) => x == 0 ? 0UL : 1UL;
+    /// <summary>ONNX Sign; int64 as (x &gt; 0) − (x &lt; 0).</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (args.Output.DType != DType.Int64) return e.Node("Sign", args.Inputs);
+        // ORT-CPU workaround: int64 Sign gives −1 for values in [2^31, 2^32) (vectorized path); Greater/Less are exact.
+        var zero = e.Scalar(DType.Int64, 0);
+        var positive = e.Cast(e.Node("Greater", [args.Inputs[0], zero]), DType.Bool, DType.Int64);
+        var negative = e.Cast(e.Node("Less", [args.Inputs[0], zero]), DType.Bool, DType.Int64);
+        return e.Node("Sub", [positive, negative]);
+    }
     /// <summary>Piecewise constant: zero gradient.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];
 }
@@ -130,6 +140,23 @@ public sealed record Erf : Unary
     protected override string OnnxOp => "Erf";
     /// <inheritdoc/>
     protected override double F(double x) => SpecialFunctions.Erf(x);
+
+    /// <summary>
+    /// ONNX Erf for float32. float64 has no CPU kernel: x · Σ w_i e^(−(x c_i)²), a 24-point Gauss–Legendre
+    /// quadrature of 2/√π ∫₀ˣ e^(−t²) dt with x clipped to ±6 (where erf is ±1 in double), accurate to ~5e-16.
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (args.Output.DType != DType.Float64) return e.Node("Erf", args.Inputs);
+        // ORT-CPU workaround: no float64 Erf kernel; quadrature in float64 instead.
+        var (nodes, weights) = SpecialFunctions.ErfQuadrature;
+        var clipped = e.Node("Clip", [args.Inputs[0], e.Scalar(DType.Float64, -6), e.Scalar(DType.Float64, 6)]);
+        var x = e.Node("Unsqueeze", [clipped, e.Int64s(-1)]);
+        var t = e.Node("Mul", [x, e.Constant(HostArray.Create(nodes, Shape.Of(nodes.Length)))]);
+        var density = e.Node("Exp", e.Node("Neg", e.Node("Mul", [t, t])));
+        var integral = e.Node("MatMul", [density, e.Constant(HostArray.Create(weights, Shape.Of(weights.Length, 1)))]);
+        return e.Node("Squeeze", [e.Node("Mul", [x, integral]), e.Int64s(-1)]);
+    }
     /// <summary>d erf = 2/√π e^(−x²).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * (2 / Math.Sqrt(Math.PI)) * (-(x[0] * x[0])).Exp()];
 }
@@ -147,10 +174,14 @@ public sealed record Relu : Unary
     protected override double F(double x) => x > 0 ? x : x < 0 ? 0 : x * 0;
     /// <inheritdoc/>
     protected override long I(long x) => Math.Max(x, 0);
-    /// <summary>ONNX Relu for floats; Max with zero for integers (no integer Relu kernel on the CPU).</summary>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => args.Output.DType.IsFloat()
-        ? e.Node("Relu", args.Inputs)
-        : e.Node("Max", [args.Inputs[0], e.Scalar(args.Output.DType, 0)]);
+    /// <summary>ONNX Relu for floats; <c>x &gt; 0 ? x : 0</c> for integers.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (args.Output.DType.IsFloat()) return e.Node("Relu", args.Inputs);
+        // ORT-CPU workaround: no integer Relu kernel, and int64 Max is wrong for values in [2^31, 2^32); Greater is exact.
+        var zero = e.Scalar(args.Output.DType, 0);
+        return e.Node("Where", [e.Node("Greater", [args.Inputs[0], zero]), args.Inputs[0], zero]);
+    }
     /// <summary>g where x &gt; 0, else 0 (so 0 at x = 0).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [Tensor.Where(x[0] > 0.0, g, 0.0)];
 }

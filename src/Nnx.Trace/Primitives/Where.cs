@@ -30,8 +30,15 @@ public sealed record Where : Primitive
         return Kernels.Take(Concat.Flat(ta, tb), shape, src);
     }
 
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Where", args.Inputs);
+    /// <summary>ONNX Where; uint64 branches run as int64 and bool branches as int32 (exact round trips).</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        var t = args.Output.DType;
+        // ORT-CPU workaround: Where has no uint64 or bool kernel; select the bits as int64 (uint64) or int32 (bool) and cast back.
+        var via = t switch { DType.UInt64 => DType.Int64, DType.Bool => DType.Int32, _ => t };
+        var picked = e.Node("Where", [args.Inputs[0], e.Cast(args.Inputs[1], t, via), e.Cast(args.Inputs[2], t, via)]);
+        return e.Cast(picked, via, t);
+    }
 
     /// <summary>
     /// The condition gets none; each branch gets the cotangent where it was chosen and 0 elsewhere (a scalar
