@@ -251,6 +251,15 @@ internal static class PrimitiveCases
         {
             Shape[][] shapes = [[S(2, 3), S(3, 4)], [S(3, 2, 3), S(1, 3, 2)], [S(2, 3), S(4, 3, 5)], [S(2, 0), S(0, 3)], [S(0, 3), S(3, 2)]];
             Elementwise(new MatMul(), Numeric, shapes, (t, s) => (t.IsFloat() ? Uniform(-1, 1) : Bits)(t, s));
+            // Gemm over its four transpose layouts, C as a row, a full matrix, a scalar and (empty) columns.
+            (bool, bool, Shape[])[] gemms =
+            [
+                (false, true, [S(2, 3), S(4, 3), S(4)]), (false, false, [S(2, 3), S(3, 4), S(2, 4)]),
+                (true, false, [S(3, 2), S(3, 4), S()]), (true, true, [S(3, 2), S(4, 3), S(2, 1)]),
+                (false, true, [S(0, 3), S(4, 3), S(4)]),
+            ];
+            foreach (var (t, (ta, tb, set)) in Spread(Floats, gemms[0], gemms[1..]))
+                Case(new Gemm(ta, tb), [.. set.Select(s => Uniform(-1, 1)(t, s))]);
         }
 
         private void ShapeOps()
