@@ -246,6 +246,9 @@ public sealed class State : IReadOnlyList<StateEntry>, ITreeNode
     /// <summary>The tensors are the children; the paths and kinds are the static auxiliary data.</summary>
     (IReadOnlyList<object?> Children, object? Aux) ITreeNode.TreeFlatten() => (_values, Def);
 
+    /// <inheritdoc/>
+    string ITreeNode.ChildName(object? aux, int index) => ((StateDef)aux!).Paths[index];
+
     /// <summary>A state of the same paths and kinds holding <paramref name="children"/>.</summary>
     ITreeNode ITreeNode.TreeUnflatten(object? aux, IReadOnlyList<object?> children)
     {

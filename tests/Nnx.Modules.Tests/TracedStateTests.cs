@@ -40,6 +40,37 @@ public sealed class TracedStateTests
     }
 
     [TestMethod]
+    public void TheManualPathRunsUnderJitPureWithTheGraphDefAsAStaticArgument()
+    {
+        var model = new NoisyModel();
+        var (graphdef, state) = Nnx.Split(model);
+        var step = Jit.Pure((GraphDef g, State s) =>
+        {
+            var m = Nnx.Merge<NoisyModel>(g, s);
+            m.Step();
+            return Nnx.Split(m).State;
+        });
+        for (var i = 0; i < 3; i++) state = step(graphdef, state);
+        step.TraceCount().Should().Be(1, "the GraphDef is a static argument compared by value");
+        state["steps"].Item<float>().Should().Be(3);
+        state["rngs/default/count"].Item<uint>().Should().Be(3);
+        state["key"].ToArray<uint>().Should().Equal(Prng.FoldIn(Prng.Key(7), 2).ToArray<uint>());
+
+        var path = Path.Combine(Path.GetTempPath(), $"nnx-state-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            step.Export(path, graphdef, state);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+            session.InputMetadata.Keys.Should().Contain(["s/steps", "s/rngs/default/count", "s/linear/kernel"]);
+            session.OutputMetadata.Keys.Should().Contain(["out/steps", "out/key"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void MetadataIsStaticAndSurvivesMerge()
     {
         var meta = new Dictionary<string, object> { ["sharding"] = "rows", ["init"] = "lecun" };

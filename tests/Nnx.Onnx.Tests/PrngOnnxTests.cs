@@ -69,6 +69,18 @@ public sealed class PrngOnnxTests
     }
 
     [TestMethod]
+    public void DrawsThroughJitPureEqualEagerDrawsBitForBit()
+    {
+        var key = Prng.Key(7);
+        var eager = Draws(key);
+        var step = Jit.Pure((Tensor k) => Draws(k));
+        var jitted = step(key);
+        for (var i = 0; i < eager.Length; i++)
+            jitted[i].ToHost().ToBytes().Should().Equal(eager[i].ToHost().ToBytes(), $"draw {i} ({eager[i].Aval})");
+        step.CompileStats()!.OptimizedNodes.Should().BeLessThan(step.CompileStats()!.TracedNodes, "the passes fold the counters");
+    }
+
+    [TestMethod]
     public void UniformOnOnnxRuntimeMatchesJax()
     {
         // docs/jep/9263-typed-keys.md in jax-ml/jax: jax.random.uniform(jax.random.key(0), shape=(3,))

@@ -15,6 +15,11 @@ namespace NnxSharp;
 /// </summary>
 public static class Autodiff
 {
+    [ThreadStatic] private static long _reverseTicks;
+
+    /// <summary>Time this thread has spent in reverse passes (the jit reports the share of a trace spent here).</summary>
+    internal static TimeSpan ElapsedOnThisThread => System.Diagnostics.Stopwatch.GetElapsedTime(0, _reverseTicks);
+
     /// <summary>∂f/∂x for a scalar function of one tensor.</summary>
     public static Func<Tensor, Tensor> Grad(Func<Tensor, Tensor> f)
     {
@@ -195,7 +200,9 @@ public static class Autodiff
         }
         if (value.Rank != 0 || !value.DType.IsFloat())
             throw new ArgumentException($"{op}: the function must return a float scalar (shape []), but returned {value.Aval}; reduce it first (e.g. .Sum() or .Mean()).");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var grads = ReversePass.Run(tape, value, watched);
+        _reverseTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
         var result = new Tensor?[args.Count];
         for (int i = 0, w = 0; i < result.Length; i++)
             if (wrt is null || wrt[i]) result[i] = grads[w++];

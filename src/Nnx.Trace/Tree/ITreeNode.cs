@@ -14,4 +14,10 @@ public interface ITreeNode
 
     /// <summary>A new node of this type from auxiliary data and children (this instance is only a factory).</summary>
     ITreeNode TreeUnflatten(object? aux, IReadOnlyList<object?> children);
+
+    /// <summary>
+    /// The name of child <paramref name="index"/> in a path (an exported model's input names, error messages);
+    /// by default its position.
+    /// </summary>
+    string ChildName(object? aux, int index) => index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -102,6 +102,33 @@ public sealed class TreeDef : IEquatable<TreeDef>
         return sb.Length == 0 ? "(root)" : sb.ToString();
     }
 
+    /// <summary>
+    /// Every tensor leaf's path as names joined by <c>/</c> under <paramref name="prefix"/>: dictionary keys,
+    /// a node's child names (a State's variable paths) and positions, e.g. <c>s/linear/kernel</c>, <c>out1/0</c>.
+    /// </summary>
+    internal IReadOnlyList<string> LeafNames(string prefix)
+    {
+        var names = new List<string>(LeafCount);
+        CollectNames(prefix, names);
+        return names;
+    }
+
+    private void CollectNames(string prefix, List<string> names)
+    {
+        if (Kind == TreeKind.Leaf)
+        {
+            names.Add(prefix);
+            return;
+        }
+        for (var i = 0; i < Children.Length; i++)
+        {
+            var name = Aux is ImmutableArray<string> keys ? keys[i]
+                : Kind == TreeKind.Node ? Factory!.ChildName(Aux, i)
+                : i.ToString(CultureInfo.InvariantCulture);
+            Children[i].CollectNames(prefix.Length == 0 ? name : $"{prefix}/{name}", names);
+        }
+    }
+
     private void Print(StringBuilder sb)
     {
         switch (Kind)

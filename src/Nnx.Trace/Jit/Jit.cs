@@ -1,0 +1,61 @@
+namespace NnxSharp;
+
+/// <summary>
+/// Just-in-time compilation of pure functions of tensors and containers of tensors (tuples, lists,
+/// dictionaries, State). The first call with a new argument structure, new static values (ints, floats,
+/// bools, enums, strings) or new shapes and dtypes traces the function into one graph, optimises and
+/// compiles it; later calls only run it. Called inside another trace, a jitted function is inlined.
+/// </summary>
+public static class Jit
+{
+    /// <summary>Compiles a function of one argument.</summary>
+    public static Func<T1, TResult> Pure<T1, TResult>(Func<T1, TResult> f)
+    {
+        var jit = new JitFunction(f);
+        return jit.Expose<Func<T1, TResult>>(a => (TResult)jit.Call([a])!);
+    }
+
+    /// <summary>Compiles a function of two arguments.</summary>
+    public static Func<T1, T2, TResult> Pure<T1, T2, TResult>(Func<T1, T2, TResult> f)
+    {
+        var jit = new JitFunction(f);
+        return jit.Expose<Func<T1, T2, TResult>>((a, b) => (TResult)jit.Call([a, b])!);
+    }
+
+    /// <summary>Compiles a function of three arguments.</summary>
+    public static Func<T1, T2, T3, TResult> Pure<T1, T2, T3, TResult>(Func<T1, T2, T3, TResult> f)
+    {
+        var jit = new JitFunction(f);
+        return jit.Expose<Func<T1, T2, T3, TResult>>((a, b, c) => (TResult)jit.Call([a, b, c])!);
+    }
+
+    /// <summary>Compiles a function of four arguments.</summary>
+    public static Func<T1, T2, T3, T4, TResult> Pure<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, TResult> f)
+    {
+        var jit = new JitFunction(f);
+        return jit.Expose<Func<T1, T2, T3, T4, TResult>>((a, b, c, d) => (TResult)jit.Call([a, b, c, d])!);
+    }
+
+    /// <summary>Compiles a function of five arguments.</summary>
+    public static Func<T1, T2, T3, T4, T5, TResult> Pure<T1, T2, T3, T4, T5, TResult>(Func<T1, T2, T3, T4, T5, TResult> f)
+    {
+        var jit = new JitFunction(f);
+        return jit.Expose<Func<T1, T2, T3, T4, T5, TResult>>((a, b, c, d, e) => (TResult)jit.Call([a, b, c, d, e])!);
+    }
+
+    /// <summary>
+    /// The IR a jitted function runs for these arguments, after the passes, headed by the node counts before
+    /// and after them and in the lowered graph.
+    /// </summary>
+    public static string Lower(this Delegate jitted, params object?[] args)
+    {
+        var c = JitFunction.Of(jitted).Compile(args);
+        return $"// nodes: traced {c.Stats.TracedNodes}, after passes {c.Stats.OptimizedNodes}, lowered {c.Stats.LoweredNodes}\n{c.Optimized}";
+    }
+
+    /// <summary>Where the most recent compilation of a jitted function spent its time (null before the first call).</summary>
+    public static CompileStats? CompileStats(this Delegate jitted) => JitFunction.Of(jitted).LastStats;
+
+    /// <summary>How many times a jitted function has been traced.</summary>
+    public static int TraceCount(this Delegate jitted) => JitFunction.Of(jitted).TraceCount;
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Passes;
+
+namespace NnxSharp;
+
+/// <summary>
+/// The engine behind <see cref="Jit.Pure{T1, TResult}"/>: a cache from (argument structure, static values,
+/// leaf avals) to a compiled executable. A miss traces the function on symbolic tensors, optimises the
+/// graph and compiles it; a hit flattens the arguments and runs.
+/// </summary>
+internal sealed class JitFunction
+{
+    private static readonly ConditionalWeakTable<Delegate, JitFunction> Registry = new();
+    private readonly Delegate _function;
+    private readonly ConcurrentDictionary<CallKey, Lazy<Compiled>> _cache = new();
+    private int _traceCount;
+
+    public JitFunction(Delegate function) => _function = function;
+
+    /// <summary>How many times the function has been traced.</summary>
+    public int TraceCount => Volatile.Read(ref _traceCount);
+
+    /// <summary>The function's name, for exported models' doc strings.</summary>
+    public string Name => _function.Method.Name;
+
+    /// <summary>
+    /// Names for the compiled graph's inputs and outputs: each input by its parameter's name and its path in the
+    /// argument (<c>s/linear/kernel</c>, <c>x</c>), each output by its position in a returned tuple and path
+    /// (<c>out0/linear/kernel</c>, <c>out1</c>), or <c>out</c> and its path for a result that is not a tuple.
+    /// </summary>
+    public (string[] Inputs, string[] Outputs) LeafNames(Compiled compiled)
+    {
+        var parameters = _function.Method.GetParameters();
+        var inputs = new List<string>();
+        for (var i = 0; i < compiled.Key.Defs.Length; i++)
+        {
+            var name = i < parameters.Length && !string.IsNullOrEmpty(parameters[i].Name) ? parameters[i].Name! : $"arg{i}";
+            inputs.AddRange(compiled.Key.Defs[i].LeafNames(name));
+        }
+        var outDef = compiled.OutputDef;
+        var outputs = new List<string>();
+        if (outDef.Kind == TreeKind.Tuple)
+            for (var i = 0; i < outDef.Children.Length; i++) outputs.AddRange(outDef.Children[i].LeafNames($"out{i}"));
+        else
+            outputs.AddRange(outDef.LeafNames("out"));
+        return ([.. inputs], [.. outputs]);
+    }
+
+    /// <summary>The statistics of the most recent compilation.</summary>
+    public CompileStats? LastStats { get; private set; }
+
+    /// <summary>Registers the user-facing delegate that calls this function.</summary>
+    public TDelegate Expose<TDelegate>(TDelegate wrapper) where TDelegate : Delegate
+    {
+        Registry.AddOrUpdate(wrapper, this);
+        return wrapper;
+    }
+
+    /// <summary>The engine behind a delegate returned by <c>Jit.Pure</c>.</summary>
+    public static JitFunction Of(Delegate jitted) => Registry.TryGetValue(jitted, out var f)
+        ? f
+        : throw new ArgumentException("This delegate was not made by Jit.Pure.", nameof(jitted));
+
+    /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace it is inlined.</summary>
+    public object? Call(object?[] args)
+    {
+        var (key, leaves) = Flatten(args);
+        if (TraceBuilder.Current is not null || leaves.Any(t => t.IsSymbolic)) return Invoke(args);
+        var compiled = Lookup(key, args);
+        var buffers = new DeviceBuffer[leaves.Count];
+        for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
+        var results = compiled.Executable.Run(buffers);
+        var outs = new Tensor[results.Length];
+        for (var i = 0; i < outs.Length; i++) outs[i] = new Tensor(results[i]);
+        return Tree.Unflatten(compiled.OutputDef, outs);
+    }
+
+    /// <summary>The compiled form for these arguments (tracing on a miss).</summary>
+    public Compiled Compile(object?[] args) => Lookup(Flatten(args).Key, args);
+
+    private Compiled Lookup(CallKey key, object?[] args) =>
+        _cache.GetOrAdd(key, k => new Lazy<Compiled>(() => Trace(k, args))).Value;
+
+    private static (CallKey Key, List<Tensor> Leaves) Flatten(object?[] args)
+    {
+        var leaves = new List<Tensor>();
+        var defs = new TreeDef[args.Length];
+        for (var i = 0; i < args.Length; i++) defs[i] = Tree.Flatten(args[i], leaves);
+        var avals = new Aval[leaves.Count];
+        for (var i = 0; i < avals.Length; i++) avals[i] = leaves[i].Aval;
+        return (new CallKey(defs, avals), leaves);
+    }
+
+    private object? Invoke(object?[] args)
+    {
+        try
+        {
+            return _function.DynamicInvoke(args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfoThrow(e.InnerException);
+            throw;
+        }
+    }
+
+    private static void ExceptionDispatchInfoThrow(Exception e) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
+
+    private Compiled Trace(CallKey key, object?[] args)
+    {
+        Interlocked.Increment(ref _traceCount);
+        var watch = Stopwatch.StartNew();
+        Graph graph;
+        TreeDef outDef;
+        TimeSpan autodiff;
+        using (var scope = TraceBuilder.Begin())
+        {
+            var symbolic = key.Avals.Select(scope.Builder.AddInput).ToArray();
+            var symArgs = new object?[args.Length];
+            var offset = 0;
+            for (var i = 0; i < args.Length; i++)
+            {
+                var n = key.Defs[i].LeafCount;
+                symArgs[i] = Tree.Unflatten(key.Defs[i], symbolic[offset..(offset + n)]);
+                offset += n;
+            }
+            var autodiffBefore = Autodiff.ElapsedOnThisThread;
+            var result = Invoke(symArgs);
+            autodiff = Autodiff.ElapsedOnThisThread - autodiffBefore;
+            var outLeaves = new List<Tensor>();
+            outDef = Tree.Flatten(result, outLeaves);
+            graph = scope.Builder.Finish(outLeaves);
+        }
+        var traceTime = watch.Elapsed;
+        watch.Restart();
+        var optimized = Optimizer.Optimize(graph);
+        var passTime = watch.Elapsed;
+        var backend = Backend.Default;
+        var exe = backend.Compile(optimized);
+        LastStats = new CompileStats(traceTime, autodiff, passTime, exe.LoweringTime, exe.LoadTime,
+            graph.Nodes.Length, optimized.Nodes.Length, exe.LoweredNodeCount);
+        return new Compiled(key, graph, optimized, exe, outDef, LastStats);
+    }
+
+    /// <summary>One cache entry: the graphs, the executable and the output structure.</summary>
+    internal sealed record Compiled(CallKey Key, Graph Traced, Graph Optimized, Executable Executable, TreeDef OutputDef, CompileStats Stats);
+
+    /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>
+    internal sealed class CallKey(TreeDef[] defs, Aval[] avals) : IEquatable<CallKey>
+    {
+        private readonly int _hash = Hash(defs, avals);
+
+        public TreeDef[] Defs { get; } = defs;
+
+        public Aval[] Avals { get; } = avals;
+
+        public bool Equals(CallKey? other) =>
+            other is not null && _hash == other._hash && Defs.AsSpan().SequenceEqual(other.Defs) && Avals.AsSpan().SequenceEqual(other.Avals);
+
+        public override bool Equals(object? obj) => Equals(obj as CallKey);
+
+        public override int GetHashCode() => _hash;
+
+        private static int Hash(TreeDef[] defs, Aval[] avals)
+        {
+            var h = new HashCode();
+            foreach (var d in defs) h.Add(d);
+            foreach (var a in avals) h.Add(a);
+            return h.ToHashCode();
+        }
+    }
+}
