@@ -14,6 +14,11 @@ public class Variable
 
     private Tensor _value;
 
+    // Whether code outside the variable may hold its tensor: true once the value was given by or handed to
+    // user code. Only a value a jitted step wrote and nobody has read since is owned, and its buffer may be
+    // reused for a later step's output (the A/B swap) without changing a tensor anyone can see.
+    private bool _shared = true;
+
     /// <summary>Creates a variable holding <paramref name="value"/>, with optional static metadata (compared by value in the GraphDef).</summary>
     public Variable(Tensor value, IReadOnlyDictionary<string, object>? metadata = null)
     {
@@ -27,11 +32,16 @@ public class Variable
     /// <summary>The tensor; replace it to change the state (a traced step swaps symbolic or new tensors in here).</summary>
     public Tensor Value
     {
-        get => _value;
+        get
+        {
+            _shared = true;
+            return _value;
+        }
         set
         {
             ArgumentNullException.ThrowIfNull(value);
             _value = value;
+            _shared = true;
         }
     }
 
@@ -51,6 +61,7 @@ public class Variable
     public static implicit operator Tensor(Variable variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
+        variable._shared = true;
         return variable._value;
     }
 
@@ -61,6 +72,20 @@ public class Variable
     internal void Init(Tensor value, IReadOnlyDictionary<string, object> metadata)
     {
         _value = value;
+        _shared = true;
         Metadata = metadata;
+    }
+
+    /// <summary>The tensor, read by the jit without marking it as seen by user code.</summary>
+    internal Tensor RawValue => _value;
+
+    /// <summary>False when the tensor was written by a jitted step and nobody has read it since.</summary>
+    internal bool IsShared => _shared;
+
+    /// <summary>Sets the tensor from the jit, saying whether anyone else may hold it.</summary>
+    internal void SetRaw(Tensor value, bool shared)
+    {
+        _value = value;
+        _shared = shared;
     }
 }

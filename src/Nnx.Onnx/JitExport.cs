@@ -13,10 +13,9 @@ public static class JitExport
     /// </summary>
     public static void Export(this Delegate jitted, string path, params object?[] args)
     {
-        var jit = JitFunction.Of(jitted);
-        var compiled = jit.Compile(args);
-        var (inputs, outputs) = jit.LeafNames(compiled);
-        var model = OnnxLowering.ToModel(compiled.Optimized, inputs, outputs, docString: $"Exported by Nnx from {jit.Name}.");
+        var jit = JitRegistry.Of(jitted);
+        var c = jit.Inspect(args);
+        var model = OnnxLowering.ToModel(c.Optimized, c.InputNames, c.OutputNames, docString: $"Exported by Nnx from {jit.Name}.");
         using var file = File.Create(path);
         model.WriteTo(file);
     }

@@ -46,11 +46,16 @@ public static class OnnxLowering
 
         // Give each output its name: rename the node result that produces it, or add an Identity when the
         // value is an input, a constant, or already claimed by another output.
-        var claimed = new HashSet<string>();
+        var renamed = new HashSet<Value>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < graph.Outputs.Length; i++)
         {
-            var name = names[graph.Outputs[i]];
-            if (emitter.IsNodeOutput(name) && claimed.Add(name)) emitter.Rename(name, outputNames[i]);
+            var value = graph.Outputs[i];
+            var name = names[value];
+            if (emitter.IsNodeOutput(name) && renamed.Add(value))
+            {
+                emitter.Rename(name, outputNames[i]);
+                names[value] = outputNames[i]; // a second output of the same value copies the renamed one
+            }
             else emitter.Identity(name, outputNames[i]);
             g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
         }

@@ -90,7 +90,7 @@ internal sealed class GraphSnapshot
                 case NodeKind.Variable:
                 {
                     var v = (Variable)obj!;
-                    var aval = v.Value.Aval;
+                    var aval = v.RawValue.Aval;
                     var want = node.Aval!;
                     if (!ReferenceEquals(aval, want) && (aval.DType != want.DType || !aval.Shape.Equals(want.Shape))) return false;
                     if (!ReferenceEquals(v.Metadata, node.Metadata)) return false;
@@ -202,7 +202,7 @@ internal sealed class GraphSnapshot
                 case NodeKind.Variable:
                 {
                     var v = (Variable)obj;
-                    _nodes.Add(new NodeDef(NodeKind.Variable, nt, _slots.Count, 0, v.Value.Aval, v.Metadata, _variables.Count));
+                    _nodes.Add(new NodeDef(NodeKind.Variable, nt, _slots.Count, 0, v.RawValue.Aval, v.Metadata, _variables.Count));
                     _variables.Add(v);
                     _paths.Add(path);
                     _kinds.Add(nt.Type);

@@ -49,13 +49,13 @@ public static class Jit
     /// </summary>
     public static string Lower(this Delegate jitted, params object?[] args)
     {
-        var c = JitFunction.Of(jitted).Compile(args);
+        var c = JitRegistry.Of(jitted).Inspect(args);
         return $"// nodes: traced {c.Stats.TracedNodes}, after passes {c.Stats.OptimizedNodes}, lowered {c.Stats.LoweredNodes}\n{c.Optimized}";
     }
 
     /// <summary>Where the most recent compilation of a jitted function spent its time (null before the first call).</summary>
-    public static CompileStats? CompileStats(this Delegate jitted) => JitFunction.Of(jitted).LastStats;
+    public static CompileStats? CompileStats(this Delegate jitted) => JitRegistry.Of(jitted).LastStats;
 
     /// <summary>How many times a jitted function has been traced.</summary>
-    public static int TraceCount(this Delegate jitted) => JitFunction.Of(jitted).TraceCount;
+    public static int TraceCount(this Delegate jitted) => JitRegistry.Of(jitted).TraceCount;
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using NnxSharp.Backends;
 using NnxSharp.Ir;
 using NnxSharp.Passes;
@@ -13,9 +12,8 @@ namespace NnxSharp;
 /// leaf avals) to a compiled executable. A miss traces the function on symbolic tensors, optimises the
 /// graph and compiles it; a hit flattens the arguments and runs.
 /// </summary>
-internal sealed class JitFunction
+internal sealed class JitFunction : IJitted
 {
-    private static readonly ConditionalWeakTable<Delegate, JitFunction> Registry = new();
     private readonly Delegate _function;
     private readonly ConcurrentDictionary<CallKey, Lazy<Compiled>> _cache = new();
     private int _traceCount;
@@ -55,16 +53,15 @@ internal sealed class JitFunction
     public CompileStats? LastStats { get; private set; }
 
     /// <summary>Registers the user-facing delegate that calls this function.</summary>
-    public TDelegate Expose<TDelegate>(TDelegate wrapper) where TDelegate : Delegate
-    {
-        Registry.AddOrUpdate(wrapper, this);
-        return wrapper;
-    }
+    public TDelegate Expose<TDelegate>(TDelegate wrapper) where TDelegate : Delegate => JitRegistry.Expose(this, wrapper);
 
-    /// <summary>The engine behind a delegate returned by <c>Jit.Pure</c>.</summary>
-    public static JitFunction Of(Delegate jitted) => Registry.TryGetValue(jitted, out var f)
-        ? f
-        : throw new ArgumentException("This delegate was not made by Jit.Pure.", nameof(jitted));
+    /// <inheritdoc/>
+    public JitInspection Inspect(object?[] args)
+    {
+        var compiled = Compile(args);
+        var (inputs, outputs) = LeafNames(compiled);
+        return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs);
+    }
 
     /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace it is inlined.</summary>
     public object? Call(object?[] args)

@@ -1,0 +1,142 @@
+using System.Reflection;
+
+namespace NnxSharp;
+
+/// <summary>How a jitted function's argument is passed.</summary>
+internal enum ArgKind : byte
+{
+    /// <summary>A module or variable: a root of the object graph, its variables are state.</summary>
+    Graph,
+    /// <summary>A concrete tensor: one input.</summary>
+    Tensor,
+    /// <summary>Anything else a <see cref="NnxSharp.Tree"/> takes: containers of tensors, static values, null.</summary>
+    Tree,
+}
+
+/// <summary>
+/// The cache key of a module jit: the GraphDef of the module arguments (split together), each other
+/// argument's tree structure (static values included) and the avals of their tensors.
+/// </summary>
+internal sealed class StepKey(GraphDef? graph, TreeDef?[] trees, Aval[] leafAvals) : IEquatable<StepKey>
+{
+    private readonly int _hash = Hash(graph, trees, leafAvals);
+
+    public GraphDef? Graph { get; } = graph;
+
+    /// <summary>Per argument: its tree structure, or null for a module argument.</summary>
+    public TreeDef?[] Trees { get; } = trees;
+
+    public Aval[] LeafAvals { get; } = leafAvals;
+
+    public bool Equals(StepKey? other) =>
+        other is not null && _hash == other._hash && Equals(Graph, other.Graph)
+        && Enumerable.SequenceEqual(Trees, other.Trees) && LeafAvals.AsSpan().SequenceEqual(other.LeafAvals);
+
+    public override bool Equals(object? obj) => Equals(obj as StepKey);
+
+    public override int GetHashCode() => _hash;
+
+    private static int Hash(GraphDef? graph, TreeDef?[] trees, Aval[] avals)
+    {
+        var h = new HashCode();
+        h.Add(graph);
+        foreach (var t in trees) h.Add(t);
+        foreach (var a in avals) h.Add(a);
+        return h.ToHashCode();
+    }
+}
+
+/// <summary>One call's arguments taken apart: kinds, the module roots and their snapshot, tensor leaves and the key.</summary>
+internal sealed class CallShape
+{
+    private readonly ParameterInfo[] _parameters;
+
+    private CallShape(ArgKind[] kinds, object[] roots, GraphSnapshot? snapshot, List<Tensor> leaves, StepKey key, ParameterInfo[] parameters)
+    {
+        Kinds = kinds;
+        Roots = roots;
+        Snapshot = snapshot;
+        Leaves = leaves;
+        Key = key;
+        _parameters = parameters;
+    }
+
+    public ArgKind[] Kinds { get; }
+
+    /// <summary>The module arguments, in order.</summary>
+    public object[] Roots { get; }
+
+    /// <summary>The current snapshot of the roots (null without module arguments).</summary>
+    public GraphSnapshot? Snapshot { get; }
+
+    /// <summary>The tensors of the non-module arguments, in order.</summary>
+    public List<Tensor> Leaves { get; }
+
+    public StepKey Key { get; }
+
+    /// <summary>Takes the arguments apart. A symbolic tensor here means one escaped from a trace.</summary>
+    public static CallShape Of(object?[] args, ParameterInfo[] parameters)
+    {
+        var kinds = new ArgKind[args.Length];
+        var roots = new List<object>();
+        var trees = new TreeDef?[args.Length];
+        var leaves = new List<Tensor>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is Module or Variable)
+            {
+                kinds[i] = ArgKind.Graph;
+                roots.Add(args[i]!);
+                continue;
+            }
+            kinds[i] = args[i] is Tensor ? ArgKind.Tensor : ArgKind.Tree;
+            var start = leaves.Count;
+            trees[i] = Tree.Flatten(args[i], leaves);
+            for (var j = start; j < leaves.Count; j++)
+                if (leaves[j].IsSymbolic)
+                    throw new ArgumentException(
+                        $"Nnx.Jit: argument {Name(parameters, i)} holds a symbolic tensor {leaves[j].Aval} outside its trace (did it escape from a traced function?).");
+        }
+        var rootArray = roots.ToArray();
+        var snapshot = rootArray.Length == 0 ? null : GraphSnapshot.For(rootArray, tupleRoot: rootArray.Length > 1);
+        var avals = new Aval[leaves.Count];
+        for (var i = 0; i < avals.Length; i++) avals[i] = leaves[i].Aval;
+        return new CallShape(kinds, rootArray, snapshot, leaves, new StepKey(snapshot?.GraphDef, trees, avals), parameters);
+    }
+
+    /// <summary>
+    /// Names of the compiled graph's inputs and outputs: a variable by its argument's name and path
+    /// (<c>model/linear/kernel</c>; a variable shared by two arguments is named after the first), a tensor by
+    /// its argument's name and tree path (<c>x</c>, <c>batch/0</c>); a changed variable's new value as
+    /// <c>new/</c> and its path; results <c>out</c>, or <c>out0</c>, <c>out1</c>… for a tuple.
+    /// </summary>
+    public (string[] Inputs, string[] Outputs) Names(int[] changed, TreeDef resultDef)
+    {
+        var variablePaths = VariableNames();
+        var inputs = new List<string>(variablePaths);
+        for (var i = 0; i < Kinds.Length; i++)
+            if (Kinds[i] != ArgKind.Graph) inputs.AddRange(Key.Trees[i]!.LeafNames(Name(_parameters, i)));
+        var outputs = changed.Select(c => $"new/{variablePaths[c]}").ToList();
+        outputs.AddRange(resultDef.Kind == TreeKind.Tuple
+            ? resultDef.Children.SelectMany((c, i) => c.LeafNames($"out{i}"))
+            : resultDef.LeafNames("out"));
+        return ([.. inputs], [.. outputs]);
+    }
+
+    private string[] VariableNames()
+    {
+        if (Snapshot is null) return [];
+        var paths = Snapshot.GraphDef.StateDef.Paths;
+        var graphArgs = Enumerable.Range(0, Kinds.Length).Where(i => Kinds[i] == ArgKind.Graph).ToArray();
+        return [.. paths.Select(p =>
+        {
+            if (Roots.Length == 1) return p.Length == 0 ? Name(_parameters, graphArgs[0]) : $"{Name(_parameters, graphArgs[0])}/{p}";
+            var slash = p.IndexOf('/', StringComparison.Ordinal);
+            var root = int.Parse(slash < 0 ? p : p[..slash], System.Globalization.CultureInfo.InvariantCulture);
+            return slash < 0 ? Name(_parameters, graphArgs[root]) : $"{Name(_parameters, graphArgs[root])}/{p[(slash + 1)..]}";
+        })];
+    }
+
+    private static string Name(ParameterInfo[] parameters, int i) =>
+        i < parameters.Length && !string.IsNullOrEmpty(parameters[i].Name) ? parameters[i].Name! : $"arg{i}";
+}

@@ -1,0 +1,140 @@
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+
+namespace NnxSharp;
+
+/// <summary>
+/// One compiled module step and the call it is bound to: the executable, which variables it writes, the
+/// result's structure, and the buffers of the last call (bound once to the executable's IOBindings). Not
+/// thread-safe: <see cref="ModuleJit"/> calls it under its lock.
+/// </summary>
+internal sealed class CompiledStep
+{
+    private readonly Executable _executable;
+    private readonly int[] _changed;
+    private readonly TreeDef _resultDef;
+    private readonly Aval[] _resultAvals;
+    private readonly DeviceBuffer[] _inputs;
+    private readonly DeviceBuffer[] _outputs;
+    private readonly Tensor?[] _spares;
+    private readonly Tensor[] _results;
+
+    // The bound call: its kinds, module roots and snapshot; the expected avals of plain tensor arguments.
+    private ArgKind[] _kinds = [];
+    private object[] _roots = [];
+    private GraphSnapshot? _snapshot;
+    private Aval?[] _tensorAvals = [];
+
+    public CompiledStep(StepKey key, Graph optimized, Executable executable, int[] changed, TreeDef resultDef,
+        CompileStats stats, string[] inputNames, string[] outputNames)
+    {
+        Key = key;
+        Optimized = optimized;
+        _executable = executable;
+        _changed = changed;
+        _resultDef = resultDef;
+        Stats = stats;
+        InputNames = inputNames;
+        OutputNames = outputNames;
+        _resultAvals = [.. optimized.Outputs.Skip(changed.Length).Select(v => v.Aval)];
+        _inputs = new DeviceBuffer[optimized.Inputs.Length];
+        _outputs = new DeviceBuffer[optimized.Outputs.Length];
+        _spares = new Tensor?[changed.Length];
+        _results = new Tensor[_resultAvals.Length];
+    }
+
+    public StepKey Key { get; }
+
+    public Graph Optimized { get; }
+
+    public CompileStats Stats { get; }
+
+    public string[] InputNames { get; }
+
+    public string[] OutputNames { get; }
+
+    /// <summary>Binds the step to a call's objects (after a cache lookup that found it, or a trace).</summary>
+    public void Bind(CallShape call)
+    {
+        _kinds = call.Kinds;
+        _roots = call.Roots;
+        _snapshot = call.Snapshot;
+        _tensorAvals = new Aval?[call.Kinds.Length];
+        var leaf = 0;
+        for (var i = 0; i < call.Kinds.Length; i++)
+        {
+            if (call.Kinds[i] == ArgKind.Graph) continue;
+            if (call.Kinds[i] == ArgKind.Tensor) _tensorAvals[i] = call.Key.LeafAvals[leaf];
+            leaf += call.Key.Trees[i]!.LeafCount;
+        }
+    }
+
+    /// <summary>
+    /// True when the arguments are the bound call's module objects, with an unchanged structure, and plain
+    /// concrete tensors of the bound avals. Allocates nothing; any other argument kind answers false.
+    /// </summary>
+    public bool Matches(ReadOnlySpan<object?> args)
+    {
+        if (args.Length != _kinds.Length) return false;
+        var root = 0;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (_kinds[i])
+            {
+                case ArgKind.Graph:
+                    if (!ReferenceEquals(args[i], _roots[root++])) return false;
+                    break;
+                case ArgKind.Tensor:
+                    if (args[i] is not Tensor t || t.IsSymbolic || !t.Aval.Equals(_tensorAvals[i])) return false;
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return _snapshot is null || _snapshot.IsCurrent();
+    }
+
+    /// <summary>
+    /// Runs on the bound objects: binds the variables' buffers and the tensor arguments, runs into the spare
+    /// buffers, hands each changed variable its new tensor and keeps the old one as a spare when only the
+    /// variable held it.
+    /// </summary>
+    public object? Run(ReadOnlySpan<object?> args)
+    {
+        var variables = _snapshot?.Variables ?? [];
+        for (var i = 0; i < variables.Length; i++) _inputs[i] = variables[i].RawValue.DeviceBuffer;
+        var next = variables.Length;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (_kinds[i] == ArgKind.Graph) continue;
+            if (args[i] is Tensor t) _inputs[next++] = t.DeviceBuffer;
+            else foreach (var leaf in Tree.Leaves(args[i])) _inputs[next++] = leaf.DeviceBuffer;
+        }
+        var backend = Backend.Default;
+        for (var c = 0; c < _changed.Length; c++)
+        {
+            var spare = _spares[c] ??= new Tensor(backend.Allocate(Optimized.Outputs[c].Aval));
+            _outputs[c] = spare.DeviceBuffer;
+        }
+        for (var r = 0; r < _resultAvals.Length; r++) _outputs[_changed.Length + r] = backend.Allocate(_resultAvals[r]);
+        _executable.RunInto(_inputs, _outputs);
+        for (var c = 0; c < _changed.Length; c++)
+        {
+            var variable = variables[_changed[c]];
+            var old = variable.RawValue;
+            var reusable = !variable.IsShared && old.DeviceBuffer.Backend == backend;
+            variable.SetRaw(_spares[c]!, shared: false);
+            _spares[c] = reusable ? old : null;
+        }
+        // Results are new tensors (the caller keeps them); the buffer slots are cleared so they are not kept alive here.
+        if (_results.Length == 0) return _resultDef == TreeDef.Null ? null : Tree.Unflatten(_resultDef, _results);
+        for (var r = 0; r < _results.Length; r++)
+        {
+            _results[r] = new Tensor(_outputs[_changed.Length + r]);
+            _outputs[_changed.Length + r] = null!;
+        }
+        var result = _results.Length == 1 && _resultDef == TreeDef.Leaf ? _results[0] : Tree.Unflatten(_resultDef, _results);
+        Array.Clear(_results);
+        return result;
+    }
+}

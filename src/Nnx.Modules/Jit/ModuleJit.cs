@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Passes;
+
+namespace NnxSharp;
+
+/// <summary>
+/// The engine behind <see cref="Nnx.Jit{T1, TResult}(Func{T1, TResult})"/>: a jit over functions of modules
+/// (any object graph), tensors, trees of tensors and static values. Arguments that are modules or variables
+/// are graph roots, split together (a model shared by an optimizer is one node); their variables are the
+/// step's state. A call whose roots are the objects of the last call, with an unchanged structure (one
+/// allocation-free check) and plain tensors of the same avals, goes straight to the executable: inputs
+/// and outputs are bound once, every variable the step changed gets its new tensor, and the buffer it
+/// held is reused for the next call's output when nobody else can see it. Anything else computes the
+/// cache key (GraphDef, trees, avals) and traces on a miss.
+/// </summary>
+internal sealed class ModuleJit : IJitted
+{
+    private readonly Delegate _function;
+    private readonly object _gate = new();
+    private readonly Dictionary<StepKey, CompiledStep> _cache = [];
+    private CompiledStep? _last;
+    private int _traceCount;
+
+    public ModuleJit(Delegate function) => _function = function;
+
+    /// <inheritdoc/>
+    public string Name => _function.Method.Name;
+
+    /// <inheritdoc/>
+    public int TraceCount => Volatile.Read(ref _traceCount);
+
+    /// <inheritdoc/>
+    public CompileStats? LastStats { get; private set; }
+
+    /// <summary>Calls the function: from the cache, tracing it first on a miss; inside another trace it is inlined.</summary>
+    public object? Call(ReadOnlySpan<object?> args)
+    {
+        if (TraceBuilder.Current is not null) return Invoke(args.ToArray());
+        lock (_gate)
+        {
+            var step = _last;
+            if (step is null || !step.Matches(args)) step = Prepare(args.ToArray());
+            _last = step;
+            return step.Run(args);
+        }
+    }
+
+    /// <inheritdoc/>
+    public JitInspection Inspect(object?[] args)
+    {
+        lock (_gate)
+        {
+            var step = Prepare(args);
+            return new JitInspection(step.Optimized, step.Stats, step.InputNames, step.OutputNames);
+        }
+    }
+
+    /// <summary>The compiled step for these arguments, bound to their objects: from the cache, or traced.</summary>
+    private CompiledStep Prepare(object?[] args)
+    {
+        var call = CallShape.Of(args, _function.Method.GetParameters());
+        if (!_cache.TryGetValue(call.Key, out var step))
+        {
+            step = Trace(call, args);
+            _cache.Add(call.Key, step);
+        }
+        step.Bind(call);
+        return step;
+    }
+
+    private object? Invoke(object?[] args)
+    {
+        try
+        {
+            return _function.DynamicInvoke(args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Traces the function on the real objects: each variable holds a symbolic input while the function runs
+    /// (and gets its value back afterwards, whatever happens); a variable whose tensor was replaced is a state
+    /// output, then come the function's results.
+    /// </summary>
+    private CompiledStep Trace(CallShape call, object?[] args)
+    {
+        Interlocked.Increment(ref _traceCount);
+        var watch = Stopwatch.StartNew();
+        var variables = call.Snapshot?.Variables ?? [];
+        var saved = new (Tensor Value, bool Shared)[variables.Length];
+        for (var i = 0; i < variables.Length; i++) saved[i] = (variables[i].RawValue, variables[i].IsShared);
+        Graph graph;
+        int[] changed;
+        TreeDef resultDef;
+        TimeSpan autodiff;
+        using (var scope = TraceBuilder.Begin())
+        {
+            try
+            {
+                var inputs = new Tensor[variables.Length];
+                for (var i = 0; i < variables.Length; i++)
+                {
+                    inputs[i] = scope.Builder.AddInput(variables[i].Aval);
+                    variables[i].SetRaw(inputs[i], shared: true);
+                }
+                var symArgs = (object?[])args.Clone();
+                var leafAvals = call.Key.LeafAvals;
+                var next = 0;
+                for (var i = 0; i < args.Length; i++)
+                {
+                    if (call.Kinds[i] == ArgKind.Graph) continue;
+                    var def = call.Key.Trees[i]!;
+                    var leaves = new Tensor[def.LeafCount];
+                    for (var j = 0; j < leaves.Length; j++) leaves[j] = scope.Builder.AddInput(leafAvals[next++]);
+                    symArgs[i] = Tree.Unflatten(def, leaves);
+                }
+                var autodiffBefore = Autodiff.ElapsedOnThisThread;
+                var result = Invoke(symArgs);
+                autodiff = Autodiff.ElapsedOnThisThread - autodiffBefore;
+                if (call.Snapshot is { } snapshot && !snapshot.IsCurrent())
+                    throw new InvalidOperationException(
+                        $"Nnx.Jit({Name}): the function changed the structure of its module arguments ({StructureChange(snapshot, inputs)}). " +
+                        "A jitted step may assign new tensors of the same shape and dtype to existing variables; create variables, " +
+                        "submodules or change static attributes outside the step.");
+                var outputs = new List<Tensor>();
+                var changedList = new List<int>();
+                for (var i = 0; i < variables.Length; i++)
+                {
+                    var now = variables[i].RawValue;
+                    if (ReferenceEquals(now, inputs[i])) continue;
+                    changedList.Add(i);
+                    outputs.Add(now);
+                }
+                changed = [.. changedList];
+                resultDef = Tree.Flatten(result, outputs);
+                graph = scope.Builder.Finish(outputs);
+            }
+            finally
+            {
+                for (var i = 0; i < variables.Length; i++) variables[i].SetRaw(saved[i].Value, saved[i].Shared);
+            }
+        }
+        var traceTime = watch.Elapsed;
+        watch.Restart();
+        var optimized = Optimizer.Optimize(graph);
+        var passTime = watch.Elapsed;
+        var exe = Backend.Default.Compile(optimized);
+        var stats = new CompileStats(traceTime, autodiff, passTime, exe.LoweringTime, exe.LoadTime,
+            graph.Nodes.Length, optimized.Nodes.Length, exe.LoweredNodeCount);
+        LastStats = stats;
+        var (inputNames, outputNames) = call.Names(changed, resultDef);
+        return new CompiledStep(call.Key, optimized, exe, changed, resultDef, stats, inputNames, outputNames);
+    }
+
+    /// <summary>Which variable changed shape or dtype (or that a variable or module was replaced), for the error.</summary>
+    private static string StructureChange(GraphSnapshot snapshot, Tensor[] inputs)
+    {
+        var paths = snapshot.GraphDef.StateDef.Paths;
+        for (var i = 0; i < snapshot.Variables.Length; i++)
+            if (snapshot.Variables[i].Aval != inputs[i].Aval)
+                return $"variable '{paths[i]}' went from {inputs[i].Aval} to {snapshot.Variables[i].Aval}";
+        return "a variable, submodule or static attribute was replaced";
+    }
+}
