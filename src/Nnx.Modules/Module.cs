@@ -27,6 +27,13 @@ public abstract class Module
     /// <summary>Clears <see cref="Training"/> on this module and every module reachable from it (evaluation mode).</summary>
     public void Eval() => SetTraining(false);
 
+    /// <summary>Moves every variable reachable from this module to <paramref name="device"/>, in place; returns this module.</summary>
+    public Module To(Device device)
+    {
+        Nnx.DevicePut(device, this);
+        return this;
+    }
+
     /// <summary>This module and every module reachable from it, each once, with its path (<c>""</c> for this one), in traversal order.</summary>
     public IEnumerable<(string Path, Module Module)> Modules() => GraphSnapshot.Capture([this], tupleRoot: false).Modules();
 

@@ -14,7 +14,8 @@ internal sealed class OrtExecutable : Executable
 {
     private readonly OrtBackend _backend;
     private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions;
+    private readonly RunOptions _syncRunOptions = new();
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly Binding[] _bindings;
@@ -33,8 +34,9 @@ internal sealed class OrtExecutable : Executable
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
         watch.Restart();
-        using var options = OrtBackend.CreateSessionOptions();
+        using var options = backend.CreateSessionOptions();
         _session = new InferenceSession(bytes, options);
+        _runOptions = backend.CreateRunOptions();
         LoadTime = watch.Elapsed;
         _bindings = [new Binding(this), new Binding(this)];
     }
@@ -43,12 +45,18 @@ internal sealed class OrtExecutable : Executable
     {
         CheckInputs(inputs);
         var ins = new OrtValue[inputs.Count];
-        for (var i = 0; i < ins.Length; i++) ins[i] = _backend.Own(inputs[i]).Value;
+        for (var i = 0; i < ins.Length; i++)
+        {
+            var b = _backend.Own(inputs[i]);
+            b.WaitForProducer();
+            ins[i] = b.Value;
+        }
         var outs = new OrtBuffer[Graph.Outputs.Length];
         for (var i = 0; i < outs.Length; i++) outs[i] = _backend.AllocateOrt(Graph.Outputs[i].Aval);
         var outValues = new OrtValue[outs.Length];
         for (var i = 0; i < outs.Length; i++) outValues[i] = outs[i].Value;
-        lock (_gate) _session.Run(_runOptions, _inputNames, ins, _outputNames, outValues);
+        // Synchronous: the outputs are complete when Run returns (only RunInto dispatches asynchronously).
+        lock (_gate) _session.Run(_syncRunOptions, _inputNames, ins, _outputNames, outValues);
         return outs;
     }
 
@@ -60,9 +68,12 @@ internal sealed class OrtExecutable : Executable
         {
             // Prefer the binding that already holds these buffers; else rebind the one used less recently.
             var pick = _bindings[0].Holds(inputs, outputs) ? 0 : _bindings[1].Holds(inputs, outputs) ? 1 : 1 - _lastUsed;
-            _bindings[pick].Bind(inputs, outputs);
+            var binding = _bindings[pick];
+            binding.Bind(inputs, outputs);
             _lastUsed = pick;
-            _session.RunWithBinding(_runOptions, _bindings[pick].IoBinding);
+            _session.RunWithBinding(_runOptions, binding.IoBinding);
+            if (_backend.AsyncDispatch)
+                for (var i = 0; i < outputs.Count; i++) ((OrtBuffer)outputs[i]).SetProducer(this, binding.IoBinding);
         }
     }
 
@@ -72,6 +83,7 @@ internal sealed class OrtExecutable : Executable
         foreach (var b in _bindings) b.IoBinding.Dispose();
         _session.Dispose();
         _runOptions.Dispose();
+        _syncRunOptions.Dispose();
     }
 
     /// <summary>One IOBinding and the buffers it currently holds, slot by slot.</summary>
@@ -95,7 +107,9 @@ internal sealed class OrtExecutable : Executable
         {
             for (var i = 0; i < _inputs.Length; i++)
             {
-                var v = owner._backend.Own(inputs[i]).Value;
+                var b = owner._backend.Own(inputs[i]);
+                if (b.Producer is { } p && p != owner) b.WaitForProducer(); // written on another session's queue
+                var v = b.Value;
                 if (ReferenceEquals(_inputs[i], v)) continue;
                 IoBinding.BindInput(owner._inputNames[i], v);
                 _inputs[i] = v;

@@ -194,6 +194,25 @@ public sealed class NnxJitTests
     }
 
     [TestMethod]
+    public void AStepRunsWhereItsStateIsAndMovingTheModelRetracesThere()
+    {
+        var model = new Stateful();
+        foreach (var v in new Variable[] { model.W, model.Mean, model.Calls })
+            v.Value = new Tensor(NnxSharp.Backends.ReferenceBackend.Instance.Upload(v.Value.ToHost()));
+        var step = Nnx.Jit((Stateful m) => { m.Calls.Value = m.Calls.Value + 1.0; m.W.Value = m.W.Value * 2.0; });
+        var act = () => step(model);
+        act.Should().Throw<ArgumentException>().WithMessage("*on onnxruntime-cpu was used on reference*model.To(device)*",
+            "the rng variables are still on the CPU: one step cannot span two devices");
+
+        model.To(Device.Cpu);
+        step(model);
+        step(model);
+        model.Calls.Value.Item<float>().Should().Be(2);
+        model.W.Value.Device().Should().Be(Device.Cpu);
+        model.W.Value.ToArray<float>().Should().Equal(2f, -4f, 8f, 1f, 4f, -2f);
+    }
+
+    [TestMethod]
     public void CallsFromSeveralThreadsOnSeparateModels()
     {
         var step = Nnx.Jit((Stateful m) => { m.Calls.Value = m.Calls.Value + 1.0; });

@@ -1,4 +1,5 @@
 using System.Reflection;
+using NnxSharp.Backends;
 
 namespace NnxSharp;
 
@@ -17,9 +18,12 @@ internal enum ArgKind : byte
 /// The cache key of a module jit: the GraphDef of the module arguments (split together), each other
 /// argument's tree structure (static values included) and the avals of their tensors.
 /// </summary>
-internal sealed class StepKey(GraphDef? graph, TreeDef?[] trees, Aval[] leafAvals) : IEquatable<StepKey>
+internal sealed class StepKey(GraphDef? graph, TreeDef?[] trees, Aval[] leafAvals, IBackend backend) : IEquatable<StepKey>
 {
-    private readonly int _hash = Hash(graph, trees, leafAvals);
+    private readonly int _hash = Hash(graph, trees, leafAvals, backend);
+
+    /// <summary>Where the state lives: the step runs there (moving a model to another device retraces).</summary>
+    public IBackend Backend { get; } = backend;
 
     public GraphDef? Graph { get; } = graph;
 
@@ -29,16 +33,17 @@ internal sealed class StepKey(GraphDef? graph, TreeDef?[] trees, Aval[] leafAval
     public Aval[] LeafAvals { get; } = leafAvals;
 
     public bool Equals(StepKey? other) =>
-        other is not null && _hash == other._hash && Equals(Graph, other.Graph)
+        other is not null && _hash == other._hash && Backend == other.Backend && Equals(Graph, other.Graph)
         && Enumerable.SequenceEqual(Trees, other.Trees) && LeafAvals.AsSpan().SequenceEqual(other.LeafAvals);
 
     public override bool Equals(object? obj) => Equals(obj as StepKey);
 
     public override int GetHashCode() => _hash;
 
-    private static int Hash(GraphDef? graph, TreeDef?[] trees, Aval[] avals)
+    private static int Hash(GraphDef? graph, TreeDef?[] trees, Aval[] avals, IBackend backend)
     {
         var h = new HashCode();
+        h.Add(backend);
         h.Add(graph);
         foreach (var t in trees) h.Add(t);
         foreach (var a in avals) h.Add(a);
@@ -101,7 +106,11 @@ internal sealed class CallShape
         var snapshot = rootArray.Length == 0 ? null : GraphSnapshot.For(rootArray, tupleRoot: rootArray.Length > 1);
         var avals = new Aval[leaves.Count];
         for (var i = 0; i < avals.Length; i++) avals[i] = leaves[i].Aval;
-        return new CallShape(kinds, rootArray, snapshot, leaves, new StepKey(snapshot?.GraphDef, trees, avals), parameters);
+        // The step runs where its state is: the first variable's or tensor's device, else the default one.
+        var backend = snapshot is { Variables.Length: > 0 } ? snapshot.Variables[0].RawValue.DeviceBuffer.Backend
+            : leaves.Count > 0 ? leaves[0].DeviceBuffer.Backend
+            : NnxSharp.Backends.Backend.Default;
+        return new CallShape(kinds, rootArray, snapshot, leaves, new StepKey(snapshot?.GraphDef, trees, avals, backend), parameters);
     }
 
     /// <summary>

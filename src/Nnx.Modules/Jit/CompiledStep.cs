@@ -10,6 +10,7 @@ namespace NnxSharp;
 /// </summary>
 internal sealed class CompiledStep
 {
+    private readonly IBackend _backend;
     private readonly Executable _executable;
     private readonly int[] _changed;
     private readonly TreeDef _resultDef;
@@ -25,11 +26,12 @@ internal sealed class CompiledStep
     private GraphSnapshot? _snapshot;
     private Aval?[] _tensorAvals = [];
 
-    public CompiledStep(StepKey key, Graph optimized, Executable executable, int[] changed, TreeDef resultDef,
+    public CompiledStep(StepKey key, Graph optimized, IBackend backend, Executable executable, int[] changed, TreeDef resultDef,
         CompileStats stats, string[] inputNames, string[] outputNames)
     {
         Key = key;
         Optimized = optimized;
+        _backend = backend;
         _executable = executable;
         _changed = changed;
         _resultDef = resultDef;
@@ -70,8 +72,8 @@ internal sealed class CompiledStep
     }
 
     /// <summary>
-    /// True when the arguments are the bound call's module objects, with an unchanged structure, and plain
-    /// concrete tensors of the bound avals. Allocates nothing; any other argument kind answers false.
+    /// True when the arguments are the bound call's module objects, with an unchanged structure and the state
+    /// still on the step's device, and plain concrete tensors of the bound avals. Allocates nothing; any other argument kind answers false.
     /// </summary>
     public bool Matches(ReadOnlySpan<object?> args)
     {
@@ -91,6 +93,7 @@ internal sealed class CompiledStep
                     return false;
             }
         }
+        if (_snapshot is { Variables.Length: > 0 } s && s.Variables[0].RawValue.DeviceBuffer.Backend != _backend) return false;
         return _snapshot is null || _snapshot.IsCurrent();
     }
 
@@ -110,7 +113,7 @@ internal sealed class CompiledStep
             if (args[i] is Tensor t) _inputs[next++] = t.DeviceBuffer;
             else foreach (var leaf in Tree.Leaves(args[i])) _inputs[next++] = leaf.DeviceBuffer;
         }
-        var backend = Backend.Default;
+        var backend = _backend;
         for (var c = 0; c < _changed.Length; c++)
         {
             var spare = _spares[c] ??= new Tensor(backend.Allocate(Optimized.Outputs[c].Aval));

@@ -152,12 +152,13 @@ internal sealed class ModuleJit : IJitted
         watch.Restart();
         var optimized = Optimizer.Optimize(graph);
         var passTime = watch.Elapsed;
-        var exe = Backend.Default.Compile(optimized);
+        var backend = call.Key.Backend;
+        var exe = backend.Compile(optimized);
         var stats = new CompileStats(traceTime, autodiff, passTime, exe.LoweringTime, exe.LoadTime,
             graph.Nodes.Length, optimized.Nodes.Length, exe.LoweredNodeCount);
         LastStats = stats;
         var (inputNames, outputNames) = call.Names(changed, resultDef);
-        return new CompiledStep(call.Key, optimized, exe, changed, resultDef, stats, inputNames, outputNames);
+        return new CompiledStep(call.Key, optimized, backend, exe, changed, resultDef, stats, inputNames, outputNames);
     }
 
     /// <summary>Which variable changed shape or dtype (or that a variable or module was replaced), for the error.</summary>

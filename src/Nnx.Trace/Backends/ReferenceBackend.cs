@@ -24,7 +24,7 @@ public sealed class ReferenceBackend : IBackend
     public DeviceBuffer Allocate(Aval aval) => new HostBuffer(HostArray.Zeros(aval.DType, aval.Shape));
 
     /// <inheritdoc/>
-    public HostArray Download(DeviceBuffer buffer) => ((HostBuffer)buffer).Data;
+    public HostArray Download(DeviceBuffer buffer) => Own(buffer).Data;
 
     /// <inheritdoc/>
     public Executable Compile(Graph graph) => new Interpreter(graph);
@@ -38,6 +38,10 @@ public sealed class ReferenceBackend : IBackend
             env[node.Output] = node.Op.Eval(node.Inputs.Select(v => env[v]).ToArray());
         return graph.Outputs.Select(v => env[v]).ToArray();
     }
+
+    private static HostBuffer Own(DeviceBuffer buffer) => buffer as HostBuffer ?? throw new ArgumentException(
+        $"A tensor {buffer.Aval} on {buffer.Backend.Name} was used on reference. Move it first: tensor.To(device), " +
+        "model.To(device) or Nnx.DevicePut(node, device).");
 
     private sealed class HostBuffer(HostArray data) : DeviceBuffer(data.Aval)
     {
@@ -55,7 +59,7 @@ public sealed class ReferenceBackend : IBackend
         public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
         {
             CheckInputs(inputs);
-            return Evaluate(Graph, inputs.Select(b => ((HostBuffer)b).Data).ToArray())
+            return Evaluate(Graph, inputs.Select(b => Own(b).Data).ToArray())
                 .Select(a => (DeviceBuffer)new HostBuffer(a)).ToArray();
         }
 
@@ -63,7 +67,7 @@ public sealed class ReferenceBackend : IBackend
         {
             CheckOutputs(outputs);
             var results = Run(inputs);
-            for (var i = 0; i < outputs.Count; i++) ((HostBuffer)outputs[i]).Data = ((HostBuffer)results[i]).Data;
+            for (var i = 0; i < outputs.Count; i++) Own(outputs[i]).Data = ((HostBuffer)results[i]).Data;
         }
     }
 }

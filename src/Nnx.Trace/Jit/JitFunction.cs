@@ -90,7 +90,9 @@ internal sealed class JitFunction : IJitted
         for (var i = 0; i < args.Length; i++) defs[i] = Tree.Flatten(args[i], leaves);
         var avals = new Aval[leaves.Count];
         for (var i = 0; i < avals.Length; i++) avals[i] = leaves[i].Aval;
-        return (new CallKey(defs, avals), leaves);
+        // The function runs where its arguments are (the first tensor's device), else on the default device.
+        var backend = leaves.Count > 0 && !leaves[0].IsSymbolic ? leaves[0].DeviceBuffer.Backend : Backend.Default;
+        return (new CallKey(defs, avals, backend), leaves);
     }
 
     private object? Invoke(object?[] args)
@@ -137,7 +139,7 @@ internal sealed class JitFunction : IJitted
         watch.Restart();
         var optimized = Optimizer.Optimize(graph);
         var passTime = watch.Elapsed;
-        var backend = Backend.Default;
+        var backend = key.Backend;
         var exe = backend.Compile(optimized);
         LastStats = new CompileStats(traceTime, autodiff, passTime, exe.LoweringTime, exe.LoadTime,
             graph.Nodes.Length, optimized.Nodes.Length, exe.LoweredNodeCount);
@@ -148,24 +150,27 @@ internal sealed class JitFunction : IJitted
     internal sealed record Compiled(CallKey Key, Graph Traced, Graph Optimized, Executable Executable, TreeDef OutputDef, CompileStats Stats);
 
     /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>
-    internal sealed class CallKey(TreeDef[] defs, Aval[] avals) : IEquatable<CallKey>
+    internal sealed class CallKey(TreeDef[] defs, Aval[] avals, IBackend backend) : IEquatable<CallKey>
     {
-        private readonly int _hash = Hash(defs, avals);
+        private readonly int _hash = Hash(defs, avals, backend);
+
+        public IBackend Backend { get; } = backend;
 
         public TreeDef[] Defs { get; } = defs;
 
         public Aval[] Avals { get; } = avals;
 
         public bool Equals(CallKey? other) =>
-            other is not null && _hash == other._hash && Defs.AsSpan().SequenceEqual(other.Defs) && Avals.AsSpan().SequenceEqual(other.Avals);
+            other is not null && _hash == other._hash && Backend == other.Backend && Defs.AsSpan().SequenceEqual(other.Defs) && Avals.AsSpan().SequenceEqual(other.Avals);
 
         public override bool Equals(object? obj) => Equals(obj as CallKey);
 
         public override int GetHashCode() => _hash;
 
-        private static int Hash(TreeDef[] defs, Aval[] avals)
+        private static int Hash(TreeDef[] defs, Aval[] avals, IBackend backend)
         {
             var h = new HashCode();
+            h.Add(backend);
             foreach (var d in defs) h.Add(d);
             foreach (var a in avals) h.Add(a);
             return h.ToHashCode();
