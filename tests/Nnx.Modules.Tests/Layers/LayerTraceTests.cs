@@ -60,6 +60,17 @@ public sealed class LayerTraceTests
     }
 
     [TestMethod]
+    public void LinearIsOneGemmAfterThePasses()
+    {
+        var (graphdef, state) = Nnx.Split(new Linear(3, 4, new Rngs(0)));
+        var f = Jit.Pure((GraphDef g, State s, Tensor x) => Nnx.Merge<Linear>(g, s).Call(x));
+        var ir = f.Lower(graphdef, state, Tensor.Ones(8, 3));
+        Console.WriteLine(ir);
+        ir.Should().Contain("gemm").And.NotContain("mat_mul").And.NotContain(" add");
+        f.Lower(graphdef, state, Tensor.Ones(2, 5, 3)).Should().Contain("gemm", "leading axes are folded into the rows of one 2-D product");
+    }
+
+    [TestMethod]
     public void ALayerCapturedByAJittedFunctionGivesTheEagerResult()
     {
         var mha = new MultiHeadAttention(2, 6, new Rngs(2), causal: true);
