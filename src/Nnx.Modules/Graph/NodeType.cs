@@ -82,6 +82,9 @@ internal sealed class NodeType
             return new NodeType(t, NodeKind.List) { NewList = Accessors.ListFactory(t) };
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>) && t.GetGenericArguments()[0] == typeof(string))
             return new NodeType(t, NodeKind.Dictionary) { NewDictionary = Accessors.DictionaryFactory(t) };
+        // A delegate is a static attribute even when its signature mentions tensors (an activation function,
+        // Func<Tensor, Tensor>): it is compared as a delegate (same method and target), not traversed.
+        if (typeof(Delegate).IsAssignableFrom(t)) return null;
         if (MentionsGraphTypes(t))
             throw new NotSupportedException(
                 $"Nnx: a {Describe(t)} holds modules, variables or tensors, but the object graph supports only Module, Variable, " +

@@ -1,0 +1,127 @@
+using NnxSharp.Primitives;
+
+namespace NnxSharp;
+
+/// <summary>
+/// A convolution over channels-last inputs (Flax's <c>nnx.Conv</c>): x is [batch..., spatial..., in], the
+/// kernel is [k₁, …, k_d, in, out] (LeCun normal), the bias [out] (zeros). Strictly a cross-correlation, as in
+/// every framework: y[n, p, o] = Σ_{offset, c} x[n, p·s + offset − padLow, c] · K[offset, c, o] + b[o].
+/// Written with primitives (pad, gather of the receptive fields, one matrix product), so gradients, tracing
+/// and export need nothing of their own. No dilation or feature groups.
+/// </summary>
+public sealed class Conv : Module, ILayer
+{
+    /// <summary>Creates the layer, drawing the kernel's key and then the bias's key from <c>rngs.Params()</c>, as Flax does.</summary>
+    /// <param name="inFeatures">The number of input channels (the last axis).</param>
+    /// <param name="outFeatures">The number of output channels.</param>
+    /// <param name="kernelSize">The window's size along each spatial axis (two numbers for a 2-D convolution).</param>
+    /// <param name="rngs">The random streams; <c>params</c> (or <c>default</c>) gives the keys.</param>
+    /// <param name="strides">The step along each spatial axis; 1 when null.</param>
+    /// <param name="padding">SAME (the default), VALID, or explicit pairs.</param>
+    /// <param name="useBias">Whether to add a bias.</param>
+    /// <param name="kernelInit">The kernel initializer; LeCun normal (fan in = in·k₁·…·k_d) when null.</param>
+    /// <param name="biasInit">The bias initializer; zeros when null.</param>
+    /// <param name="paramDType">The parameters' dtype.</param>
+    public Conv(int inFeatures, int outFeatures, int[] kernelSize, Rngs rngs, int[]? strides = null, Padding? padding = null, bool useBias = true,
+        Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(kernelSize);
+        ArgumentNullException.ThrowIfNull(rngs);
+        LayerChecks.Positive("Conv", nameof(inFeatures), inFeatures);
+        LayerChecks.Positive("Conv", nameof(outFeatures), outFeatures);
+        if (kernelSize.Length == 0 || kernelSize.Any(k => k <= 0))
+            throw new ArgumentException($"Conv: kernel size [{string.Join(",", kernelSize)}] must have one positive size per spatial axis.", nameof(kernelSize));
+        var s = strides ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
+        if (s.Length != kernelSize.Length || s.Any(v => v <= 0))
+            throw new ArgumentException($"Conv: strides [{string.Join(",", s)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", nameof(strides));
+        (InFeatures, OutFeatures, KernelSize, Strides, Padding) = (inFeatures, outFeatures, [.. kernelSize], [.. s], padding ?? Padding.Same);
+        Kernel = new Param((kernelInit ?? Init.LecunNormal())(rngs.Params(), [.. kernelSize, inFeatures, outFeatures], paramDType));
+        if (useBias) Bias = new Param((biasInit ?? Init.Zeros)(rngs.Params(), [outFeatures], paramDType));
+    }
+
+    /// <summary>The number of input channels.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>The number of output channels.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>The window's size along each spatial axis.</summary>
+    public int[] KernelSize { get; }
+
+    /// <summary>The step along each spatial axis.</summary>
+    public int[] Strides { get; }
+
+    /// <summary>How the input is padded.</summary>
+    public Padding Padding { get; }
+
+    /// <summary>The kernel, [k₁, …, k_d, in, out] (PyTorch's weight is [out, in, k₁, …, k_d]).</summary>
+    public Param Kernel { get; }
+
+    /// <summary>The bias, [out], or null.</summary>
+    public Param? Bias { get; }
+
+    /// <summary>
+    /// The convolution of x [batch..., spatial..., in] (at least one batch axis); the result is
+    /// [batch..., out spatial..., out]. im2col: pad, gather every window's positions with one constant index,
+    /// then one [positions, k·in] × [k·in, out] product and the bias.
+    /// </summary>
+    public Tensor Call(Tensor x)
+    {
+        var d = KernelSize.Length;
+        LayerChecks.Float("Conv", x, d + 2, $"[batch, {string.Join(", ", Enumerable.Range(1, d).Select(i => $"spatial{i}"))}, {InFeatures}]");
+        LayerChecks.Features("Conv", x, -1, InFeatures);
+        var batch = x.Shape.Take(x.Rank - d - 1).ToArray();
+        var sizes = x.Shape.Skip(x.Rank - d - 1).Take(d).ToArray();
+        var pads = Padding.Resolve(sizes, KernelSize, Strides, "Conv");
+        var padded = sizes.Select((n, i) => n + pads[i].Low + pads[i].High).ToArray();
+        var output = padded.Select((n, i) => n < KernelSize[i] ? 0 : (n - KernelSize[i]) / Strides[i] + 1).ToArray();
+        if (output.Any(n => n == 0))
+            throw new ArgumentException($"Conv: the input {x.Aval} padded to spatial size [{string.Join(",", padded)}] is smaller than the kernel [{string.Join(",", KernelSize)}].", nameof(x));
+
+        var n = batch.Aggregate(1, (a, b) => a * b);
+        var xp = x.Reshape([n, .. sizes, InFeatures]);
+        if (pads.Any(p => p.Low != 0 || p.High != 0))
+            xp = new Pad(new Ints([0, .. pads.Select(p => p.Low), 0]), new Ints([0, .. pads.Select(p => p.High), 0])).Bind(xp);
+        var windows = xp.Reshape(n, padded.Aggregate(1, (a, b) => a * b), InFeatures).Gather(WindowIndex(padded, output), axis: 1);
+        var outPositions = output.Aggregate(1, (a, b) => a * b);
+        var window = KernelSize.Aggregate(1, (a, b) => a * b) * InFeatures;
+        var y = windows.Reshape(n * outPositions, window).MatMul(Kernel.Value.Reshape(window, OutFeatures));
+        if (Bias is not null) y += Bias;
+        return y.Reshape([.. batch, .. output, OutFeatures]);
+    }
+
+    /// <summary>
+    /// The flat padded position of every (output position, kernel offset) pair, output positions outer and
+    /// offsets inner (row-major), so that the gathered rows line up with the kernel flattened to [k·in, out].
+    /// </summary>
+    private Tensor WindowIndex(int[] padded, int[] output)
+    {
+        var d = KernelSize.Length;
+        var outCount = output.Aggregate(1, (a, b) => a * b);
+        var kCount = KernelSize.Aggregate(1, (a, b) => a * b);
+        var index = new long[outCount * kCount];
+        var o = new int[d];
+        var k = new int[d];
+        for (var p = 0; p < outCount; p++)
+        {
+            Unravel(p, output, o);
+            for (var q = 0; q < kCount; q++)
+            {
+                Unravel(q, KernelSize, k);
+                long flat = 0;
+                for (var i = 0; i < d; i++) flat = flat * padded[i] + o[i] * Strides[i] + k[i];
+                index[p * kCount + q] = flat;
+            }
+        }
+        return Tensor.FromArray(index, index.Length);
+    }
+
+    private static void Unravel(int flat, int[] dims, int[] into)
+    {
+        for (var i = dims.Length - 1; i >= 0; i--)
+        {
+            into[i] = flat % dims[i];
+            flat /= dims[i];
+        }
+    }
+}

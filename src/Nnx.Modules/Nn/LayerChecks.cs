@@ -1,0 +1,39 @@
+namespace NnxSharp;
+
+/// <summary>Input checks shared by the layers; each error names the layer, the input's shape and what was expected.</summary>
+internal static class LayerChecks
+{
+    /// <summary>Throws unless <paramref name="x"/> is a float tensor of rank ≥ <paramref name="minRank"/>.</summary>
+    public static void Float(string layer, Tensor x, int minRank = 1, string? rankMeaning = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!x.DType.IsFloat())
+            throw new ArgumentException($"{layer}: expected a float input but got {x.Aval} (cast integer data to float32 first).", nameof(x));
+        if (x.Rank < minRank)
+            throw new ArgumentException($"{layer}: expected an input of rank ≥ {minRank}{(rankMeaning is null ? "" : $" ({rankMeaning})")} but got {x.Aval}.", nameof(x));
+    }
+
+    /// <summary>Throws unless axis <paramref name="axis"/> of <paramref name="x"/> has <paramref name="expected"/> elements.</summary>
+    public static void Features(string layer, Tensor x, int axis, int expected)
+    {
+        var a = axis < 0 ? axis + x.Rank : axis;
+        if (a < 0 || a >= x.Rank)
+            throw new ArgumentException($"{layer}: feature axis {axis} is out of range for an input {x.Aval}.", nameof(x));
+        if (x.Shape[a] != expected)
+            throw new ArgumentException($"{layer}: expected {expected} features on axis {axis} but the input {x.Aval} has {x.Shape[a]}.", nameof(x));
+    }
+
+    /// <summary>Throws unless <paramref name="n"/> is positive.</summary>
+    public static void Positive(string layer, string name, int n)
+    {
+        if (n <= 0) throw new ArgumentException($"{layer}: {name} must be positive but is {n}.", name);
+    }
+
+    /// <summary>The shape [1, …, n, …, 1] of rank <paramref name="rank"/> with n at <paramref name="axis"/> (a per-feature vector broadcast against the input).</summary>
+    public static int[] FeatureShape(int rank, int axis, int n)
+    {
+        var s = Enumerable.Repeat(1, rank).ToArray();
+        s[axis] = n;
+        return s;
+    }
+}

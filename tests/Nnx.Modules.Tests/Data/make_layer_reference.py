@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+"""Reference values for the layer, activation and loss tests (tests/Nnx.Modules.Tests/Layers/*ReferenceTests.cs).
+
+Run from this directory with PyTorch installed (Debian: apt-get install -y python3-torch):
+
+    /usr/bin/python3 make_layer_reference.py
+
+It writes layer_reference.json: for each case, float64 inputs and parameters in Flax's layouts, the outputs,
+and the gradients of loss = sum(output * r) (r a fixed random cotangent, also stored) with respect to the
+named tensors, all computed by PyTorch. Conventions translated here, not in the tests:
+  - Linear: PyTorch's weight is [out, in]; Flax's kernel is [in, out] (kernel = weight.T).
+  - Conv: PyTorch is NCHW with weight [out, in, kh, kw]; Flax is NHWC with kernel [kh, kw, in, out].
+    SAME padding is XLA's: total = max((ceil(n/s) - 1) * s + k - n, 0), low = total // 2, applied with F.pad.
+  - BatchNorm: PyTorch's momentum is 1 - Flax's, and its running variance uses the unbiased batch variance;
+    Flax's update uses the biased one, so the expected running statistics are computed here from the batch.
+  - MultiHeadAttention: Flax's kernels [in, heads, head_dim] and [heads, head_dim, out] flattened to matrices
+    are the transposes of PyTorch's in_proj_weight blocks and out_proj.weight.
+The tests only read the JSON.
+"""
+import json
+import math
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(20250611)
+D = torch.float64
+
+
+def rand(*shape, scale=1.0):
+    return (torch.randn(*shape, dtype=D) * scale).requires_grad_(True)
+
+
+def dump(t):
+    t = t.detach()
+    return {"shape": list(t.shape), "data": t.flatten().tolist()}
+
+
+def finish(inputs, out, wrt, extra=None):
+    """Backward of sum(out * r); returns the case's record."""
+    r = torch.randn(out.shape, dtype=D)
+    (out * r).sum().backward()
+    record = {
+        "inputs": {k: dump(v) for k, v in inputs.items()},
+        "r": dump(r),
+        "output": dump(out),
+        "grads": {k: dump(inputs[k].grad) for k in wrt},
+    }
+    if extra:
+        record.update(extra)
+    return record
+
+
+def linear(x_shape):
+    x, kernel, bias = rand(*x_shape), rand(x_shape[-1], 5), rand(5, scale=0.1)
+    out = F.linear(x, kernel.t(), bias)
+    return finish({"x": x, "kernel": kernel, "bias": bias}, out, ["x", "kernel", "bias"])
+
+
+def batch_norm(x_shape, momentum):
+    """Flax BatchNorm in training mode over NHWC (or [N, C]) input with feature axis -1."""
+    c = x_shape[-1]
+    x, scale, bias = rand(*x_shape), rand(c), rand(c, scale=0.1)
+    mean0, var0 = torch.randn(c, dtype=D) * 0.1, torch.rand(c, dtype=D) + 0.5
+    xt = x if x.dim() == 2 else x.permute(0, 3, 1, 2)   # NCHW for PyTorch
+    rm, rv = mean0.clone(), var0.clone()
+    out = F.batch_norm(xt, rm, rv, scale, bias, training=True, momentum=1 - momentum, eps=1e-5)
+    out = out if x.dim() == 2 else out.permute(0, 2, 3, 1)
+    axes = tuple(range(x.dim() - 1))
+    batch_mean = x.detach().mean(dim=axes)
+    batch_var = x.detach().var(dim=axes, unbiased=False)
+    # PyTorch's own update used the unbiased variance; Flax's uses the biased one.
+    n = x.numel() // c
+    assert torch.allclose(rv, (1 - momentum) * batch_var * n / (n - 1) + momentum * var0)
+    new_mean = momentum * mean0 + (1 - momentum) * batch_mean
+    new_var = momentum * var0 + (1 - momentum) * batch_var
+    # Evaluation with the updated running statistics.
+    xe = torch.randn(x_shape, dtype=D)
+    xet = xe if xe.dim() == 2 else xe.permute(0, 3, 1, 2)
+    eval_out = F.batch_norm(xet, new_mean, new_var, scale.detach(), bias.detach(), training=False, eps=1e-5)
+    eval_out = eval_out if xe.dim() == 2 else eval_out.permute(0, 2, 3, 1)
+    return finish({"x": x, "scale": scale, "bias": bias}, out, ["x", "scale", "bias"], {
+        "momentum": momentum, "mean0": dump(mean0), "var0": dump(var0),
+        "new_mean": dump(new_mean), "new_var": dump(new_var),
+        "x_eval": dump(xe), "eval_output": dump(eval_out),
+    })
+
+
+def layer_norm(x_shape, eps):
+    c = x_shape[-1]
+    x, scale, bias = rand(*x_shape), rand(c), rand(c, scale=0.1)
+    out = F.layer_norm(x, (c,), scale, bias, eps=eps)
+    return finish({"x": x, "scale": scale, "bias": bias}, out, ["x", "scale", "bias"], {"epsilon": eps})
+
+
+def same_pads(n, k, s):
+    out = -(-n // s)
+    total = max((out - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def conv(x_shape, k_size, stride, padding):
+    n, h, w, cin = x_shape
+    cout = 4
+    x, kernel, bias = rand(*x_shape), rand(*k_size, cin, cout, scale=0.5), rand(cout, scale=0.1)
+    xt = x.permute(0, 3, 1, 2)
+    if padding == "SAME":
+        (ph0, ph1), (pw0, pw1) = same_pads(h, k_size[0], stride), same_pads(w, k_size[1], stride)
+        xt = F.pad(xt, (pw0, pw1, ph0, ph1))
+    out = F.conv2d(xt, kernel.permute(3, 2, 0, 1), bias, stride=stride).permute(0, 2, 3, 1)
+    return finish({"x": x, "kernel": kernel, "bias": bias}, out, ["x", "kernel", "bias"],
+                  {"kernel_size": list(k_size), "stride": stride, "padding": padding})
+
+
+def embed():
+    table = rand(6, 4)
+    idx = torch.tensor([[1, 5, 0], [2, 2, 3]])
+    out = F.embedding(idx, table)
+    rec = finish({"embedding": table}, out, ["embedding"])
+    rec["indices"] = {"shape": list(idx.shape), "data": idx.flatten().tolist()}
+    return rec
+
+
+def attention(causal):
+    b, length, din, heads = 2, 4, 8, 2
+    hd = din // heads
+    x = rand(b, length, din)
+    wq, wk, wv = rand(din, heads, hd, scale=0.3), rand(din, heads, hd, scale=0.3), rand(din, heads, hd, scale=0.3)
+    bq, bk, bv = rand(heads, hd, scale=0.1), rand(heads, hd, scale=0.1), rand(heads, hd, scale=0.1)
+    wo, bo = rand(heads, hd, din, scale=0.3), rand(din, scale=0.1)
+    in_w = torch.cat([w.reshape(din, din).t() for w in (wq, wk, wv)])
+    in_b = torch.cat([v.reshape(din) for v in (bq, bk, bv)])
+    out_w, out_b = wo.reshape(din, din).t(), bo
+    # PyTorch's own attention (F.multi_head_attention_forward, what nn.MultiheadAttention runs) with our parameters.
+    mask = torch.triu(torch.ones(length, length, dtype=torch.bool), 1) if causal else None
+    out, _ = F.multi_head_attention_forward(
+        x.transpose(0, 1), x.transpose(0, 1), x.transpose(0, 1), din, heads, in_w, in_b, None, None, False, 0.0,
+        out_w, out_b, training=False, need_weights=False, attn_mask=mask)
+    out = out.transpose(0, 1)
+    inputs = {"x": x, "wq": wq, "wk": wk, "wv": wv, "bq": bq, "bk": bk, "bv": bv, "wo": wo, "bo": bo}
+    return finish(inputs, out, list(inputs), {"heads": heads, "causal": causal})
+
+
+def activations():
+    x = torch.tensor([-6.0, -2.5, -1.0, -0.3, 0.0, 0.2, 0.7, 1.5, 3.0, 8.0, 20.0], dtype=D)
+    cases = {}
+    fns = {
+        "relu": torch.relu,
+        "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"),
+        "gelu_exact": lambda t: F.gelu(t),
+        "silu": F.silu,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+    }
+    for name, f in fns.items():
+        xi = x.clone().requires_grad_(True)
+        cases[name] = finish({"x": xi}, f(xi), ["x"])
+    logits = rand(3, 5, scale=3.0)
+    logits.data[1] += 1000.0  # a row that overflows exp without the max shift
+    cases["softmax"] = finish({"x": logits}, F.softmax(logits, dim=-1), ["x"])
+    logits2 = logits.detach().clone().requires_grad_(True)
+    cases["log_softmax"] = finish({"x": logits2}, F.log_softmax(logits2, dim=-1), ["x"])
+    return cases
+
+
+def losses():
+    cases = {}
+    logits = rand(4, 5, scale=2.0)
+    labels = torch.tensor([0, 3, 4, 1])
+    rec = finish({"logits": logits}, F.cross_entropy(logits, labels, reduction="none"), ["logits"])
+    rec["labels"] = {"shape": [4], "data": labels.tolist()}
+    cases["softmax_cross_entropy_integer"] = rec
+    logits = rand(4, 5, scale=2.0)
+    probs = torch.softmax(torch.randn(4, 5, dtype=D), dim=-1).requires_grad_(True)
+    cases["softmax_cross_entropy"] = finish({"logits": logits, "labels": probs},
+                                            -(probs * F.log_softmax(logits, dim=-1)).sum(-1), ["logits", "labels"])
+    logits = torch.tensor([-40.0, -3.0, -0.5, 0.0, 0.5, 2.0, 35.0, 1.0], dtype=D).requires_grad_(True)
+    targets = torch.tensor([0.0, 1.0, 0.0, 1.0, 1.0, 0.25, 0.0, 0.5], dtype=D).requires_grad_(True)
+    cases["sigmoid_binary_cross_entropy"] = finish(
+        {"logits": logits, "labels": targets},
+        F.binary_cross_entropy_with_logits(logits, targets, reduction="none"), ["logits", "labels"])
+    p, t = rand(3, 4), rand(3, 4)
+    cases["squared_error"] = finish({"p": p, "t": t}, F.mse_loss(p, t, reduction="none"), ["p", "t"])
+    return cases
+
+
+def main():
+    cases = {
+        "linear": linear((4, 3)),
+        "linear_rank3": linear((2, 3, 4)),
+        "batch_norm_2d": batch_norm((6, 4), momentum=0.9),
+        "batch_norm_nhwc": batch_norm((2, 3, 3, 4), momentum=0.99),
+        "layer_norm": layer_norm((3, 5), eps=1e-6),
+        "layer_norm_rank3": layer_norm((2, 3, 6), eps=1e-3),
+        "conv_same_s1": conv((2, 5, 5, 3), (3, 3), 1, "SAME"),
+        "conv_same_s2": conv((2, 5, 5, 3), (3, 3), 2, "SAME"),
+        "conv_valid_s1": conv((2, 5, 5, 3), (3, 3), 1, "VALID"),
+        "conv_valid_s2": conv((2, 6, 5, 3), (3, 2), 2, "VALID"),
+        "conv_same_even_kernel": conv((1, 4, 5, 2), (2, 2), 1, "SAME"),
+        "conv_same_s2_even": conv((1, 6, 6, 2), (4, 4), 2, "SAME"),
+        "embed": embed(),
+        "attention": attention(causal=False),
+        "attention_causal": attention(causal=True),
+    }
+    cases.update({"act_" + k: v for k, v in activations().items()})
+    cases.update({"loss_" + k: v for k, v in losses().items()})
+    with open("layer_reference.json", "w") as f:
+        json.dump({"torch": torch.__version__, "cases": cases}, f)
+    print(f"wrote {len(cases)} cases with torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
