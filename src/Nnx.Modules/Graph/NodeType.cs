@@ -85,6 +85,8 @@ internal sealed class NodeType
         // A delegate is a static attribute even when its signature mentions tensors (an activation function,
         // Func<Tensor, Tensor>): it is compared as a delegate (same method and target), not traversed.
         if (typeof(Delegate).IsAssignableFrom(t)) return null;
+        // Filters name variable kinds in their type arguments (KindFilter<Param>) but hold no state: static.
+        if (typeof(Filter).IsAssignableFrom(t)) return null;
         if (MentionsGraphTypes(t))
             throw new NotSupportedException(
                 $"Nnx: a {Describe(t)} holds modules, variables or tensors, but the object graph supports only Module, Variable, " +

@@ -150,7 +150,7 @@ internal sealed class ModuleJit : IJitted
         }
         var traceTime = watch.Elapsed;
         watch.Restart();
-        var optimized = Optimizer.Optimize(graph);
+        var optimized = NnxSharp.Passes.Optimizer.Optimize(graph);
         var passTime = watch.Elapsed;
         var backend = call.Key.Backend;
         var exe = backend.Compile(optimized);

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace NnxSharp.Benchmarks;
+
+/// <summary>
+/// <c>simple</c>: the seed's benchmark (BENCHMARKS.md §1 and §3). Each mode trains the same model on the same
+/// batches and prints µs per step; <c>--sweep</c> runs every mode over widths 32…2048 and writes a CSV and a
+/// PNG like the seed's graph; the first call's compile time is printed by phase.
+/// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|all --width W --depth D
+///     --batch B --steps S [--device cpu] [--sweep] [--out DIR]</code>
+/// </summary>
+public static class SimpleCommand
+{
+    private static readonly int[] SweepWidths = [32, 64, 128, 256, 512, 1024, 2048];
+
+    /// <summary>Runs the command; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        var o = Options.Parse(args);
+        if (o.Device != "cpu")
+        {
+            Console.Error.WriteLine($"simple: --device {o.Device} is not available in this build; this benchmark runs on the CPU (--device cpu).");
+            return 2;
+        }
+        string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
+        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {o.Device}, {Environment.ProcessorCount} cores, ONNX Runtime CPU");
+        var rows = new List<(int Width, int Steps, ModeResult Result)>();
+        foreach (var width in o.Sweep ? SweepWidths : [o.Width])
+        {
+            var steps = o.Sweep ? StepsFor(width, o.Steps) : o.Steps;
+            var data = SeedData.Create(steps, o.Batch);
+            foreach (var mode in modes)
+            {
+                var r = SeedModes.Run(mode, data, width, o.Depth);
+                rows.Add((width, steps, r));
+                Report(r, width, o, steps);
+            }
+            if (modes.Length == 3) Ratios(rows.Where(r => r.Width == width).Select(r => r.Result).ToArray(), width);
+        }
+        if (o.Sweep)
+        {
+            Directory.CreateDirectory(o.Out);
+            var csv = Path.Combine(o.Out, "simple_sweep.csv");
+            File.WriteAllLines(csv, ["width,mode,steps,us_per_step_median,us_per_step_mean,final_loss",
+                .. rows.Select(r => string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Width},{r.Result.Mode},{r.Steps},{r.Result.MedianUs:F2},{r.Result.MeanUs:F2},{r.Result.FinalLoss:G6}"))]);
+            var png = Path.Combine(o.Out, "simple_sweep.png");
+            SweepPlot.Write(png, rows.Select(r => (r.Width, r.Result.Mode, r.Result.MedianUs)).ToArray(), o.Depth, o.Batch);
+            Console.WriteLine($"wrote {csv} and {png}");
+            ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
+        }
+        return 0;
+    }
+
+    /// <summary>Fewer steps for the wide models (whose steps take milliseconds).</summary>
+    private static int StepsFor(int width, int steps) => Math.Max(200, Math.Min(steps, (int)(steps * 64.0 * 64 / ((double)width * width))));
+
+    private static void Report(ModeResult r, int width, Options o, int steps)
+    {
+        if (r.Compile is { } c) Console.WriteLine($"  first call ({r.Mode}, width {width}): {c}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6}"));
+    }
+
+    private static void Ratios(ModeResult[] r, int width)
+    {
+        var (auto, manual, raw) = (r.Single(x => x.Mode == "auto"), r.Single(x => x.Mode == "manual"), r.Single(x => x.Mode == "raw"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  width {width}: auto/manual = {auto.MedianUs / manual.MedianUs:F3}, manual/raw = {manual.MedianUs / raw.MedianUs:F3}, auto/raw = {auto.MedianUs / raw.MedianUs:F3}; " +
+            $"same losses: auto {auto.FinalLoss:G7}, manual {manual.FinalLoss:G7}, raw {raw.FinalLoss:G7}"));
+    }
+
+    /// <summary>Achieved GFLOP/s of the step at each width against one large MatMul on the same machine.</summary>
+    private static void ComputeBound((int Width, double Us)[] rows, Options o)
+    {
+        const int n = 2048;
+        var matmul = Jit.Pure((Tensor a, Tensor b) => a.MatMul(b));
+        var a = Prng.Uniform(Prng.Key(1), [n, n]);
+        var b = Prng.Uniform(Prng.Key(2), [n, n]);
+        matmul(a, b).ToArray<float>();
+        var times = new List<double>();
+        for (var i = 0; i < 10; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            matmul(a, b);
+            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        var peak = 2.0 * n * n * n / times.Order().ElementAt(times.Count / 2) / 1e9;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  one {n}×{n} MatMul: {peak:F1} GFLOP/s"));
+        foreach (var (width, us) in rows)
+        {
+            var model = new SeedMlp(1, width, 1, o.Depth, new Rngs(0));
+            var flops = 3 * model.ForwardFlops(o.Batch);
+            var achieved = flops / (us * 1e-6) / 1e9;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  width {width,5}: {flops / 1e6,9:F2} MFLOP/step, {achieved,7:F2} GFLOP/s = {100 * achieved / peak,5:F1}% of the MatMul"));
+        }
+    }
+
+    /// <summary>The command line.</summary>
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out)
+    {
+        public static Options Parse(string[] args)
+        {
+            var o = new Options("all", 32, 5, 32, 10_000, "cpu", false, "benchmark-results");
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                o = args[i] switch
+                {
+                    "--mode" => o with { Mode = Next() },
+                    "--width" => o with { Width = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--depth" => o with { Depth = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--batch" => o with { Batch = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--steps" => o with { Steps = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--device" => o with { Device = Next() },
+                    "--sweep" => o with { Sweep = true },
+                    "--out" => o with { Out = Next() },
+                    _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
+                };
+            }
+            if (o.Mode is not ("auto" or "manual" or "raw" or "all")) throw new ArgumentException($"simple: --mode is auto, manual, raw or all, not {o.Mode}");
+            if (o.Depth < 2) throw new ArgumentException("simple: --depth must be at least 2");
+            return o;
+        }
+    }
+}

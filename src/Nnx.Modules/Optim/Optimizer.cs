@@ -1,0 +1,102 @@
+namespace NnxSharp;
+
+/// <summary>
+/// An optimizer over a model's variables (Flax NNX's <c>nnx.Optimizer</c>): it holds the model itself (the
+/// object graph stores it once), a <see cref="GradientTransformation"/>, the step count and the
+/// transformation's state as <see cref="NnxSharp.OptState"/> variables. <see cref="Update"/> applies gradients
+/// in place, eagerly or inside a traced step.
+/// <code>
+/// var optimizer = new Optimizer(model, Optax.Adam(1e-3));
+/// var (loss, grads) = Nnx.ValueAndGrad&lt;Model&gt;(LossFn)(model);
+/// optimizer.Update(grads);
+/// </code>
+/// </summary>
+public class Optimizer : Module
+{
+    /// <summary>Creates an optimizer for the variables of <paramref name="model"/> that <paramref name="wrt"/> selects (default: every Param).</summary>
+    public Optimizer(Module model, GradientTransformation tx, Filter? wrt = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tx);
+        Model = model;
+        Tx = tx;
+        Wrt = wrt ?? Filter.Of<Param>();
+        var parameters = Nnx.State(model, Wrt);
+        Paths = [.. parameters.Paths];
+        foreach (var stage in tx.Stages)
+        {
+            var slots = new Dictionary<string, List<OptState>>();
+            foreach (var name in stage.StateNames)
+                slots[name] = [.. parameters.Values.Select(v => new OptState(Tensor.Zeros(v.DType, [.. v.Shape])))];
+            OptState.Add(slots);
+        }
+    }
+
+    /// <summary>The model whose variables are optimised (the same object, not a copy).</summary>
+    public Module Model { get; }
+
+    /// <summary>The gradient transformation.</summary>
+    public GradientTransformation Tx { get; }
+
+    /// <summary>Which of the model's variables are optimised.</summary>
+    public Filter Wrt { get; }
+
+    /// <summary>The optimised variables' paths in the model, in state order (static).</summary>
+    public string[] Paths { get; }
+
+    /// <summary>How many updates were applied (uint32, as Flax).</summary>
+    public OptState Step { get; } = new(Tensor.Scalar(0, DType.UInt32));
+
+    /// <summary>Per stage of the transformation: each state name's tensors, one per optimised variable in <see cref="Paths"/> order.</summary>
+    public List<Dictionary<string, List<OptState>>> OptState { get; } = [];
+
+    /// <summary>
+    /// Applies gradients: <paramref name="grads"/> must have exactly the optimised variables' paths and avals
+    /// (what <c>Nnx.Grad</c> returns). Each variable gets <c>value + update</c>; the state and the step advance.
+    /// </summary>
+    public void Update(State grads)
+    {
+        ArgumentNullException.ThrowIfNull(grads);
+        var parameters = Nnx.State(Model, Wrt);
+        Check(grads, parameters);
+        var updates = new Tensor[Paths.Length];
+        for (var i = 0; i < updates.Length; i++) updates[i] = grads[Paths[i]];
+        var count = Step.Value.Cast(DType.Float32);
+        var stages = Tx.Stages;
+        for (var s = 0; s < stages.Count; s++)
+        {
+            Optax.SetPaths(stages[s], Paths);
+            var names = stages[s].StateNames;
+            var state = new Tensor[names.Count][];
+            for (var n = 0; n < names.Count; n++) state[n] = [.. OptState[s][names[n]].Select(v => v.Value)];
+            stages[s].Update(updates, state, parameters.Values, count);
+            for (var n = 0; n < names.Count; n++)
+                for (var p = 0; p < Paths.Length; p++) OptState[s][names[n]][p].Value = state[n][p].Cast(OptState[s][names[n]][p].DType);
+        }
+        var newValues = new StateEntry[Paths.Length];
+        for (var p = 0; p < Paths.Length; p++)
+        {
+            var value = parameters.Values[p];
+            newValues[p] = new StateEntry(Paths[p], parameters.KindOf(Paths[p]), (value + updates[p]).Cast(value.DType));
+        }
+        Nnx.Update(Model, State.Of(newValues));
+        Step.Value = Step.Value + 1;
+    }
+
+    private void Check(State grads, State parameters)
+    {
+        if (parameters.Count != Paths.Length || !parameters.Paths.SequenceEqual(Paths))
+            throw new InvalidOperationException(
+                $"Optimizer.Update: the model's optimised variables changed since the optimizer was made (now {parameters.Count}, then {Paths.Length}); make a new Optimizer.");
+        var missing = Paths.Where(p => !grads.Contains(p)).ToList();
+        var extra = grads.Paths.Where(p => Array.IndexOf(Paths, p) < 0).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new ArgumentException(
+                "Optimizer.Update: the gradients do not match the optimised variables" +
+                (missing.Count > 0 ? $"; missing: {string.Join(", ", missing.Take(5).Select(p => $"'{p}'"))}" : "") +
+                (extra.Count > 0 ? $"; not optimised: {string.Join(", ", extra.Take(5).Select(p => $"'{p}'"))}" : "") + ".");
+        foreach (var p in Paths)
+            if (grads[p].Aval != parameters[p].Aval)
+                throw new ArgumentException($"Optimizer.Update: the gradient of '{p}' is {grads[p].Aval} but the variable is {parameters[p].Aval}.");
+    }
+}
