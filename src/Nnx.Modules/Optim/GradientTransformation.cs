@@ -20,7 +20,7 @@ public abstract class GradientTransformation
     /// <summary>
     /// Transforms <paramref name="updates"/> in place. <paramref name="state"/>[s][p] is state tensor
     /// <see cref="StateNames"/>[s] of parameter p (replace it to update it); <paramref name="count"/> is the
-    /// number of updates before this one, as a float32 scalar.
+    /// number of updates before this one, as a float64 scalar.
     /// </summary>
     public abstract void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count);
 

@@ -108,17 +108,18 @@ public static class Optax
 
         public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
         {
-            var t = count + 1.0;
-            var c1 = 1.0 - Tensor.Scalar((float)b1).Pow(t);
-            var c2 = 1.0 - Tensor.Scalar((float)b2).Pow(t);
             for (var p = 0; p < updates.Length; p++)
             {
+                // Bias corrections in the parameter's dtype, as optax computes them in the update's.
                 var g = updates[p];
+                var t = count.Cast(g.DType) + 1.0;
+                var c1 = 1.0 - Tensor.Scalar(b1, g.DType).Pow(t);
+                var c2 = 1.0 - Tensor.Scalar(b2, g.DType).Pow(t);
                 var mu = b1 * state[0][p] + (1 - b1) * g;
                 var nu = b2 * state[1][p] + (1 - b2) * g.Square();
                 (state[0][p], state[1][p]) = (mu, nu);
-                var muHat = mu / c1.Cast(g.DType);
-                var nuHat = nu / c2.Cast(g.DType);
+                var muHat = mu / c1;
+                var nuHat = nu / c2;
                 updates[p] = muHat / ((nuHat + epsRoot).Sqrt() + eps);
             }
         }

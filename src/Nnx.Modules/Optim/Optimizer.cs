@@ -61,7 +61,7 @@ public class Optimizer : Module
         Check(grads, parameters);
         var updates = new Tensor[Paths.Length];
         for (var i = 0; i < updates.Length; i++) updates[i] = grads[Paths[i]];
-        var count = Step.Value.Cast(DType.Float32);
+        var count = Step.Value.Cast(DType.Float64);
         var stages = Tx.Stages;
         for (var s = 0; s < stages.Count; s++)
         {

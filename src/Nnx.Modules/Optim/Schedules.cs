@@ -7,7 +7,7 @@ public static class Schedules
 {
     /// <summary>Always <paramref name="value"/>.</summary>
     public static Schedule Constant(double value) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"{value}"), count => count * 0.0 + value);
+        new(string.Create(CultureInfo.InvariantCulture, $"{value}"), _ => Tensor.Scalar(value, DType.Float64));
 
     /// <summary>
     /// From <paramref name="init"/> to <paramref name="end"/> linearly over <paramref name="transitionSteps"/> steps
