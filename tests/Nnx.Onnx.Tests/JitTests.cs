@@ -140,6 +140,24 @@ public sealed class JitTests
     }
 
     [TestMethod]
+    public void UnchangedInputsComeBackAsTheCallersTensorsWithoutACopy()
+    {
+        var f = Jit.Pure((Dictionary<string, Tensor> s, Tensor x) =>
+            (new Dictionary<string, Tensor> { ["kept"] = s["kept"], ["moved"] = s["moved"] + x }, x));
+        var s = new Dictionary<string, Tensor> { ["kept"] = Rand(0, 3), ["moved"] = Rand(1, 3) };
+        var x = Rand(2, 3);
+        var (next, same) = f(s, x);
+        next["kept"].Should().BeSameAs(s["kept"]);
+        same.Should().BeSameAs(x);
+        next["moved"].ToArray<float>().Should().Equal(s["moved"].ToArray<float>().Zip(x.ToArray<float>(), (a, b) => a + b));
+        f.CompileStats()!.LoweredNodes.Should().Be(1, "only the sum is computed");
+
+        var identity = Jit.Pure((Tensor a) => a);
+        identity(x).Should().BeSameAs(x);
+        identity.CompileStats()!.LoweredNodes.Should().Be(0, "nothing to run");
+    }
+
+    [TestMethod]
     public void IsSafeToCallFromSeveralThreads()
     {
         var f = Jit.Pure((Tensor x) => (x * 2.0).Sum());

@@ -71,9 +71,10 @@ internal sealed class JitFunction : IJitted
         var compiled = Lookup(key, args);
         var buffers = new DeviceBuffer[leaves.Count];
         for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
-        var results = compiled.Executable.Run(buffers);
-        var outs = new Tensor[results.Length];
-        for (var i = 0; i < outs.Length; i++) outs[i] = new Tensor(results[i]);
+        var results = compiled.Executable?.Run(buffers) ?? [];
+        var outs = new Tensor[compiled.Forward.Length];
+        for (int i = 0, r = 0; i < outs.Length; i++)
+            outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
         return Tree.Unflatten(compiled.OutputDef, outs);
     }
 
@@ -139,15 +140,21 @@ internal sealed class JitFunction : IJitted
         watch.Restart();
         var optimized = Optimizer.Optimize(graph);
         var passTime = watch.Elapsed;
-        var backend = key.Backend;
-        var exe = backend.Compile(optimized);
-        LastStats = new CompileStats(traceTime, autodiff, passTime, exe.LoweringTime, exe.LoadTime,
-            graph.Nodes.Length, optimized.Nodes.Length, exe.LoweredNodeCount);
-        return new Compiled(key, graph, optimized, exe, outDef, LastStats);
+        // An output that is an input unchanged (state the function did not touch) is returned as the caller's
+        // own tensor: tensors are immutable, so there is nothing to copy.
+        var forward = optimized.Outputs.Select(v => optimized.Inputs.IndexOf(v)).ToArray();
+        var computed = optimized.With(optimized.Nodes, [.. optimized.Outputs.Where((_, i) => forward[i] < 0)]);
+        var exe = computed.Outputs.Length == 0 ? null : key.Backend.Compile(computed);
+        LastStats = new CompileStats(traceTime, autodiff, passTime, exe?.LoweringTime ?? TimeSpan.Zero, exe?.LoadTime ?? TimeSpan.Zero,
+            graph.Nodes.Length, optimized.Nodes.Length, exe?.LoweredNodeCount ?? 0);
+        return new Compiled(key, graph, optimized, exe, forward, outDef, LastStats);
     }
 
-    /// <summary>One cache entry: the graphs, the executable and the output structure.</summary>
-    internal sealed record Compiled(CallKey Key, Graph Traced, Graph Optimized, Executable Executable, TreeDef OutputDef, CompileStats Stats);
+    /// <summary>
+    /// One cache entry: the graphs, the executable of the outputs that are computed (null when none is), which
+    /// outputs are inputs passed through (their input index, else −1), and the output structure.
+    /// </summary>
+    internal sealed record Compiled(CallKey Key, Graph Traced, Graph Optimized, Executable? Executable, int[] Forward, TreeDef OutputDef, CompileStats Stats);
 
     /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>
     internal sealed class CallKey(TreeDef[] defs, Aval[] avals, IBackend backend) : IEquatable<CallKey>
