@@ -143,7 +143,14 @@ internal sealed class OrtBuffer : DeviceBuffer
         _backend = backend;
         _value = value;
         Interlocked.Increment(ref Live);
+        // Tell the GC about large native buffers, so that dropped tensors are finalized (and their memory
+        // reused) before native memory piles up.
+        _pressure = aval.Shape.Size * (long)aval.DType.ItemSize();
+        if (_pressure >= PressureThreshold) GC.AddMemoryPressure(_pressure);
     }
+
+    private const long PressureThreshold = 64 * 1024;
+    private readonly long _pressure;
 
     ~OrtBuffer() => Dispose(false);
 
@@ -178,5 +185,6 @@ internal sealed class OrtBuffer : DeviceBuffer
         if (v is null) return;
         v.Dispose();
         Interlocked.Decrement(ref Live);
+        if (_pressure >= PressureThreshold) GC.RemoveMemoryPressure(_pressure);
     }
 }

@@ -39,7 +39,10 @@ internal sealed class OrtExecutable : Executable
         _runOptions = backend.CreateRunOptions();
         LoadTime = watch.Elapsed;
         _bindings = [new Binding(this), new Binding(this)];
+        _largeOutputs = graph.Outputs.Sum(v => v.Aval.Shape.Size * (long)v.Aval.DType.ItemSize()) >= 256 * 1024;
     }
+
+    private readonly bool _largeOutputs;
 
     public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
     {
@@ -52,6 +55,16 @@ internal sealed class OrtExecutable : Executable
             ins[i] = b.Value;
         }
         var outs = new OrtBuffer[Graph.Outputs.Length];
+        if (_backend.CudaDevice is null && _largeOutputs)
+        {
+            // On the CPU, ONNX Runtime allocates large outputs from its arena, which reuses freed blocks: fresh
+            // buffers of megabytes per call (a pure step's new state) cost no page faults (3.5× faster at width
+            // 1024 in the seed's benchmark). Small outputs keep the preallocated path, which measured the same.
+            IReadOnlyList<OrtValue> results;
+            lock (_gate) results = _session.Run(_syncRunOptions, _inputNames, ins, _outputNames);
+            for (var i = 0; i < outs.Length; i++) outs[i] = new OrtBuffer(_backend, Graph.Outputs[i].Aval, results[i]);
+            return outs;
+        }
         for (var i = 0; i < outs.Length; i++) outs[i] = _backend.AllocateOrt(Graph.Outputs[i].Aval);
         var outValues = new OrtValue[outs.Length];
         for (var i = 0; i < outs.Length; i++) outValues[i] = outs[i].Value;
