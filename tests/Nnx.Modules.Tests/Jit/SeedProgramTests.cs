@@ -1,0 +1,146 @@
+using FluentAssertions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp;
+
+namespace UserCode.Tests;
+
+/// <summary>The seed's model (API.md): Linear → BatchNorm → Dropout → relu → Linear.</summary>
+public sealed class SeedModel : Module
+{
+    public readonly Linear Linear;
+    public readonly BatchNorm Bn;
+    public readonly Dropout Dropout;
+    public Linear LinearOut;
+
+    public SeedModel(int din, int dmid, int dout, Rngs rngs)
+    {
+        Linear = new Linear(din, dmid, rngs);
+        Bn = new BatchNorm(dmid, rngs);
+        Dropout = new Dropout(0.2, rngs);
+        LinearOut = new Linear(dmid, dout, rngs);
+    }
+
+    public Tensor Call(Tensor x) => LinearOut.Call(Nn.Relu(Dropout.Call(Bn.Call(Linear.Call(x)))));
+}
+
+/// <summary>The seed's two programs: Nnx.Jit over the objects and Split → Jit.Pure → Merge give the same training.</summary>
+[TestClass]
+public sealed class SeedProgramTests
+{
+    private static (Tensor X, Tensor Y) Batch(int step, int size = 32)
+    {
+        var key = Prng.FoldIn(Prng.Key(42), step);
+        var x = Prng.Normal(Prng.FoldIn(key, 0), [size, 2]);
+        var y = Tensor.Concat(1, x.Slice(1, 0, 1) * x.Slice(1, 1, 2), x.Slice(1, 0, 1) + x.Slice(1, 1, 2), x.Slice(1, 0, 1) - x.Slice(1, 1, 2));
+        return (x, y);
+    }
+
+    private static Tensor TrainStep(SeedModel model, Optimizer optimizer, MultiMetric metrics, Tensor x, Tensor y)
+    {
+        Tensor LossFn(SeedModel m) => (m.Call(x) - y).Square().Mean();
+        var (loss, grads) = Nnx.ValueAndGrad<SeedModel>(LossFn)(model);
+        optimizer.Update(grads);
+        metrics.Update(("loss", loss));
+        return loss;
+    }
+
+    private static (SeedModel, Optimizer, MultiMetric) Create()
+    {
+        var model = new SeedModel(2, 16, 3, new Rngs(0));
+        return (model, new Optimizer(model, Optax.Adam(1e-2)), new MultiMetric(("loss", new Average())));
+    }
+
+    [TestMethod]
+    public void TwoHundredStepsOfBothPathsGiveTheSameLossesAndTheSameState()
+    {
+        var (model, optimizer, metrics) = Create();
+        var auto = Nnx.Jit<SeedModel, Optimizer, MultiMetric, Tensor, Tensor, Tensor>(TrainStep);
+        var (model2, optimizer2, metrics2) = Create();
+        var (graphdef, state) = Nnx.Split(model2, optimizer2, metrics2);
+        var manual = Jit.Pure((GraphDef g, State s, Tensor x, Tensor y) =>
+        {
+            var (m, o, mm) = Nnx.Merge<SeedModel, Optimizer, MultiMetric>(g, s);
+            var loss = TrainStep(m, o, mm, x, y);
+            return (Nnx.Split(m, o, mm).State, loss);
+        });
+        var losses = new List<float>();
+        for (var i = 0; i < 200; i++)
+        {
+            var (x, y) = Batch(i);
+            var a = auto(model, optimizer, metrics, x, y).Item<float>();
+            (state, var l) = manual(graphdef, state, x, y);
+            l.Item<float>().Should().Be(a, $"step {i}");
+            losses.Add(a);
+        }
+        auto.TraceCount().Should().Be(1);
+        manual.TraceCount().Should().Be(1);
+        Nnx.Update((model2, optimizer2, metrics2), state);
+        var (autoState, manualState) = (Nnx.State(model, optimizer, metrics), Nnx.State(model2, optimizer2, metrics2));
+        autoState.Paths.Should().Equal(manualState.Paths);
+        for (var i = 0; i < autoState.Count; i++)
+            autoState[i].Value.ToHost().ToBytes().Should().Equal(manualState[i].Value.ToHost().ToBytes(), autoState[i].Path);
+
+        ReferenceEquals(optimizer.Model, model).Should().BeTrue();
+        optimizer.Step.Value.Item<uint>().Should().Be(200);
+        metrics.Compute()["loss"].Item<float>().Should().BeApproximately(losses.Average(), 1e-4f);
+        model.Dropout.Rngs!["dropout"].Count.Value.Item<uint>().Should().BeGreaterThan(0u, "dropout advanced its stream as state");
+        losses.Skip(180).Average().Should().BeLessThan(losses.Take(20).Average() / 2, "training lowers the loss");
+
+        // The module works eagerly after its jitted calls.
+        model.Eval();
+        var (tx, ty) = Batch(1000, 64);
+        var eagerLoss = (model.Call(tx) - ty).Square().Mean().Item<float>();
+        eagerLoss.Should().BeLessThan(losses.Take(20).Average());
+    }
+
+    [TestMethod]
+    public void ABatchSizeAReplacedLayerAndEvalEachRetraceOnce()
+    {
+        var (model, optimizer, metrics) = Create();
+        var step = Nnx.Jit<SeedModel, Optimizer, MultiMetric, Tensor, Tensor, Tensor>(TrainStep);
+        void Run(int batch)
+        {
+            var (x, y) = Batch(0, batch);
+            step(model, optimizer, metrics, x, y);
+        }
+        Run(32);
+        Run(32);
+        step.TraceCount().Should().Be(1);
+        Run(8);
+        Run(8);
+        step.TraceCount().Should().Be(2, "a new batch size");
+        model.Eval();
+        Run(32);
+        Run(32);
+        step.TraceCount().Should().Be(3, "train → eval");
+        model.Train();
+        Run(32);
+        step.TraceCount().Should().Be(3, "back to the cached training structure");
+
+        var replacement = new Linear(16, 3, new Rngs(1));
+        var initial = replacement.Kernel.Value.ToArray<float>();
+        model.LinearOut = replacement;
+        Run(32);
+        step.TraceCount().Should().Be(3, "an equal layer in its place gives an equal GraphDef: the executable is reused");
+        replacement.Kernel.Value.ToArray<float>().Should().NotEqual(initial, "the new layer's variables are the ones updated");
+
+        model.LinearOut = new Linear(16, 3, new Rngs(1), useBias: false);
+        optimizer = new Optimizer(model, Optax.Adam(1e-2));
+        Run(32);
+        Run(32);
+        step.TraceCount().Should().Be(4, "a layer of another structure retraces once");
+    }
+
+    [TestMethod]
+    public void AnEagerTrainingLoopLowersTheLoss()
+    {
+        var (model, optimizer, metrics) = Create();
+        var losses = Enumerable.Range(0, 60).Select(i =>
+        {
+            var (x, y) = Batch(i);
+            return TrainStep(model, optimizer, metrics, x, y).Item<float>();
+        }).ToList();
+        Console.WriteLine($"eager training: loss {losses.Take(5).Average():F4} over the first 5 steps, {losses.Skip(55).Average():F4} over the last 5");
+        losses.Skip(55).Average().Should().BeLessThan(losses.Take(5).Average() * 0.7f);
+    }
+}
