@@ -2,7 +2,8 @@
 // objects, and manually with Split once, Jit.Pure over (GraphDef, State) and Merge/Split inside. Both start from
 // the same seed and see the same batches, so they print the same losses.
 //
-//   dotnet run -c Release --project samples/SimpleTraining [-- --steps N] [--device cpu] [--export DIR]
+//   dotnet run -c Release --project samples/SimpleTraining [-- --steps N] [--device cpu|cuda|cuda:N] [--export DIR]
+//   (CUDA: add -p:NnxGpu=true to the dotnet run command, for ONNX Runtime's GPU native package)
 using System.Globalization;
 using NnxSharp;
 using SimpleTraining;
@@ -17,14 +18,22 @@ for (var i = 0; i < args.Length; i++)
         case "--steps": steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--device": device = args[++i]; break;
         case "--export": exportDir = args[++i]; break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; options: --steps N, --device cpu, --export DIR"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; options: --steps N, --device cpu|cuda|cuda:N, --export DIR"); return 2;
     }
 }
-if (device != "cpu")
+// cpu, cuda or cuda:N; CUDA needs the GPU native package (build with -p:NnxGpu=true) and says what is missing.
+Device selected;
+try
 {
-    Console.Error.WriteLine($"--device {device}: only the CPU is supported by this build (--device cpu).");
+    selected = Device.Parse(device);
+}
+catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+{
+    Console.Error.WriteLine(e.Message);
     return 2;
 }
+using var scope = selected;
+Console.WriteLine($"device: {selected}");
 
 // A regression problem: y = (x0·x1, x0 + x1, x0 − x1) + noise, batches of 32 drawn from a fixed key.
 (Tensor X, Tensor Y) Batch(int step)

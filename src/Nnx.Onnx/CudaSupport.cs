@@ -23,7 +23,7 @@ internal static class CudaSupport
 
     /// <summary>The error for a CUDA provider that is present but could not start (no driver, no GPU, missing CUDA/cuDNN libraries).</summary>
     public static InvalidOperationException StartFailed(int deviceId, Exception inner) => new(
-        $"ONNX Runtime's CUDA execution provider could not start on device {deviceId}: {inner.Message.Trim()} " +
+        $"ONNX Runtime's CUDA execution provider could not start on device {deviceId}: {inner.Message.Trim().TrimEnd('.')}. " +
         "Check that an NVIDIA driver and GPU are present (nvidia-smi lists them), that the device id exists, and that the " +
         "CUDA and cuDNN libraries this ONNX Runtime was built for are on LD_LIBRARY_PATH (PATH on Windows). " +
         "Nnx does not fall back to the CPU.", inner);

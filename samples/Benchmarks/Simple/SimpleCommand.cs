@@ -18,13 +18,25 @@ public static class SimpleCommand
     public static int Run(string[] args)
     {
         var o = Options.Parse(args);
-        if (o.Device != "cpu")
+        Device device;
+        try
         {
-            Console.Error.WriteLine($"simple: --device {o.Device} is not available in this build; this benchmark runs on the CPU (--device cpu).");
+            device = Device.Parse(o.Device);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine(e.Message);
             return 2;
         }
+        using var scope = device;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
-        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {o.Device}, {Environment.ProcessorCount} cores, ONNX Runtime CPU");
+        if (device.Kind != "cpu" && modes.Contains("raw"))
+        {
+            // The raw floor binds host OrtValues; on CUDA it would measure copies, not the step.
+            Console.WriteLine("# raw mode runs on the CPU only; measuring auto and manual on the GPU");
+            modes = [.. modes.Where(m => m != "raw")];
+        }
+        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}, {Environment.ProcessorCount} cores");
         var rows = new List<(int Width, int Steps, ModeResult Result)>();
         foreach (var width in o.Sweep ? SweepWidths : [o.Width])
         {
@@ -41,12 +53,13 @@ public static class SimpleCommand
         if (o.Sweep)
         {
             Directory.CreateDirectory(o.Out);
-            var csv = Path.Combine(o.Out, "simple_sweep.csv");
+            var suffix = device.Kind == "cpu" ? "" : $"_{device.Kind}";
+            var csv = Path.Combine(o.Out, $"simple_sweep{suffix}.csv");
             File.WriteAllLines(csv, ["width,mode,steps,us_per_step_median,us_per_step_mean,final_loss",
                 .. rows.Select(r => string.Create(CultureInfo.InvariantCulture,
                     $"{r.Width},{r.Result.Mode},{r.Steps},{r.Result.MedianUs:F2},{r.Result.MeanUs:F2},{r.Result.FinalLoss:G6}"))]);
-            var png = Path.Combine(o.Out, "simple_sweep.png");
-            SweepPlot.Write(png, rows.Select(r => (r.Width, r.Result.Mode, r.Result.MedianUs)).ToArray(), o.Depth, o.Batch);
+            var png = Path.Combine(o.Out, $"simple_sweep{suffix}.png");
+            SweepPlot.Write(png, rows.Select(r => (r.Width, r.Result.Mode, r.Result.MedianUs)).ToArray(), o.Depth, o.Batch, device.ToString());
             Console.WriteLine($"wrote {csv} and {png}");
             ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
         }

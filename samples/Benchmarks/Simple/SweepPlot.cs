@@ -7,7 +7,7 @@ namespace NnxSharp.Benchmarks;
 public static class SweepPlot
 {
     /// <summary>Writes the PNG.</summary>
-    public static void Write(string path, (int Width, string Mode, double Us)[] points, int depth, int batch)
+    public static void Write(string path, (int Width, string Mode, double Us)[] points, int depth, int batch, string device)
     {
         var plot = new Plot();
         foreach (var mode in points.Select(p => p.Mode).Distinct())
@@ -29,7 +29,7 @@ public static class SweepPlot
         plot.Axes.Left.TickGenerator = ticks;
         plot.XLabel("layer width (features)");
         plot.YLabel("time per step (µs)");
-        plot.Title($"Nnx simple training: depth {depth}, batch {batch}, CPU");
+        plot.Title($"Nnx simple training: depth {depth}, batch {batch}, {device}");
         plot.ShowLegend(Alignment.UpperLeft);
         plot.SavePng(path, 900, 560);
     }
