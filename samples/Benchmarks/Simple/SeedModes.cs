@@ -58,6 +58,7 @@ public static class SeedModes
         {
             loss = trainStep(model, optimizer, batches[k].X, batches[k].Y);
             if (k % TestEvery == 0) testLoss = testStep(model, allX, allY).Item<float>();
+            if (batches.Length >= 100_000 && k % 20_000 == 0) MemoryLine(k);
         });
         return Result("auto", times, loss.Item<float>(), testLoss, trainStep.CompileStats());
     }
@@ -131,6 +132,15 @@ public static class SeedModes
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Live ONNX Runtime buffers, managed heap and working set, for runs of 100,000 steps and more.</summary>
+    private static void MemoryLine(int step)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Console.WriteLine($"  memory at step {step,6}: {Onnx.OrtBackend.LiveBuffers} live buffers, managed heap {GC.GetTotalMemory(false) / 1024} KiB, working set {Environment.WorkingSet / 1024 / 1024} MiB");
     }
 
     /// <summary>Per-step times in µs (the first steps, compilation included, are left out).</summary>
