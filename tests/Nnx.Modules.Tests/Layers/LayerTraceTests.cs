@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NnxSharp;
+using NnxSharp.Tests;
 
 namespace UserCode.Tests;
 

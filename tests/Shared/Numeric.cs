@@ -1,9 +1,9 @@
 using FluentAssertions;
 using NnxSharp;
 
-namespace UserCode.Tests;
+namespace NnxSharp.Tests;
 
-/// <summary>Random float64 inputs and central finite differences for gradient checks (a copy of the one in Nnx.Trace.Tests).</summary>
+/// <summary>Random float64 inputs and central finite differences for gradient checks (shared, as a linked file, by the Trace and Modules tests).</summary>
 internal static class Numeric
 {
     public enum Domain { Any, Positive, AwayFromZero }
