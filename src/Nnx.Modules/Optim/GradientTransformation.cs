@@ -19,10 +19,11 @@ public abstract class GradientTransformation
 
     /// <summary>
     /// Transforms <paramref name="updates"/> in place. <paramref name="state"/>[s][p] is state tensor
-    /// <see cref="StateNames"/>[s] of parameter p (replace it to update it); <paramref name="count"/> is the
+    /// <see cref="StateNames"/>[s] of parameter p (replace it to update it); <paramref name="paths"/> are the
+    /// parameters' paths in the model (for masks); <paramref name="count"/> is the
     /// number of updates before this one, as a float64 scalar.
     /// </summary>
-    public abstract void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count);
+    public abstract void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count);
 
     /// <inheritdoc/>
     public override string ToString() => Name;

@@ -68,7 +68,7 @@ public static class Optax
 
         internal override IReadOnlyList<GradientTransformation> Stages => _stages;
 
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count) =>
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count) =>
             throw new InvalidOperationException("A chain is applied stage by stage by the Optimizer.");
     }
 
@@ -76,7 +76,7 @@ public static class Optax
     {
         public override string Name => $"scale_by_learning_rate({lr})";
 
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             var rate = lr.At(count);
             for (var p = 0; p < updates.Length; p++) updates[p] = -(rate.Cast(updates[p].DType) * updates[p]);
@@ -89,7 +89,7 @@ public static class Optax
 
         public override IReadOnlyList<string> StateNames => ["trace"];
 
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             for (var p = 0; p < updates.Length; p++)
             {
@@ -106,7 +106,7 @@ public static class Optax
 
         public override IReadOnlyList<string> StateNames => ["mu", "nu"];
 
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             for (var p = 0; p < updates.Length; p++)
             {
@@ -131,7 +131,7 @@ public static class Optax
 
         public override IReadOnlyList<string> StateNames => ["nu"];
 
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             for (var p = 0; p < updates.Length; p++)
             {
@@ -148,7 +148,7 @@ public static class Optax
     {
         public override string Name => $"clip_by_global_norm({maxNorm})";
 
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             if (updates.Length == 0) return;
             var sum = updates.Select(u => u.Square().Sum()).Aggregate((a, b) => a + b);
@@ -163,22 +163,11 @@ public static class Optax
     {
         public override string Name => $"add_decayed_weights({weightDecay})";
 
-        internal Func<string, bool>? Mask => mask;
-
-        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, Tensor count)
+        public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             for (var p = 0; p < updates.Length; p++)
-                if (mask is null || (Paths is { } paths && mask(paths[p])))
+                if (mask is null || mask(paths[p]))
                     updates[p] = updates[p] + weightDecay * parameters[p];
         }
-
-        /// <summary>The parameters' paths, set by the optimizer before each update (for the mask).</summary>
-        internal IReadOnlyList<string>? Paths { get; set; }
-    }
-
-    /// <summary>Gives path-dependent stages the parameters' paths (the optimizer calls this before updating).</summary>
-    internal static void SetPaths(GradientTransformation stage, IReadOnlyList<string> paths)
-    {
-        if (stage is DecayedWeights d) d.Paths = paths;
     }
 }

@@ -65,11 +65,10 @@ public class Optimizer : Module
         var stages = Tx.Stages;
         for (var s = 0; s < stages.Count; s++)
         {
-            Optax.SetPaths(stages[s], Paths);
             var names = stages[s].StateNames;
             var state = new Tensor[names.Count][];
             for (var n = 0; n < names.Count; n++) state[n] = [.. OptState[s][names[n]].Select(v => v.Value)];
-            stages[s].Update(updates, state, parameters.Values, count);
+            stages[s].Update(updates, state, parameters.Values, Paths, count);
             for (var n = 0; n < names.Count; n++)
                 for (var p = 0; p < Paths.Length; p++) OptState[s][names[n]][p].Value = state[n][p].Cast(OptState[s][names[n]][p].DType);
         }
