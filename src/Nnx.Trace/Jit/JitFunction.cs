@@ -147,14 +147,14 @@ internal sealed class JitFunction : IJitted
         var exe = computed.Outputs.Length == 0 ? null : key.Backend.Compile(computed);
         LastStats = new CompileStats(traceTime, autodiff, passTime, exe?.LoweringTime ?? TimeSpan.Zero, exe?.LoadTime ?? TimeSpan.Zero,
             graph.Nodes.Length, optimized.Nodes.Length, exe?.LoweredNodeCount ?? 0);
-        return new Compiled(key, graph, optimized, exe, forward, outDef, LastStats);
+        return new Compiled(key, optimized, exe, forward, outDef, LastStats);
     }
 
     /// <summary>
-    /// One cache entry: the graphs, the executable of the outputs that are computed (null when none is), which
+    /// One cache entry: the optimised graph, the executable of the outputs that are computed (null when none is), which
     /// outputs are inputs passed through (their input index, else −1), and the output structure.
     /// </summary>
-    internal sealed record Compiled(CallKey Key, Graph Traced, Graph Optimized, Executable? Executable, int[] Forward, TreeDef OutputDef, CompileStats Stats);
+    internal sealed record Compiled(CallKey Key, Graph Optimized, Executable? Executable, int[] Forward, TreeDef OutputDef, CompileStats Stats);
 
     /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>
     internal sealed class CallKey(TreeDef[] defs, Aval[] avals, IBackend backend) : IEquatable<CallKey>
