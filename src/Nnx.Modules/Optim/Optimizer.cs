@@ -25,9 +25,9 @@ public class Optimizer : Module
         Paths = [.. parameters.Paths];
         foreach (var stage in tx.Stages)
         {
-            var slots = new Dictionary<string, List<OptState>>();
+            var slots = new Dictionary<string, Dictionary<string, OptState>>();
             foreach (var name in stage.StateNames)
-                slots[name] = [.. parameters.Values.Select(v => new OptState(Tensor.Zeros(v.DType, [.. v.Shape])))];
+                slots[name] = parameters.ToDictionary().ToDictionary(e => e.Key, e => new OptState(Tensor.Zeros(e.Value.DType, [.. e.Value.Shape])), StringComparer.Ordinal);
             OptState.Add(slots);
         }
     }
@@ -47,8 +47,11 @@ public class Optimizer : Module
     /// <summary>How many updates were applied (uint32, as Flax).</summary>
     public OptState Step { get; } = new(Tensor.Scalar(0, DType.UInt32));
 
-    /// <summary>Per stage of the transformation: each state name's tensors, one per optimised variable in <see cref="Paths"/> order.</summary>
-    public List<Dictionary<string, List<OptState>>> OptState { get; } = [];
+    /// <summary>
+    /// Per stage of the transformation: each state name's tensors, keyed by the path of the parameter each belongs to,
+    /// so the state paths read <c>opt_state/0/mu/linear/kernel</c> and a checkpoint does not depend on field order.
+    /// </summary>
+    public List<Dictionary<string, Dictionary<string, OptState>>> OptState { get; } = [];
 
     /// <summary>
     /// Applies gradients: <paramref name="grads"/> must have exactly the optimised variables' paths and avals
@@ -67,10 +70,14 @@ public class Optimizer : Module
         {
             var names = stages[s].StateNames;
             var state = new Tensor[names.Count][];
-            for (var n = 0; n < names.Count; n++) state[n] = [.. OptState[s][names[n]].Select(v => v.Value)];
+            for (var n = 0; n < names.Count; n++) state[n] = [.. Paths.Select(p => OptState[s][names[n]][p].Value)];
             stages[s].Update(updates, state, parameters.Values, Paths, count);
             for (var n = 0; n < names.Count; n++)
-                for (var p = 0; p < Paths.Length; p++) OptState[s][names[n]][p].Value = state[n][p].Cast(OptState[s][names[n]][p].DType);
+                for (var p = 0; p < Paths.Length; p++)
+                {
+                    var slot = OptState[s][names[n]][Paths[p]];
+                    slot.Value = state[n][p].Cast(slot.DType);
+                }
         }
         var newValues = new StateEntry[Paths.Length];
         for (var p = 0; p < Paths.Length; p++)

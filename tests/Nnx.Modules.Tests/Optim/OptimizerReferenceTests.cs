@@ -91,8 +91,8 @@ public sealed class OptimizerReferenceTests
         for (var i = 0; i < 4; i++)
             step(jitted, jitOpt, x, y).Item<double>().Should().BeApproximately(Step(eager, eagerOpt, x, y).Item<double>(), 1e-12);
         jitted.W.Value.ToArray<double>().Should().Equal(eager.W.Value.ToArray<double>(), (a, b) => Math.Abs(a - b) < 1e-12);
-        ((OptState)jitOpt.OptState[0]["nu"][0]).Value.ToArray<double>().Should()
-            .Equal(eagerOpt.OptState[0]["nu"][0].Value.ToArray<double>(), (a, b) => Math.Abs(a - b) < 1e-15);
+        ((OptState)jitOpt.OptState[0]["nu"]["w"]).Value.ToArray<double>().Should()
+            .Equal(eagerOpt.OptState[0]["nu"]["w"].Value.ToArray<double>(), (a, b) => Math.Abs(a - b) < 1e-15);
         jitOpt.Step.Value.Item<uint>().Should().Be(4);
         jitted.Calls.Value.Item<float>().Should().Be(4, "the model's own state advanced inside ValueAndGrad inside the jit");
     }
