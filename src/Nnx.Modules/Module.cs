@@ -37,6 +37,9 @@ public abstract class Module
     /// <summary>This module and every module reachable from it, each once, with its path (<c>""</c> for this one), in traversal order.</summary>
     public IEnumerable<(string Path, Module Module)> Modules() => GraphSnapshot.Capture([this], tupleRoot: false).Modules();
 
+    /// <summary>Sets <see cref="Training"/> on this module only (to restore a recorded mode exactly).</summary>
+    internal void SetTrainingFlag(bool training) => Training = training;
+
     private void SetTraining(bool training)
     {
         foreach (var (_, module) in Modules()) module.Training = training;
