@@ -171,6 +171,7 @@ public sealed class NnxJitTests
         finally
         {
             File.Delete(path);
+            File.Delete(Path.ChangeExtension(path, ".safetensors"));
         }
     }
 

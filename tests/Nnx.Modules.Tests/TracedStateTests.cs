@@ -62,11 +62,12 @@ public sealed class TracedStateTests
             step.Export(path, graphdef, state);
             using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
             session.InputMetadata.Keys.Should().Contain(["s/steps", "s/rngs/default/count", "s/linear/kernel"]);
-            session.OutputMetadata.Keys.Should().Contain(["out/steps", "out/key"]);
+            session.OutputMetadata.Keys.Should().Contain(["new/s/steps", "new/s/key"], "the returned state feeds s on the next step");
         }
         finally
         {
             File.Delete(path);
+            File.Delete(Path.ChangeExtension(path, ".safetensors"));
         }
     }
 

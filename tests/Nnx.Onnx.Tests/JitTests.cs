@@ -105,17 +105,22 @@ public sealed class JitTests
             f.Export(path, s, x);
             using var session = new InferenceSession(path);
             session.InputMetadata.Keys.Should().BeEquivalentTo("s/b", "s/w", "x");
-            session.OutputMetadata.Keys.Should().BeEquivalentTo("out0/b", "out0/w", "out1");
+            session.OutputMetadata.Keys.Should().BeEquivalentTo(["new/s/b", "new/s/w", "out1"], "the returned state feeds s on the next step");
             using var w = OrtValue.CreateTensorValueFromMemory(s["w"].ToArray<float>(), [3, 2]);
             using var b = OrtValue.CreateTensorValueFromMemory(s["b"].ToArray<float>(), [2]);
             using var xv = OrtValue.CreateTensorValueFromMemory(x.ToArray<float>(), [4, 3]);
-            using var results = session.Run(new RunOptions(), ["s/b", "s/w", "x"], [b, w, xv], ["out0/w", "out1"]);
+            using var results = session.Run(new RunOptions(), ["s/b", "s/w", "x"], [b, w, xv], ["new/s/w", "out1"]);
             results[0].GetTensorDataAsSpan<float>().ToArray().Should().Equal(newState["w"].ToArray<float>());
             results[1].GetTensorDataAsSpan<float>()[0].Should().Be(loss.Item<float>());
+            var (state, metadata) = SafeTensors.Load(Path.ChangeExtension(path, ".safetensors"));
+            state.Select(t => t.Key).Should().BeEquivalentTo(["s/b", "s/w"], "the initial state is keyed by input name; x is data");
+            state.Single(t => t.Key == "s/w").Value.Should().Be(s["w"].ToHost());
+            metadata["nnx.step_graph"].Should().Be(Path.GetFileName(path));
         }
         finally
         {
             File.Delete(path);
+            File.Delete(Path.ChangeExtension(path, ".safetensors"));
         }
     }
 

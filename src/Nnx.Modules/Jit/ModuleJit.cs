@@ -55,7 +55,11 @@ internal sealed class ModuleJit : IJitted
         lock (_gate)
         {
             var step = Prepare(args);
-            return new JitInspection(step.Optimized, step.Stats, step.InputNames, step.OutputNames);
+            var call = CallShape.Of(args, _function.Method.GetParameters());
+            var variables = call.Snapshot?.Variables ?? [];
+            var values = variables.Select(v => v.RawValue).Concat(call.Leaves).ToArray();
+            return new JitInspection(step.Optimized, step.Stats, step.InputNames, step.OutputNames,
+                [.. step.InputNames.Select((_, i) => i < variables.Length)], values);
         }
     }
 

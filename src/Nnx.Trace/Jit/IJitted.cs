@@ -22,8 +22,11 @@ internal interface IJitted
     JitInspection Inspect(object?[] args);
 }
 
-/// <summary>A compiled function's graph after the passes, with names for its inputs and outputs.</summary>
-internal sealed record JitInspection(Graph Optimized, CompileStats Stats, string[] InputNames, string[] OutputNames);
+/// <summary>
+/// A compiled function's graph after the passes, with names for its inputs and outputs, which inputs are state
+/// (carried from step to step: variables, or arguments fed by a <c>new/</c> output), and the inputs' current values.
+/// </summary>
+internal sealed record JitInspection(Graph Optimized, CompileStats Stats, string[] InputNames, string[] OutputNames, bool[] StateInputs, IReadOnlyList<Tensor> InputValues);
 
 /// <summary>The user-facing delegates of jitted functions and the engines behind them.</summary>
 internal static class JitRegistry

@@ -28,24 +28,49 @@ internal sealed class JitFunction : IJitted
 
     /// <summary>
     /// Names for the compiled graph's inputs and outputs: each input by its parameter's name and its path in the
-    /// argument (<c>s/linear/kernel</c>, <c>x</c>), each output by its position in a returned tuple and path
-    /// (<c>out0/linear/kernel</c>, <c>out1</c>), or <c>out</c> and its path for a result that is not a tuple.
+    /// argument (<c>s/linear/kernel</c>, <c>x</c>). A result (an element of a returned tuple, or the whole result)
+    /// with the structure and avals of a tree argument (a State, a dictionary, a tuple of tensors) is that
+    /// argument's next value: its outputs are <c>new/</c> and the input's name (<c>new/s/linear/kernel</c> feeds
+    /// <c>s/linear/kernel</c> on the next step; the first such argument that no earlier result feeds). Any other
+    /// result is named by its position and path (<c>out1</c>, <c>out0/w</c>), or <c>out</c> for a result that is not a tuple.
     /// </summary>
     public (string[] Inputs, string[] Outputs) LeafNames(Compiled compiled)
     {
         var parameters = _function.Method.GetParameters();
+        var defs = compiled.Key.Defs;
         var inputs = new List<string>();
-        for (var i = 0; i < compiled.Key.Defs.Length; i++)
+        var argNames = new IReadOnlyList<string>[defs.Length];
+        var argStart = new int[defs.Length];
+        for (var i = 0; i < defs.Length; i++)
         {
             var name = i < parameters.Length && !string.IsNullOrEmpty(parameters[i].Name) ? parameters[i].Name! : $"arg{i}";
-            inputs.AddRange(compiled.Key.Defs[i].LeafNames(name));
+            argStart[i] = inputs.Count;
+            argNames[i] = defs[i].LeafNames(name);
+            inputs.AddRange(argNames[i]);
         }
         var outDef = compiled.OutputDef;
         var outputs = new List<string>();
+        var fed = new bool[defs.Length];
+        void Add(TreeDef result, string fallback)
+        {
+            var start = outputs.Count;
+            for (var j = 0; j < defs.Length; j++)
+            {
+                if (fed[j] || defs[j].Kind == TreeKind.Leaf || defs[j].LeafCount == 0 || !defs[j].Equals(result)) continue;
+                var same = true;
+                for (var k = 0; k < result.LeafCount && same; k++)
+                    same = compiled.Optimized.Outputs[start + k].Aval == compiled.Key.Avals[argStart[j] + k];
+                if (!same) continue;
+                fed[j] = true;
+                outputs.AddRange(argNames[j].Select(n => "new/" + n));
+                return;
+            }
+            outputs.AddRange(result.LeafNames(fallback));
+        }
         if (outDef.Kind == TreeKind.Tuple)
-            for (var i = 0; i < outDef.Children.Length; i++) outputs.AddRange(outDef.Children[i].LeafNames($"out{i}"));
+            for (var i = 0; i < outDef.Children.Length; i++) Add(outDef.Children[i], $"out{i}");
         else
-            outputs.AddRange(outDef.LeafNames("out"));
+            Add(outDef, "out");
         return ([.. inputs], [.. outputs]);
     }
 
@@ -60,7 +85,8 @@ internal sealed class JitFunction : IJitted
     {
         var compiled = Compile(args);
         var (inputs, outputs) = LeafNames(compiled);
-        return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs);
+        var fed = new HashSet<string>(outputs.Where(o => o.StartsWith("new/", StringComparison.Ordinal)).Select(o => o[4..]), StringComparer.Ordinal);
+        return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs, [.. inputs.Select(fed.Contains)], Flatten(args).Leaves);
     }
 
     /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace it is inlined.</summary>
