@@ -6,7 +6,7 @@ namespace NnxSharp.Onnx;
 internal static class CudaSupport
 {
     /// <summary>The execution providers of the native ONNX Runtime this process loaded.</summary>
-    public static IReadOnlyList<string> AvailableProviders() => OrtEnv.Instance().GetAvailableProviders();
+    public static IReadOnlyList<string> AvailableProviders() => NativeRuntime.Guard(() => OrtEnv.Instance().GetAvailableProviders());
 
     /// <summary>Throws when the loaded ONNX Runtime has no CUDA provider (the CPU-only native package).</summary>
     public static void EnsureProviderAvailable(int deviceId) => EnsureProviderAvailable(deviceId, AvailableProviders());

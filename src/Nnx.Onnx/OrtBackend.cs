@@ -16,7 +16,7 @@ namespace NnxSharp.Onnx;
 /// </summary>
 public sealed class OrtBackend : IBackend
 {
-    private static readonly Lazy<OrtBackend> CpuInstance = new(() => new OrtBackend("onnxruntime-cpu", null, asyncDispatch: false));
+    private static readonly Lazy<OrtBackend> CpuInstance = new(() => NativeRuntime.Guard(() => new OrtBackend("onnxruntime-cpu", null, asyncDispatch: false)));
     private static readonly Dictionary<(int, bool), OrtBackend> CudaInstances = [];
 
     private readonly OrtAllocator _allocator;

@@ -113,9 +113,13 @@ public sealed partial class Tensor
         _buffer = null;
     }
 
-    /// <summary>Prints the aval and, for a concrete tensor, its values: <c>f32[2,2] [[1, 2], [3, 4]]</c>.</summary>
+    /// <summary>
+    /// Prints the aval and, for a concrete tensor, its values: <c>Tensor(f32[2,2]) [[1, 2], [3, 4]]</c>; a concrete
+    /// scalar prints as its number alone (<c>0.01037445</c>), so <c>Console.WriteLine(loss)</c> reads as a loss.
+    /// </summary>
     public override string ToString() =>
-        IsSymbolic ? $"Tensor({Aval}, symbolic)" : _buffer is null ? $"Tensor({Aval}, disposed)" : $"Tensor({Aval}) {ToHost().FormatValues()}";
+        IsSymbolic ? $"Tensor({Aval}, symbolic)" : _buffer is null ? $"Tensor({Aval}, disposed)"
+        : Rank == 0 ? ToHost().FormatElement(0) : $"Tensor({Aval}) {ToHost().FormatValues()}";
 
     private InvalidOperationException Symbolic(string what) => new(
         IsSymbolic

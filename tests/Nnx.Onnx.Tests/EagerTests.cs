@@ -25,4 +25,15 @@ public sealed class EagerTests
         m.ToArray<float>().Should().BeEquivalentTo([2.6f, 7.175f], o => o.Using<float>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-6f)).WhenTypeIs<float>());
         m.ToString().Should().Be("Tensor(f32[2]) [2.6, 7.175]");
     }
+
+    [TestMethod]
+    public void AScalarPrintsAsItsNumberAndTakesFormatStrings()
+    {
+        var loss = Tensor.Scalar(0.01037445f);
+        loss.ToString().Should().Be("0.01037445");
+        $"loss {loss:F4}".Should().Be("loss 0.0104");
+        Tensor.Scalar(3, DType.Int64).ToString("D3", System.Globalization.CultureInfo.InvariantCulture).Should().Be("003");
+        Tensor.Scalar(1, DType.Bool).ToString().Should().Be("true");
+        Tensor.FromArray([1f, 2f]).ToString("F1", null).Should().Be("Tensor(f32[2]) [1, 2]", "format strings apply to scalars only");
+    }
 }

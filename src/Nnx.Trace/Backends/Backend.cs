@@ -128,6 +128,15 @@ public static class Backend
     private static IBackend Discover()
     {
         var type = Type.GetType("NnxSharp.Onnx.OrtBackend, Nnx.Onnx", throwOnError: false);
-        return type?.GetProperty("Cpu")?.GetValue(null) as IBackend ?? ReferenceBackend.Instance;
+        try
+        {
+            return type?.GetProperty("Cpu")?.GetValue(null) as IBackend ?? ReferenceBackend.Instance;
+        }
+        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+        {
+            // The backend's own error (a missing native library names the package to add), not the reflection wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
     }
 }
