@@ -21,9 +21,10 @@ internal static class NativeRuntime
 
     /// <summary>The error for a native library that did not load.</summary>
     public static InvalidOperationException MissingLibrary(Exception cause) => new(
-        $"ONNX Runtime's native library could not be loaded ({cause.GetType().Name}: {cause.Message.Trim().TrimEnd('.')}). " +
-        $"Nnx runs on ONNX Runtime: add its native package to the application, `dotnet add package {CpuPackage} --version {Version}` " +
-        $"(the NnxSharp package brings it unless it was excluded), or {GpuPackage} for CUDA. On Linux the library also needs glibc and libstdc++.",
+        $"ONNX Runtime's native library could not be loaded, and Nnx runs on it. Add its native package to the application: " +
+        $"`dotnet add package {CpuPackage} --version {Version}` (the NnxSharp package brings it unless it was excluded), " +
+        $"or {GpuPackage} for CUDA. On Linux it also needs glibc and libstdc++. The loader said: {cause.GetType().Name}: " +
+        cause.Message.Split('\n')[0].Trim(),
         cause);
 
     /// <summary>The version of ONNX Runtime's managed API this build references.</summary>

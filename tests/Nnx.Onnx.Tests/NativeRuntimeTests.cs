@@ -18,8 +18,8 @@ public sealed class NativeRuntimeTests
             new DllNotFoundException("Unable to load shared library 'onnxruntime' or one of its dependencies.")));
         var act = () => NativeRuntime.Guard<int>(() => throw raw);
         act.Should().Throw<InvalidOperationException>()
-            .WithMessage("ONNX Runtime's native library could not be loaded (DllNotFoundException: Unable to load shared library 'onnxruntime'*" +
-                         "dotnet add package Microsoft.ML.OnnxRuntime --version 1.31.0*Microsoft.ML.OnnxRuntime.Gpu for CUDA*")
+            .WithMessage("ONNX Runtime's native library could not be loaded*dotnet add package Microsoft.ML.OnnxRuntime --version 1.31.0*" +
+                         "Microsoft.ML.OnnxRuntime.Gpu for CUDA*The loader said: DllNotFoundException: Unable to load shared library 'onnxruntime'*")
             .WithInnerException<DllNotFoundException>();
         NativeRuntime.Guard(() => 3).Should().Be(3);
         FluentActions.Invoking(() => NativeRuntime.Guard<int>(() => throw new ArgumentException("other"))).Should().Throw<ArgumentException>("other errors pass through");

@@ -59,6 +59,16 @@ public sealed partial class PackageTests
             using var results = session.Run(options, ["input"], [x], ["output"]);
             results[0].GetTensorTypeAndShape().Shape.Should().Equal(5, 2);
 
+            // Resume in a fresh process: 100 steps and a checkpoint, then another process loads it into new objects and
+            // trains 100 more; the losses and the final state are the bits of 200 uninterrupted steps.
+            File.WriteAllText(Path.Combine(app, "Program.cs"), ResumeProgram);
+            Run(dotnet, app, "build -c Release -nodeReuse:false -p:UseSharedCompilation=false");
+            var full = Run(dotnet, app, "bin/Release/net10.0/App.dll full 200");
+            var first = Run(dotnet, app, "bin/Release/net10.0/App.dll first 100 resume.safetensors");
+            var resumed = Run(dotnet, app, "bin/Release/net10.0/App.dll resume resume.safetensors 100");
+            Lines(full, "loss ").Should().HaveCount(200).And.Equal(Lines(first, "loss ").Concat(Lines(resumed, "loss ")), "losses resumed in a fresh process");
+            Lines(resumed, "state ").Should().Equal(Lines(full, "state "), "parameters, optimizer state, batch statistics, rng counters and metrics");
+
             // Without the native runtime the first tensor says which package to add.
             var csproj = Path.Combine(app, "App.csproj");
             File.WriteAllText(csproj, File.ReadAllText(csproj).Replace("</Project>",
@@ -66,7 +76,7 @@ public sealed partial class PackageTests
             Run(dotnet, app, "build -c Release -nodeReuse:false -p:UseSharedCompilation=false");
             foreach (var native in Directory.GetFiles(Path.Combine(app, "bin"), "*onnxruntime.*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".dll", StringComparison.Ordinal) || f.Contains("native", StringComparison.Ordinal)))
                 File.Delete(native);
-            var failure = Run(dotnet, app, "bin/Release/net10.0/App.dll", expectSuccess: false);
+            var failure = Run(dotnet, app, "bin/Release/net10.0/App.dll full 1", expectSuccess: false);
             failure.Should().Contain("ONNX Runtime's native library could not be loaded").And.Contain("dotnet add package Microsoft.ML.OnnxRuntime")
                 .And.NotContain("TargetInvocationException");
         }
@@ -75,6 +85,56 @@ public sealed partial class PackageTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    private static List<string> Lines(string output, string prefix) =>
+        [.. output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith(prefix, StringComparison.Ordinal))];
+
+    /// <summary>Training with dropout and BatchNorm: "full N", "first N file" (then save), "resume file N" (fresh objects, then load).</summary>
+    private const string ResumeProgram = """
+        using System.Security.Cryptography;
+        using NnxSharp;
+
+        var resume = args[0] == "resume";
+        var model = new Model(new Rngs(resume ? 7 : 0));
+        var optimizer = new Optimizer(model, Optax.Adam(1e-2));
+        var metrics = new MultiMetric(("loss", new Average()));
+        var start = resume ? (int)Nnx.Load(args[1], model, optimizer, metrics).Step!.Value : 0;
+        var steps = int.Parse(resume ? args[2] : args[1]);
+        var trainStep = Nnx.Jit((Model m, Optimizer o, MultiMetric mm, Tensor x, Tensor y) =>
+        {
+            var (loss, grads) = Nnx.ValueAndGrad<Model>(n => (n.Call(x) - y).Square().Mean())(m);
+            o.Update(grads);
+            mm.Update(("loss", loss));
+            return loss;
+        });
+        for (var i = start; i < start + steps; i++)
+        {
+            var x = Prng.Uniform(Prng.FoldIn(Prng.Key(0), i), [32, 2], minval: -1, maxval: 1);
+            var loss = trainStep(model, optimizer, metrics, x, x.Slice(1, 0, 1) * x.Slice(1, 1, 2));
+            Console.WriteLine($"loss {BitConverter.SingleToInt32Bits(loss.Item<float>()):x8}");
+        }
+        if (args[0] == "first") Nnx.Save(args[2], model, optimizer, metrics);
+        var bytes = Nnx.State(model, optimizer, metrics).SelectMany(e => e.Value.ToHost().ToBytes()).ToArray();
+        Console.WriteLine($"state {Convert.ToHexString(SHA256.HashData(bytes))}");
+
+        public sealed class Model : Module
+        {
+            public readonly Linear Linear;
+            public readonly BatchNorm Bn;
+            public readonly Dropout Dropout;
+            public readonly Linear LinearOut;
+
+            public Model(Rngs rngs)
+            {
+                Linear = new Linear(2, 16, rngs);
+                Bn = new BatchNorm(16, rngs);
+                Dropout = new Dropout(0.2, rngs);
+                LinearOut = new Linear(16, 1, rngs);
+            }
+
+            public Tensor Call(Tensor x) => LinearOut.Call(Nn.Relu(Dropout.Call(Bn.Call(Linear.Call(x)))));
+        }
+        """;
 
     [GeneratedRegex(@"step \d+: loss (-?\d+(?:\.\d+)?(?:E[-+]?\d+)?)\r?$", RegexOptions.Multiline)]
     private static partial Regex LossLine();
