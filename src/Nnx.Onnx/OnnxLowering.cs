@@ -65,7 +65,10 @@ public static class OnnxLowering
             g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
         }
         g.Node.AddRange(emitter.Nodes);
-        g.Initializer.AddRange(emitter.Initializers);
+        // Only the constants that a node reads: a lowering may replace a constant operand by its own (the CUDA form
+        // of a shift by a constant), and ONNX Runtime warns about every unused initializer.
+        var read = new HashSet<string>(emitter.Nodes.SelectMany(n => n.Input));
+        g.Initializer.AddRange(emitter.Initializers.Where(t => read.Contains(t.Name)));
 
         var model = new ModelProto
         {

@@ -145,6 +145,13 @@ public sealed class OrtBackend : IBackend
         return options;
     }
 
+    /// <summary>Copies one device buffer into another of the same aval on this CUDA device (device to device).</summary>
+    internal void CopyOnDevice(OrtBuffer from, OrtBuffer to)
+    {
+        if (_copier is null) throw new InvalidOperationException($"{Name}: device-to-device copies are for CUDA backends.");
+        _copier.CopyOnDevice(from, to);
+    }
+
     /// <inheritdoc/>
     public DeviceBuffer Allocate(Aval aval) => AllocateOrt(aval);
 
