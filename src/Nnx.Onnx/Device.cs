@@ -30,12 +30,14 @@ public sealed class Device : IDisposable
     /// <summary>
     /// GPU <paramref name="id"/> through ONNX Runtime's CUDA execution provider, made the default device until the
     /// returned object is disposed. With <paramref name="asyncDispatch"/> (the default) a jitted step returns once
-    /// its work is queued and reading a result waits for it, as JAX's asynchronous dispatch. Throws
-    /// <see cref="InvalidOperationException"/> saying what is missing when CUDA cannot be used.
+    /// its work is queued and reading a result waits for it, as JAX's asynchronous dispatch. <paramref name="options"/>
+    /// turns on TF32 or CUDA graphs (both off by default, see <see cref="CudaOptions"/>). Every session on the device
+    /// runs every node on the GPU: a node without a CUDA kernel is an error that names it, never a silent CPU
+    /// fallback. Throws <see cref="InvalidOperationException"/> saying what is missing when CUDA cannot be used.
     /// </summary>
-    public static Device Cuda(int id = 0, bool asyncDispatch = true)
+    public static Device Cuda(int id = 0, bool asyncDispatch = true, CudaOptions? options = null)
     {
-        var backend = OrtBackend.Cuda(id, asyncDispatch);
+        var backend = OrtBackend.Cuda(id, asyncDispatch, options);
         var device = new Device("cuda", id, backend, NnxSharp.Backends.Backend.Default);
         NnxSharp.Backends.Backend.Default = backend;
         return device;

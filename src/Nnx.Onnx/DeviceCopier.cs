@@ -46,6 +46,9 @@ internal sealed class DeviceCopier
         return HostArray.FromBytes(buffer.Aval.DType, buffer.Aval.Shape, host.GetTensorMutableRawData());
     }
 
+    /// <summary>Copies <paramref name="from"/> into <paramref name="to"/>, both in the device's memory.</summary>
+    public void CopyOnDevice(OrtBuffer from, OrtBuffer to) => Copy(from.Aval.DType, from.Value, to.Value);
+
     private static OrtValue HostValue(Aval aval) => OrtValue.CreateAllocatedTensorValue(
         OrtAllocator.DefaultInstance, (TensorElementType)OnnxTypes.ElementType(aval.DType), aval.Shape.ToLongArray());
 

@@ -17,11 +17,16 @@ public static class OnnxLowering
     /// <summary>The ONNX IR version that goes with opset 18.</summary>
     public const int IrVersion = 8;
 
-    /// <summary>Lowers <paramref name="graph"/>; inputs and outputs get the given names (default x0…, y0…).</summary>
-    public static byte[] ToBytes(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null) =>
-        ToModel(graph, inputNames, outputNames, docString).ToByteArray();
+    /// <summary>
+    /// Lowers <paramref name="graph"/> for <paramref name="target"/> (default: the CPU provider and exported files);
+    /// inputs and outputs get the given names (default x0…, y0…).
+    /// </summary>
+    public static byte[] ToBytes(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null,
+        OnnxTarget target = OnnxTarget.Cpu) =>
+        ToModel(graph, inputNames, outputNames, docString, target).ToByteArray();
 
-    internal static ModelProto ToModel(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null)
+    internal static ModelProto ToModel(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null,
+        OnnxTarget target = OnnxTarget.Cpu)
     {
         inputNames ??= graph.Inputs.Select((_, i) => $"x{i}").ToArray();
         outputNames ??= graph.Outputs.Select((_, i) => $"y{i}").ToArray();
@@ -30,7 +35,7 @@ public static class OnnxLowering
         if (inputNames.Concat(outputNames).Distinct().Count() != inputNames.Count + outputNames.Count)
             throw new ArgumentException("ONNX lowering: input and output names must be distinct.");
 
-        var emitter = new Emitter(inputNames.Concat(outputNames));
+        var emitter = new Emitter(inputNames.Concat(outputNames), target);
         var names = new Dictionary<Value, string>(ReferenceEqualityComparer.Instance);
         var g = new GraphProto { Name = "nnx" };
         for (var i = 0; i < graph.Inputs.Length; i++)
@@ -60,7 +65,10 @@ public static class OnnxLowering
             g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
         }
         g.Node.AddRange(emitter.Nodes);
-        g.Initializer.AddRange(emitter.Initializers);
+        // Only the constants that a node reads: a lowering may replace a constant operand by its own (the CUDA form
+        // of a shift by a constant), and ONNX Runtime warns about every unused initializer.
+        var read = new HashSet<string>(emitter.Nodes.SelectMany(n => n.Input));
+        g.Initializer.AddRange(emitter.Initializers.Where(t => read.Contains(t.Name)));
 
         var model = new ModelProto
         {
@@ -94,10 +102,11 @@ public static class OnnxLowering
     }
 
     /// <summary>Collects nodes and initializers; gives every value a fresh name.</summary>
-    private sealed class Emitter(IEnumerable<string> reserved) : IOnnxEmitter
+    private sealed class Emitter(IEnumerable<string> reserved, OnnxTarget target) : IOnnxEmitter
     {
         private readonly HashSet<string> _taken = [.. reserved];
         private readonly Dictionary<HostArray, string> _constants = [];
+        private readonly Dictionary<string, HostArray> _constantValues = [];
         private readonly HashSet<string> _nodeOutputs = [];
         private int _next;
 
@@ -108,6 +117,10 @@ public static class OnnxLowering
         public bool UsesMicrosoftDomain { get; private set; }
 
         public int Opset => OnnxLowering.Opset;
+
+        public OnnxTarget Target => target;
+
+        public HostArray? ConstantValue(string name) => _constantValues.GetValueOrDefault(name);
 
         public string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes) =>
             Node("", opType, inputs, attributes);
@@ -131,6 +144,7 @@ public static class OnnxLowering
             name = Fresh("c");
             Initializers.Add(Tensor(name, value));
             _constants[value] = name;
+            _constantValues[name] = value;
             return name;
         }
 

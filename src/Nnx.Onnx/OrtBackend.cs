@@ -17,16 +17,20 @@ namespace NnxSharp.Onnx;
 public sealed class OrtBackend : IBackend
 {
     private static readonly Lazy<OrtBackend> CpuInstance = new(() => NativeRuntime.Guard(() => new OrtBackend("onnxruntime-cpu", null, asyncDispatch: false)));
-    private static readonly Dictionary<(int, bool), OrtBackend> CudaInstances = [];
+    private static readonly Lazy<OrtBackend> CpuCudaLoweringInstance = new(() =>
+        new OrtBackend("onnxruntime-cpu(cuda lowering)", null, asyncDispatch: false) { LoweringTarget = OnnxTarget.Cuda });
+    private static readonly Dictionary<(int, bool, CudaOptions), OrtBackend> CudaInstances = [];
 
     private readonly OrtAllocator _allocator;
     private readonly DeviceCopier? _copier;
 
-    private OrtBackend(string name, int? cudaDevice, bool asyncDispatch)
+    private OrtBackend(string name, int? cudaDevice, bool asyncDispatch, CudaOptions? cudaOptions = null)
     {
         Name = name;
         CudaDevice = cudaDevice;
         AsyncDispatch = asyncDispatch;
+        CudaOptions = cudaOptions ?? CudaOptions.Default;
+        LoweringTarget = cudaDevice is null ? OnnxTarget.Cpu : OnnxTarget.Cuda;
         if (cudaDevice is { } id)
         {
             _copier = new DeviceCopier(this, id);
@@ -39,28 +43,41 @@ public sealed class OrtBackend : IBackend
     public static OrtBackend Cpu => CpuInstance.Value;
 
     /// <summary>
-    /// The CUDA execution provider on GPU <paramref name="deviceId"/> (one backend per device and dispatch mode).
-    /// Throws <see cref="InvalidOperationException"/> saying what is missing when CUDA cannot be used.
+    /// The CPU execution provider with graphs lowered as for CUDA (integer arithmetic in place of the bit
+    /// operators): runs on any machine what a CUDA session would run, for tests of the CUDA lowerings.
     /// </summary>
-    public static OrtBackend Cuda(int deviceId = 0, bool asyncDispatch = true)
+    internal static OrtBackend CpuWithCudaLowering => CpuCudaLoweringInstance.Value;
+
+    /// <summary>
+    /// The CUDA execution provider on GPU <paramref name="deviceId"/> (one backend per device, dispatch mode and
+    /// options). Throws <see cref="InvalidOperationException"/> saying what is missing when CUDA cannot be used.
+    /// </summary>
+    public static OrtBackend Cuda(int deviceId = 0, bool asyncDispatch = true, CudaOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(deviceId);
+        options ??= CudaOptions.Default;
         lock (CudaInstances)
         {
-            if (CudaInstances.TryGetValue((deviceId, asyncDispatch), out var b)) return b;
+            if (CudaInstances.TryGetValue((deviceId, asyncDispatch, options), out var b)) return b;
             CudaSupport.EnsureProviderAvailable(deviceId);
             try
             {
-                b = new OrtBackend($"onnxruntime-cuda:{deviceId}", deviceId, asyncDispatch);
+                b = new OrtBackend($"onnxruntime-cuda:{deviceId}", deviceId, asyncDispatch, options);
             }
             catch (OnnxRuntimeException e)
             {
                 throw CudaSupport.StartFailed(deviceId, e);
             }
-            CudaInstances.Add((deviceId, asyncDispatch), b);
+            CudaInstances.Add((deviceId, asyncDispatch, options), b);
             return b;
         }
     }
+
+    /// <summary>How this backend's CUDA sessions run (TF32, CUDA graphs); the defaults on the CPU.</summary>
+    public CudaOptions CudaOptions { get; }
+
+    /// <summary>The provider graphs are lowered for: CUDA on a CUDA device, else the CPU.</summary>
+    internal OnnxTarget LoweringTarget { get; private init; }
 
     /// <inheritdoc/>
     public string Name { get; }
@@ -96,8 +113,12 @@ public sealed class OrtBackend : IBackend
     /// <inheritdoc/>
     public Executable Compile(Graph graph) => new OrtExecutable(this, graph);
 
-    /// <summary>Creates session options with Nnx's defaults and this backend's execution provider.</summary>
-    internal SessionOptions CreateSessionOptions()
+    /// <summary>
+    /// Creates session options with Nnx's defaults and this backend's execution provider (see
+    /// <see cref="SessionSettings"/>): on CUDA, no CPU fallback, TF32 as the options say, and CUDA graph capture
+    /// when <paramref name="cudaGraph"/> (the sessions of jitted steps, when the options ask for graphs).
+    /// </summary>
+    internal SessionOptions CreateSessionOptions(bool cudaGraph = false)
     {
         var options = new SessionOptions
         {
@@ -106,7 +127,13 @@ public sealed class OrtBackend : IBackend
             IntraOpNumThreads = 1,
             InterOpNumThreads = 1,
         };
-        if (CudaDevice is { } id) options.AppendExecutionProvider_CUDA(id);
+        foreach (var (key, value) in SessionSettings.ConfigEntries(CudaDevice)) options.AddSessionConfigEntry(key, value);
+        if (CudaDevice is { } id)
+        {
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(SessionSettings.CudaProviderOptions(id, CudaOptions, cudaGraph));
+            options.AppendExecutionProvider_CUDA(cuda);
+        }
         return options;
     }
 
@@ -116,6 +143,13 @@ public sealed class OrtBackend : IBackend
         var options = new RunOptions();
         if (AsyncDispatch) options.AddRunConfigEntry("disable_synchronize_execution_providers", "1");
         return options;
+    }
+
+    /// <summary>Copies one device buffer into another of the same aval on this CUDA device (device to device).</summary>
+    internal void CopyOnDevice(OrtBuffer from, OrtBuffer to)
+    {
+        if (_copier is null) throw new InvalidOperationException($"{Name}: device-to-device copies are for CUDA backends.");
+        _copier.CopyOnDevice(from, to);
     }
 
     /// <inheritdoc/>

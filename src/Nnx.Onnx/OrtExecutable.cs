@@ -29,13 +29,14 @@ internal sealed class OrtExecutable : Executable
         _inputNames = inputNames?.ToArray() ?? graph.Inputs.Select((_, i) => $"x{i}").ToArray();
         _outputNames = outputNames?.ToArray() ?? graph.Outputs.Select((_, i) => $"y{i}").ToArray();
         var watch = Stopwatch.StartNew();
-        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames);
+        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames, target: backend.LoweringTarget);
         var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
         watch.Restart();
         using var options = backend.CreateSessionOptions();
-        _session = new InferenceSession(bytes, options);
+        _session = CreateSession(backend, model, bytes, options);
+        if (backend.CudaDevice is not null && backend.CudaOptions.CudaGraphs) _graphModel = bytes;
         _runOptions = backend.CreateRunOptions();
         LoadTime = watch.Elapsed;
         _bindings = [new Binding(this), new Binding(this)];
@@ -43,6 +44,53 @@ internal sealed class OrtExecutable : Executable
     }
 
     private readonly bool _largeOutputs;
+    private readonly byte[]? _graphModel;
+    private CudaGraphStep? _graphStep;
+
+    /// <summary>The captured-graph runner of this step (CUDA with <see cref="CudaOptions.CudaGraphs"/>), once it ran.</summary>
+    internal CudaGraphStep? GraphStep => _graphStep;
+
+    /// <summary>
+    /// The session; on CUDA a failure (a node without a CUDA kernel, as CPU fallback is disabled) also names the
+    /// operators that Nnx's kernel table (<see cref="CudaKernels"/>) finds missing.
+    /// </summary>
+    private static InferenceSession CreateSession(OrtBackend backend, Schema.ModelProto model, byte[] bytes, SessionOptions options)
+    {
+        try
+        {
+            return new InferenceSession(bytes, options);
+        }
+        catch (OnnxRuntimeException e) when (backend.CudaDevice is { } id)
+        {
+            var missing = OnnxOpCensus.MissingOnCuda(model);
+            throw new InvalidOperationException(
+                $"ONNX Runtime could not create a session for this graph on CUDA device {id}: {e.Message.Trim()} " +
+                (missing.Count > 0
+                    ? $"Operators without a CUDA kernel (Nnx's table): {string.Join(", ", missing)}. "
+                    : "Every operator has a CUDA kernel in Nnx's table. ") +
+                "Nnx disables ONNX Runtime's CPU fallback on CUDA, so that no node runs on the CPU unnoticed.", e);
+        }
+    }
+
+    /// <summary>
+    /// A training step: with CUDA graphs on, through the captured graphs (<see cref="CudaGraphStep"/>), else
+    /// <see cref="RunInto"/>.
+    /// </summary>
+    public override void RunStep(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, int stateInputs, int stateOutputs)
+    {
+        if (_graphModel is null)
+        {
+            RunInto(inputs, outputs);
+            return;
+        }
+        CheckInputs(inputs);
+        CheckOutputs(outputs);
+        lock (_gate)
+        {
+            _graphStep ??= new CudaGraphStep(_backend, _graphModel, _inputNames, _outputNames);
+            _graphStep.Run(inputs, outputs, stateInputs, stateOutputs);
+        }
+    }
 
     public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
     {
@@ -94,6 +142,7 @@ internal sealed class OrtExecutable : Executable
     {
         if (!disposing) return;
         foreach (var b in _bindings) b.IoBinding.Dispose();
+        _graphStep?.Dispose();
         _session.Dispose();
         _runOptions.Dispose();
         _syncRunOptions.Dispose();

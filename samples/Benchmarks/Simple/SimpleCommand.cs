@@ -8,7 +8,8 @@ namespace NnxSharp.Benchmarks;
 /// batches and prints µs per step; <c>--sweep</c> runs every mode over widths 32…2048 and writes a CSV and a
 /// PNG like the seed's graph; the first call's compile time is printed by phase.
 /// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|all --width W --depth D
-///     --batch B --steps S [--device cpu] [--sweep] [--out DIR]</code>
+///     --batch B --steps S [--device cpu|cuda|cuda:N] [--cuda-graphs] [--sweep] [--out DIR]</code>
+/// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
 /// </summary>
 public static class SimpleCommand
 {
@@ -21,9 +22,9 @@ public static class SimpleCommand
         Device device;
         try
         {
-            device = Device.Parse(o.Device);
+            device = o.CudaGraphs ? CudaDevice(o.Device) : Device.Parse(o.Device);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             Console.Error.WriteLine(e.Message);
             return 2;
@@ -36,7 +37,7 @@ public static class SimpleCommand
             Console.WriteLine("# raw mode runs on the CPU only; measuring auto and manual on the GPU");
             modes = [.. modes.Where(m => m != "raw")];
         }
-        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}{(o.CudaGraphs ? " with CUDA graphs" : "")}, {Environment.ProcessorCount} cores");
         var rows = new List<(int Width, int Steps, ModeResult Result)>();
         foreach (var width in o.Sweep ? SweepWidths : [o.Width])
         {
@@ -53,7 +54,7 @@ public static class SimpleCommand
         if (o.Sweep)
         {
             Directory.CreateDirectory(o.Out);
-            var suffix = device.Kind == "cpu" ? "" : $"_{device.Kind}";
+            var suffix = device.Kind == "cpu" ? "" : $"_{device.Kind}{(o.CudaGraphs ? "_graphs" : "")}";
             var csv = Path.Combine(o.Out, $"simple_sweep{suffix}.csv");
             File.WriteAllLines(csv, ["width,mode,steps,us_per_step_median,us_per_step_mean,final_loss",
                 .. rows.Select(r => string.Create(CultureInfo.InvariantCulture,
@@ -66,6 +67,15 @@ public static class SimpleCommand
         return 0;
     }
 
+    /// <summary>A CUDA device (cuda or cuda:N) whose jitted module steps run as captured CUDA graphs.</summary>
+    private static Device CudaDevice(string name)
+    {
+        var n = name.Trim().ToLowerInvariant();
+        var id = n == "cuda" ? 0 : n.StartsWith("cuda:", StringComparison.Ordinal) ? int.Parse(n[5..], CultureInfo.InvariantCulture)
+            : throw new ArgumentException($"--cuda-graphs needs a CUDA device (cuda or cuda:N), not '{name}'.");
+        return Device.Cuda(id, options: new CudaOptions { CudaGraphs = true });
+    }
+
     /// <summary>Fewer steps for the wide models (whose steps take milliseconds).</summary>
     private static int StepsFor(int width, int steps) => Math.Max(200, Math.Min(steps, (int)(steps * 64.0 * 64 / ((double)width * width))));
 
@@ -74,8 +84,10 @@ public static class SimpleCommand
         if (r.Compile is { } c) Console.WriteLine($"  first call ({r.Mode}, width {width}): {c}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}"));
+        // On a GPU the line ends with the device and whether CUDA graphs were on; the CPU line is unchanged.
+        var gpu = o.Device == "cpu" ? "" : $" device={o.Device} cuda_graphs={(o.CudaGraphs ? 1 : 0)}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6}"));
+            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6}{gpu}"));
     }
 
     private static void Ratios(ModeResult[] r, int width)
@@ -114,7 +126,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false)
     {
         public static Options Parse(string[] args)
         {
@@ -131,6 +143,7 @@ public static class SimpleCommand
                     "--steps" => o with { Steps = int.Parse(Next(), CultureInfo.InvariantCulture) },
                     "--device" => o with { Device = Next() },
                     "--sweep" => o with { Sweep = true },
+                    "--cuda-graphs" => o with { CudaGraphs = true },
                     "--out" => o with { Out = Next() },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
                 };

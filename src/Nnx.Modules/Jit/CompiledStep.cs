@@ -120,7 +120,7 @@ internal sealed class CompiledStep
             _outputs[c] = spare.DeviceBuffer;
         }
         for (var r = 0; r < _resultAvals.Length; r++) _outputs[_changed.Length + r] = backend.Allocate(_resultAvals[r]);
-        _executable.RunInto(_inputs, _outputs);
+        _executable.RunStep(_inputs, _outputs, variables.Length, _changed.Length);
         for (var c = 0; c < _changed.Length; c++)
         {
             var variable = variables[_changed[c]];

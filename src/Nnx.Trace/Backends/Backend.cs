@@ -62,6 +62,15 @@ public abstract class Executable : IDisposable
     /// </summary>
     public abstract void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs);
 
+    /// <summary>
+    /// <see cref="RunInto"/> for a training step whose first <paramref name="stateInputs"/> inputs and first
+    /// <paramref name="stateOutputs"/> outputs are its state, which alternates between two sets of buffers from call
+    /// to call (the A/B swap); the other inputs and outputs are the call's arguments and results. A backend can
+    /// then keep the state's buffers fixed (CUDA graphs); by default this is <see cref="RunInto"/>.
+    /// </summary>
+    public virtual void RunStep(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, int stateInputs, int stateOutputs) =>
+        RunInto(inputs, outputs);
+
     /// <summary>Time spent lowering the graph for this backend.</summary>
     public TimeSpan LoweringTime { get; protected init; }
 

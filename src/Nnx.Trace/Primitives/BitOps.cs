@@ -17,6 +17,9 @@ public sealed record BitwiseAnd : BitBinary
     /// <inheritdoc/>
     protected override string OnnxOp => "BitwiseAnd";
     /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Target == OnnxTarget.Cuda ? CudaBits.Bitwise(e, args, CudaBits.Combine.And) : base.Lower(e, args);
+    /// <inheritdoc/>
     protected override long I(long a, long b) => a & b;
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => a & b;
@@ -28,6 +31,9 @@ public sealed record BitwiseOr : BitBinary
     /// <inheritdoc/>
     protected override string OnnxOp => "BitwiseOr";
     /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Target == OnnxTarget.Cuda ? CudaBits.Bitwise(e, args, CudaBits.Combine.Or) : base.Lower(e, args);
+    /// <inheritdoc/>
     protected override long I(long a, long b) => a | b;
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => a | b;
@@ -38,6 +44,9 @@ public sealed record BitwiseXor : BitBinary
 {
     /// <inheritdoc/>
     protected override string OnnxOp => "BitwiseXor";
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Target == OnnxTarget.Cuda ? CudaBits.Bitwise(e, args, CudaBits.Combine.Xor) : base.Lower(e, args);
     /// <inheritdoc/>
     protected override long I(long a, long b) => a ^ b;
     /// <inheritdoc/>
@@ -56,7 +65,9 @@ public sealed record ShiftLeft : BitBinary
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => b >= 64 ? 0 : a << (int)b;
     /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("BitShift", args.Inputs, OnnxAttribute.String("direction", "LEFT"));
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda
+        ? CudaBits.Shift(e, args, left: true)
+        : e.Node("BitShift", args.Inputs, OnnxAttribute.String("direction", "LEFT"));
 }
 
 /// <summary>a &gt;&gt; b (logical) on unsigned integers; shifting by the width or more gives 0.</summary>
@@ -71,7 +82,9 @@ public sealed record ShiftRight : BitBinary
     /// <inheritdoc/>
     protected override ulong U(ulong a, ulong b) => b >= 64 ? 0 : a >> (int)b;
     /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("BitShift", args.Inputs, OnnxAttribute.String("direction", "RIGHT"));
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda
+        ? CudaBits.Shift(e, args, left: false)
+        : e.Node("BitShift", args.Inputs, OnnxAttribute.String("direction", "RIGHT"));
 }
 
 /// <summary>Logical and of bools.</summary>

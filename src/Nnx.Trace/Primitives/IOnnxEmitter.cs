@@ -9,6 +9,12 @@ public interface IOnnxEmitter
     /// <summary>The ai.onnx opset being emitted.</summary>
     int Opset { get; }
 
+    /// <summary>The execution provider the graph is lowered for: a lowering uses only operators it has kernels for.</summary>
+    OnnxTarget Target { get; }
+
+    /// <summary>The value of a constant added with <see cref="Constant"/>, or null when the name is not a constant.</summary>
+    HostArray? ConstantValue(string name);
+
     /// <summary>Adds a node of the default domain and returns the name of its (first) output.</summary>
     string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes);
 
@@ -74,13 +80,14 @@ public static class OnnxEmitterExtensions
 
     /// <summary>
     /// An order-preserving, exact map of an unsigned tensor into int64, for ops that ONNX Runtime's CPU provider
-    /// lacks for unsigned types: uint32 widens; uint64 is reinterpreted with its top bit flipped (u − 2^63).
+    /// lacks for unsigned types: uint32 widens; uint64 gets its top bit flipped by adding 2^63 (unsigned, so it
+    /// wraps) and is then reinterpreted, which is u − 2^63. Add has CUDA kernels where BitwiseXor has none.
     /// </summary>
     internal static string ToOrderedInt64(this IOnnxEmitter e, string input, DType t) => t == DType.UInt64
-        ? e.Node("BitwiseXor", [e.Cast(input, t, DType.Int64), e.Constant(SignBit)])
+        ? e.Cast(e.Node("Add", [input, e.Constant(TopBit)]), DType.UInt64, DType.Int64)
         : e.Cast(input, t, DType.Int64);
 
-    private static readonly HostArray SignBit = HostArray.Create([long.MinValue], Shape.Scalar);
+    private static readonly HostArray TopBit = HostArray.Create([1UL << 63], Shape.Scalar);
 }
 
 /// <summary>ONNX's TensorProto.DataType codes.</summary>

@@ -215,6 +215,8 @@ public sealed record BitwiseNot : Unary
     /// <inheritdoc/>
     protected override ulong U(ulong x) => ~x;
     /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda ? CudaBits.Not(e, args) : base.Lower(e, args);
+    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];
 }
 

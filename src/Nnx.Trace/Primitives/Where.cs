@@ -30,12 +30,13 @@ public sealed record Where : Primitive
         return Kernels.Take(Concat.Flat(ta, tb), shape, src);
     }
 
-    /// <summary>ONNX Where; uint64 branches run as int64 and bool branches as int32 (exact round trips).</summary>
+    /// <summary>ONNX Where; uint64 branches run as int64, bool branches (and uint32 on CUDA) as int32: exact round trips.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         var t = args.Output.DType;
         // ORT-CPU workaround: Where has no uint64 or bool kernel; select the bits as int64 (uint64) or int32 (bool) and cast back.
-        var via = t switch { DType.UInt64 => DType.Int64, DType.Bool => DType.Int32, _ => t };
+        // CUDA has no uint32 Where either: as int32 (Cast between int32 and uint32 wraps, so the round trip is exact).
+        var via = t switch { DType.UInt64 => DType.Int64, DType.Bool => DType.Int32, DType.UInt32 when e.Target == OnnxTarget.Cuda => DType.Int32, _ => t };
         var picked = e.Node("Where", [args.Inputs[0], e.Cast(args.Inputs[1], t, via), e.Cast(args.Inputs[2], t, via)]);
         return e.Cast(picked, via, t);
     }
