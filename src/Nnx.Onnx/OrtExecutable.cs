@@ -34,7 +34,8 @@ internal sealed class OrtExecutable : Executable
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
         watch.Restart();
-        using var options = backend.CreateSessionOptions();
+        Threads = backend.ThreadsFor(graph);
+        using var options = backend.CreateSessionOptions(Threads);
         _session = new InferenceSession(bytes, options);
         _runOptions = backend.CreateRunOptions();
         LoadTime = watch.Elapsed;
@@ -43,6 +44,9 @@ internal sealed class OrtExecutable : Executable
     }
 
     private readonly bool _largeOutputs;
+
+    /// <summary>The intra-op threads its session runs with.</summary>
+    public int Threads { get; }
 
     public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
     {

@@ -29,6 +29,7 @@ public static class SimpleCommand
             return 2;
         }
         using var scope = device;
+        device.IntraOpThreads = o.Threads;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
         if (device.Kind != "cpu" && modes.Contains("raw"))
         {
@@ -36,7 +37,7 @@ public static class SimpleCommand
             Console.WriteLine("# raw mode runs on the CPU only; measuring auto and manual on the GPU");
             modes = [.. modes.Where(m => m != "raw")];
         }
-        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}, {Environment.ProcessorCount} cores, intra-op threads {(o.Threads is { } t ? t.ToString(CultureInfo.InvariantCulture) : "by graph size")}");
         var rows = new List<(int Width, int Steps, ModeResult Result)>();
         foreach (var width in o.Sweep ? SweepWidths : [o.Width])
         {
@@ -114,7 +115,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, int? Threads = null)
     {
         public static Options Parse(string[] args)
         {
@@ -132,6 +133,7 @@ public static class SimpleCommand
                     "--device" => o with { Device = Next() },
                     "--sweep" => o with { Sweep = true },
                     "--out" => o with { Out = Next() },
+                    "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
                 };
             }

@@ -61,3 +61,23 @@ public sealed class StepSizeTests
         ir.Split('\n').Count(l => l.Contains("gemm[trans_a=true trans_b=false alpha=-0.0010000000474974513]")).Should().Be(5, ir);
     }
 }
+
+/// <summary>Nnx.Config's thread setting is the default device's.</summary>
+[TestClass]
+public sealed class ConfigTests
+{
+    [TestMethod]
+    public void IntraOpThreadsSetTheDefaultDevice()
+    {
+        try
+        {
+            Nnx.Config.IntraOpThreads = 2;
+            Device.Default.IntraOpThreads.Should().Be(2);
+        }
+        finally
+        {
+            Nnx.Config.IntraOpThreads = null;
+        }
+        Device.Default.IntraOpThreads.Should().BeNull();
+    }
+}
