@@ -9,7 +9,7 @@ public sealed record ModeResult(string Mode, double MedianUs, double MeanUs, flo
 /// <summary>
 /// The benchmark's three ways of running the same training step (SGD 1e-3 on MSE, a test step on all 100
 /// points every 1000 steps): <c>auto</c> (Nnx.Jit over the objects), <c>manual</c> (Split once, Jit.Pure over
-/// GraphDef and State, Merge/Split inside) and <c>raw</c> (the exported step run with ONNX Runtime's own API
+/// GraphDef and State, Merge/Split inside, the state donated so its buffers hold the next state) and <c>raw</c> (the exported step run with ONNX Runtime's own API
 /// and IOBinding, state buffers swapped in place).
 /// </summary>
 public static class SeedModes
@@ -73,14 +73,14 @@ public static class SeedModes
             var loss = TrainStep(model, optimizer, x, y);
             var (_, newState) = Nnx.Split(model, optimizer);
             return (newState, loss);
-        });
+        }, donate: 1);
         var testStep = Jit.Pure((GraphDef graphdef, State state, Tensor x, Tensor y) =>
         {
             var (model, optimizer) = Nnx.Merge<SeedMlp, Optimizer>(graphdef, state);
             var loss = TestStep(model, x, y);
             var (_, newState) = Nnx.Split(model, optimizer);
             return (newState, loss);
-        });
+        }, donate: 1);
         var batches = data.Tensors();
         var (allX, allY) = data.All();
         Tensor loss = null!;
