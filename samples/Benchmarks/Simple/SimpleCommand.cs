@@ -76,7 +76,7 @@ public static class SimpleCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6}"));
+            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6} us_per_step_mean={r.MeanUs:F2}"));
     }
 
     private static void Ratios(ModeResult[] r, int width)
