@@ -30,6 +30,7 @@ public static class SimpleCommand
         }
         using var scope = device;
         device.IntraOpThreads = o.Threads;
+        SeedModes.Donate = o.Donate;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
         if (device.Kind != "cpu" && modes.Contains("raw"))
         {
@@ -74,7 +75,7 @@ public static class SimpleCommand
     {
         if (r.Compile is { } c) Console.WriteLine($"  first call ({r.Mode}, width {width}): {c}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}"));
+            $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}, {r.BytesPerStep:F0} managed bytes/step, {r.BuffersPerStep:F2} live buffers/step"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6} us_per_step_mean={r.MeanUs:F2}"));
     }
@@ -115,7 +116,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, int? Threads = null)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, int? Threads = null, bool Donate = true)
     {
         public static Options Parse(string[] args)
         {
@@ -133,6 +134,7 @@ public static class SimpleCommand
                     "--device" => o with { Device = Next() },
                     "--sweep" => o with { Sweep = true },
                     "--out" => o with { Out = Next() },
+                    "--donate" => o with { Donate = Next() != "off" },
                     "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
                 };
