@@ -73,6 +73,17 @@ public sealed class Device : IDisposable
     /// <summary>The backend that holds this device's buffers and runs its graphs.</summary>
     public OrtBackend Backend { get; }
 
+    /// <summary>
+    /// The intra-op threads of this device's sessions compiled from now on: a count, or null (the default) for
+    /// the choice by graph size of <see cref="OrtBackend.ThreadsFor"/> (one thread for small graphs, every core
+    /// for large ones).
+    /// </summary>
+    public int? IntraOpThreads
+    {
+        get => Backend.IntraOpThreads;
+        set => Backend.IntraOpThreads = value;
+    }
+
     /// <summary>Makes the previous default device the default again (for a device from <see cref="Cuda"/>).</summary>
     public void Dispose()
     {

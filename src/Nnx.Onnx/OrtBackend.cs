@@ -9,8 +9,8 @@ namespace NnxSharp.Onnx;
 /// <summary>
 /// The ONNX Runtime backend of one device: buffers are <see cref="OrtValue"/>s in that device's memory, graphs
 /// are lowered to ONNX and run in an <see cref="InferenceSession"/> with the device's execution provider
-/// (graph optimisation level ALL, one intra-op thread, sequential execution: the fastest settings for small
-/// graphs on the CPU provider). On CUDA, buffers live in GPU memory and move to and from the host through
+/// (graph optimisation level ALL, sequential execution, and one intra-op thread for small graphs, all cores for
+/// large ones: see <see cref="ThreadsFor"/>). On CUDA, buffers live in GPU memory and move to and from the host through
 /// small copy sessions; runs may return once their work is queued (asynchronous dispatch), and reading a
 /// result waits for it.
 /// </summary>
@@ -114,17 +114,55 @@ public sealed class OrtBackend : IBackend
     public Executable Compile(Graph graph) => new OrtExecutable(this, graph);
 
     /// <summary>
-    /// Creates session options with Nnx's defaults and this backend's execution provider (see
-    /// <see cref="SessionSettings"/>): on CUDA, no CPU fallback, TF32 as the options say, and CUDA graph capture
-    /// when <paramref name="cudaGraph"/> (the sessions of jitted steps, when the options ask for graphs).
+    /// The intra-op threads of the sessions compiled from now on: a fixed count, or null (the default) to choose
+    /// per graph with <see cref="ThreadsFor"/>. Sessions already compiled keep theirs.
     /// </summary>
-    internal SessionOptions CreateSessionOptions(bool cudaGraph = false)
+    public int? IntraOpThreads
+    {
+        get => _intraOpThreads;
+        set
+        {
+            if (value is < 1) throw new ArgumentOutOfRangeException(nameof(value), value, $"{Name}: IntraOpThreads must be at least 1 (or null for the automatic choice).");
+            _intraOpThreads = value;
+        }
+    }
+
+    private int? _intraOpThreads;
+
+    /// <summary>
+    /// Graphs doing at least this many floating-point operations per run get every core by default (see
+    /// <see cref="ThreadsFor"/>). Measured on the benchmark's step (notes/threads.md): a second thread starts
+    /// to pay between widths 128 (≈ 10 MFLOP per step) and 256 (≈ 38 MFLOP); below, ONNX Runtime's fork-join
+    /// per node costs more than it saves.
+    /// </summary>
+    public const double ParallelFlops = 20e6;
+
+    /// <summary>
+    /// The intra-op threads for a graph: <see cref="IntraOpThreads"/> when set; otherwise one thread for a graph
+    /// under <see cref="ParallelFlops"/> floating-point operations per run, and all the cores the process may use
+    /// (<see cref="Environment.ProcessorCount"/>) for larger ones. On CUDA, one (the host thread only launches kernels).
+    /// </summary>
+    public int ThreadsFor(Graph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        if (_intraOpThreads is { } n) return n;
+        if (CudaDevice is not null) return 1;
+        return GraphCost.Flops(graph) >= ParallelFlops ? Environment.ProcessorCount : 1;
+    }
+
+    /// <summary>
+    /// Creates session options with Nnx's defaults, <paramref name="intraOpThreads"/> intra-op threads and this
+    /// backend's execution provider (see <see cref="SessionSettings"/>): on CUDA, no CPU fallback, TF32 as the
+    /// options say, and CUDA graph capture when <paramref name="cudaGraph"/> (the sessions of jitted steps, when
+    /// the options ask for graphs).
+    /// </summary>
+    internal SessionOptions CreateSessionOptions(int intraOpThreads = 1, bool cudaGraph = false)
     {
         var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
         };
         foreach (var (key, value) in SessionSettings.ConfigEntries(CudaDevice)) options.AddSessionConfigEntry(key, value);

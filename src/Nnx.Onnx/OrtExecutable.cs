@@ -34,7 +34,8 @@ internal sealed class OrtExecutable : Executable
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
         watch.Restart();
-        using var options = backend.CreateSessionOptions();
+        Threads = backend.ThreadsFor(graph);
+        using var options = backend.CreateSessionOptions(Threads);
         _session = CreateSession(backend, model, bytes, options);
         if (backend.CudaDevice is not null && backend.CudaOptions.CudaGraphs) _graphModel = bytes;
         _runOptions = backend.CreateRunOptions();
@@ -91,6 +92,9 @@ internal sealed class OrtExecutable : Executable
             _graphStep.Run(inputs, outputs, stateInputs, stateOutputs);
         }
     }
+
+    /// <summary>The intra-op threads its session runs with.</summary>
+    public int Threads { get; }
 
     public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
     {

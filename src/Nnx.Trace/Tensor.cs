@@ -53,6 +53,21 @@ public sealed partial class Tensor
     /// <summary>The backend buffer of a concrete tensor.</summary>
     internal DeviceBuffer DeviceBuffer => _buffer ?? throw Symbolic("read its buffer");
 
+    /// <summary>The jitted function this tensor was donated to (its buffer now belongs to it), or null.</summary>
+    private string? _donatedTo;
+
+    /// <summary>
+    /// Gives the buffer up to a jitted function that reuses it for later outputs; the tensor is invalid
+    /// afterwards. Returns null when it holds none (already donated or disposed).
+    /// </summary>
+    internal DeviceBuffer? Donate(string function)
+    {
+        var b = _buffer;
+        _buffer = null;
+        if (b is not null) _donatedTo = function;
+        return b;
+    }
+
     /// <summary>Creates a concrete tensor from host data on the default backend.</summary>
     public static Tensor FromHost(HostArray data) => new(Backend.Default.Upload(data));
 
@@ -118,13 +133,15 @@ public sealed partial class Tensor
     /// scalar prints as its number alone (<c>0.01037445</c>), so <c>Console.WriteLine(loss)</c> reads as a loss.
     /// </summary>
     public override string ToString() =>
-        IsSymbolic ? $"Tensor({Aval}, symbolic)" : _buffer is null ? $"Tensor({Aval}, disposed)"
+        IsSymbolic ? $"Tensor({Aval}, symbolic)" : _buffer is null ? $"Tensor({Aval}, {(_donatedTo is null ? "disposed" : "donated")})"
         : Rank == 0 ? ToHost().FormatElement(0) : $"Tensor({Aval}) {ToHost().FormatValues()}";
 
     private InvalidOperationException Symbolic(string what) => new(
         IsSymbolic
             ? $"Cannot {what} of a symbolic tensor {Aval} inside a trace: its value is computed only when the traced function runs."
-            : $"Cannot {what} of tensor {Aval}: it was disposed.");
+            : _donatedTo is { } f
+                ? $"Cannot {what} of tensor {Aval}: it was donated to the jitted function {f}, which reuses its buffer; use the tensors that call returned."
+                : $"Cannot {what} of tensor {Aval}: it was disposed.");
 
     /// <summary>
     /// Applies a primitive: records it when a trace is active or any operand is symbolic, else runs it eagerly.

@@ -236,6 +236,8 @@ internal static class PrimitiveCases
             (Shape, int[], bool)[] extremaConfigs = [(S(3, 4), [1], false), (S(3, 4), [0, 1], true), (S(2, 3, 4), [0, 2], false), (S(), [], false), (S(2, 0, 3), [2], false), (S(5, 1), [1], false)];
             foreach (var (t, (s, axes, keep)) in Spread(Numeric, sumConfigs[0], sumConfigs[1..]))
                 Case(new ReduceSum(Ints.Of(axes), keep), (t.IsFloat() ? Uniform(-1, 1) : Bits)(t, s));
+            foreach (var (t, (s, axes, keep)) in Spread(Floats, sumConfigs[0], [.. sumConfigs[1..].Where(c => c.Item1.Size > 0)]))
+                Case(new ReduceMean(Ints.Of(axes), keep), Uniform(-1, 1)(t, s));
             foreach (var (t, (s, axes, keep)) in Spread(Numeric, extremaConfigs[0], extremaConfigs[1..]))
             {
                 Case(new ReduceMax(Ints.Of(axes), keep), Bits(t, s));
@@ -260,6 +262,9 @@ internal static class PrimitiveCases
             ];
             foreach (var (t, (ta, tb, set)) in Spread(Floats, gemms[0], gemms[1..]))
                 Case(new Gemm(ta, tb), [.. set.Select(s => Uniform(-1, 1)(t, s))]);
+            // Scaled: a weight's gradient fused with its update (α = −lr, β = 1), a momentum (β ≠ 1), and β = 0 (C unread).
+            foreach (var (t, gemm) in Spread(Floats, new Gemm(true, false, -0.25, 1), new Gemm(false, true, 0.5, 0.75), new Gemm(false, false, 2, 0)))
+                Case(gemm, [.. (gemm.TransA ? [S(3, 2), S(3, 4), S(2, 4)] : gemm.TransB ? new[] { S(2, 3), S(4, 3), S(4) } : [S(2, 3), S(3, 4), S()]).Select(s => Uniform(-1, 1)(t, s))]);
         }
 
         private void ShapeOps()

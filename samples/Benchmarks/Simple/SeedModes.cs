@@ -4,18 +4,21 @@ using Microsoft.ML.OnnxRuntime;
 namespace NnxSharp.Benchmarks;
 
 /// <summary>One mode's run: the median and mean time per step, the last training loss and the last test loss.</summary>
-public sealed record ModeResult(string Mode, double MedianUs, double MeanUs, float FinalLoss, float TestLoss, CompileStats? Compile);
+public sealed record ModeResult(string Mode, double MedianUs, double MeanUs, float FinalLoss, float TestLoss, CompileStats? Compile, double BytesPerStep = 0, double BuffersPerStep = 0);
 
 /// <summary>
 /// The benchmark's three ways of running the same training step (SGD 1e-3 on MSE, a test step on all 100
 /// points every 1000 steps): <c>auto</c> (Nnx.Jit over the objects), <c>manual</c> (Split once, Jit.Pure over
-/// GraphDef and State, Merge/Split inside) and <c>raw</c> (the exported step run with ONNX Runtime's own API
+/// GraphDef and State, Merge/Split inside, the state donated so its buffers hold the next state) and <c>raw</c> (the exported step run with ONNX Runtime's own API
 /// and IOBinding, state buffers swapped in place).
 /// </summary>
 public static class SeedModes
 {
     private const int TestEvery = 1000;
     private const int WarmupSteps = 50;
+
+    /// <summary>Whether the manual mode donates its state to Jit.Pure (on by default; <c>--donate off</c> to compare).</summary>
+    public static bool Donate { get; set; } = true;
 
     /// <summary>Runs a mode by name.</summary>
     public static ModeResult Run(string mode, SeedData data, int width, int depth) => mode switch
@@ -73,14 +76,14 @@ public static class SeedModes
             var loss = TrainStep(model, optimizer, x, y);
             var (_, newState) = Nnx.Split(model, optimizer);
             return (newState, loss);
-        });
+        }, donate: Donate ? [1] : []);
         var testStep = Jit.Pure((GraphDef graphdef, State state, Tensor x, Tensor y) =>
         {
             var (model, optimizer) = Nnx.Merge<SeedMlp, Optimizer>(graphdef, state);
             var loss = TestStep(model, x, y);
             var (_, newState) = Nnx.Split(model, optimizer);
             return (newState, loss);
-        });
+        }, donate: Donate ? [1] : []);
         var batches = data.Tensors();
         var (allX, allY) = data.All();
         Tensor loss = null!;
@@ -146,19 +149,28 @@ public static class SeedModes
     /// <summary>Per-step times in µs (the first steps, compilation included, are left out).</summary>
     private static double[] Time(int steps, Action<int> step)
     {
-        var times = new List<double>(steps);
+        var times = new double[steps];
+        var warmup = Math.Min(WarmupSteps, steps / 10);
+        long bytes = 0, buffers = 0;
         for (var k = 0; k < steps; k++)
         {
+            if (k == warmup) (bytes, buffers) = (GC.GetAllocatedBytesForCurrentThread(), Onnx.OrtBackend.LiveBuffers);
             var start = Stopwatch.GetTimestamp();
             step(k);
-            if (k >= Math.Min(WarmupSteps, steps / 10)) times.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            times[k] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
-        return [.. times];
+        // Managed bytes allocated and native buffers created (net of those freed) per timed step.
+        _bytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - bytes) / (double)(steps - warmup);
+        _buffersPerStep = (Onnx.OrtBackend.LiveBuffers - buffers) / (double)(steps - warmup);
+        return times[warmup..];
     }
+
+    private static double _bytesPerStep;
+    private static double _buffersPerStep;
 
     private static ModeResult Result(string mode, double[] times, float loss, float testLoss, CompileStats? compile)
     {
         var sorted = times.Order().ToArray();
-        return new ModeResult(mode, sorted[sorted.Length / 2], times.Average(), loss, testLoss, compile);
+        return new ModeResult(mode, sorted[sorted.Length / 2], times.Average(), loss, testLoss, compile, _bytesPerStep, _buffersPerStep);
     }
 }

@@ -30,6 +30,8 @@ public static class SimpleCommand
             return 2;
         }
         using var scope = device;
+        device.IntraOpThreads = o.Threads;
+        SeedModes.Donate = o.Donate;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
         if (device.Kind != "cpu" && modes.Contains("raw"))
         {
@@ -37,7 +39,7 @@ public static class SimpleCommand
             Console.WriteLine("# raw mode runs on the CPU only; measuring auto and manual on the GPU");
             modes = [.. modes.Where(m => m != "raw")];
         }
-        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}{(o.CudaGraphs ? " with CUDA graphs" : "")}, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"# simple training: depth {o.Depth}, batch {o.Batch}, device {device}{(o.CudaGraphs ? " with CUDA graphs" : "")}, {Environment.ProcessorCount} cores, intra-op threads {(o.Threads is { } t ? t.ToString(CultureInfo.InvariantCulture) : "by graph size")}");
         var rows = new List<(int Width, int Steps, ModeResult Result)>();
         foreach (var width in o.Sweep ? SweepWidths : [o.Width])
         {
@@ -83,11 +85,11 @@ public static class SimpleCommand
     {
         if (r.Compile is { } c) Console.WriteLine($"  first call ({r.Mode}, width {width}): {c}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}"));
+            $"  {r.Mode,-6} width {width,5}: median {r.MedianUs,9:F1} µs/step, mean {r.MeanUs,9:F1} µs/step, final loss {r.FinalLoss:G5}, test loss {r.TestLoss:G5}, {r.BytesPerStep:F0} managed bytes/step, {r.BuffersPerStep:F2} live buffers/step"));
         // On a GPU the line ends with the device and whether CUDA graphs were on; the CPU line is unchanged.
         var gpu = o.Device == "cpu" ? "" : $" device={o.Device} cuda_graphs={(o.CudaGraphs ? 1 : 0)}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6}{gpu}"));
+            $"RESULT mode={r.Mode} width={width} depth={o.Depth} batch={o.Batch} steps={steps} us_per_step={r.MedianUs:F2} final_loss={r.FinalLoss:G6} us_per_step_mean={r.MeanUs:F2}{gpu}"));
     }
 
     private static void Ratios(ModeResult[] r, int width)
@@ -126,7 +128,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true)
     {
         public static Options Parse(string[] args)
         {
@@ -145,6 +147,8 @@ public static class SimpleCommand
                     "--sweep" => o with { Sweep = true },
                     "--cuda-graphs" => o with { CudaGraphs = true },
                     "--out" => o with { Out = Next() },
+                    "--donate" => o with { Donate = Next() != "off" },
+                    "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
                 };
             }

@@ -18,7 +18,18 @@ internal sealed class JitFunction : IJitted
     private readonly ConcurrentDictionary<CallKey, Lazy<Compiled>> _cache = new();
     private int _traceCount;
 
-    public JitFunction(Delegate function) => _function = function;
+    private readonly int[] _donate;
+
+    /// <summary>A jit of <paramref name="function"/>; the arguments at the positions <paramref name="donate"/> are given up by callers.</summary>
+    public JitFunction(Delegate function, int[]? donate = null)
+    {
+        _function = function;
+        var arity = function.Method.GetParameters().Length;
+        _donate = donate is null ? [] : [.. donate.Distinct().Order()];
+        foreach (var d in _donate)
+            if (d < 0 || d >= arity)
+                throw new ArgumentOutOfRangeException(nameof(donate), d, $"Jit.Pure({function.Method.Name}): donated argument {d} is not a position of its {arity} argument(s).");
+    }
 
     /// <summary>How many times the function has been traced.</summary>
     public int TraceCount => Volatile.Read(ref _traceCount);
@@ -97,11 +108,50 @@ internal sealed class JitFunction : IJitted
         var compiled = Lookup(key, args);
         var buffers = new DeviceBuffer[leaves.Count];
         for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
-        var results = compiled.Executable?.Run(buffers) ?? [];
+        var results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(buffers) : RunDonating(compiled, exe, leaves, buffers);
         var outs = new Tensor[compiled.Forward.Length];
         for (int i = 0, r = 0; i < outs.Length; i++)
             outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
         return Tree.Unflatten(compiled.OutputDef, outs);
+    }
+
+    /// <summary>
+    /// Runs into buffers that earlier calls' donated arguments gave up (new ones the first time), then takes
+    /// this call's donated leaves for later calls: their tensors become invalid.
+    /// </summary>
+    private DeviceBuffer[] RunDonating(Compiled compiled, Executable exe, List<Tensor> leaves, DeviceBuffer[] inputs)
+    {
+        var outputs = exe.Graph.Outputs;
+        var results = new DeviceBuffer[outputs.Length];
+        for (var i = 0; i < results.Length; i++) results[i] = compiled.Donated.Take(outputs[i].Aval, compiled.Key.Backend);
+        exe.RunInto(inputs, results);
+        foreach (var leaf in compiled.DonatedLeaves)
+            if (!IsReturned(compiled, leaves, leaves[leaf]) && leaves[leaf].Donate(Name) is { } buffer) compiled.Donated.Give(buffer);
+        return results;
+    }
+
+    /// <summary>Whether the call returns this very tensor (passed through from another argument): it stays valid.</summary>
+    private static bool IsReturned(Compiled compiled, List<Tensor> leaves, Tensor t)
+    {
+        foreach (var f in compiled.Forward)
+            if (f >= 0 && ReferenceEquals(leaves[f], t)) return true;
+        return false;
+    }
+
+    /// <summary>The leaves of the donated arguments that are not returned as they are (those stay valid).</summary>
+    private int[] DonatedLeaves(CallKey key, int[] forward)
+    {
+        var result = new List<int>();
+        var offset = 0;
+        for (var i = 0; i < key.Defs.Length; i++)
+        {
+            var n = key.Defs[i].LeafCount;
+            if (_donate.Contains(i))
+                for (var j = offset; j < offset + n; j++)
+                    if (!forward.Contains(j)) result.Add(j);
+            offset += n;
+        }
+        return [.. result];
     }
 
     /// <summary>The compiled form for these arguments (tracing on a miss).</summary>
@@ -173,14 +223,16 @@ internal sealed class JitFunction : IJitted
         var exe = computed.Outputs.Length == 0 ? null : key.Backend.Compile(computed);
         LastStats = new CompileStats(traceTime, autodiff, passTime, exe?.LoweringTime ?? TimeSpan.Zero, exe?.LoadTime ?? TimeSpan.Zero,
             graph.Nodes.Length, optimized.Nodes.Length, exe?.LoweredNodeCount ?? 0);
-        return new Compiled(key, optimized, exe, forward, outDef, LastStats);
+        return new Compiled(key, optimized, exe, forward, outDef, LastStats, DonatedLeaves(key, forward), new DonatedBuffers());
     }
 
     /// <summary>
     /// One cache entry: the optimised graph, the executable of the outputs that are computed (null when none is), which
-    /// outputs are inputs passed through (their input index, else −1), and the output structure.
+    /// outputs are inputs passed through (their input index, else −1), the output structure, the leaves that calls
+    /// give up (donated arguments) and the buffers they gave.
     /// </summary>
-    internal sealed record Compiled(CallKey Key, Graph Optimized, Executable? Executable, int[] Forward, TreeDef OutputDef, CompileStats Stats);
+    internal sealed record Compiled(CallKey Key, Graph Optimized, Executable? Executable, int[] Forward, TreeDef OutputDef, CompileStats Stats,
+        int[] DonatedLeaves, DonatedBuffers Donated);
 
     /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>
     internal sealed class CallKey(TreeDef[] defs, Aval[] avals, IBackend backend) : IEquatable<CallKey>

@@ -19,6 +19,12 @@ public static class Optimizer
     /// <summary>Constants larger than this many elements are not folded (they would bloat the graph).</summary>
     public const int FoldLimit = 4096;
 
+    /// <summary>
+    /// The most rounds of the passes: each rule rewrites one node from what its operands are, so a chain of
+    /// rewrites (a negation moved out of a sum, then folded into a subtraction) takes a round per step.
+    /// </summary>
+    public const int MaxRounds = 32;
+
     /// <summary>Runs every pass until nothing changes; returns the optimised graph.</summary>
     public static Graph Optimize(Graph graph) => Optimize(graph, out _);
 
@@ -26,7 +32,7 @@ public static class Optimizer
     public static Graph Optimize(Graph graph, out PassStats stats)
     {
         var g = graph;
-        for (var round = 0; round < 8; round++)
+        for (var round = 0; round < MaxRounds; round++)
         {
             var next = EliminateDeadCode(EliminateCommonSubexpressions(FoldConstants(Simplify.Run(EliminateCommonSubexpressions(g)))));
             if (ReferenceEquals(next, g)) break;
@@ -61,12 +67,20 @@ public static class Optimizer
         var seen = new Dictionary<(Primitive, ValueList), Value>();
         return Rewrite(g, (node, _) =>
         {
-            var key = (node.Op, new ValueList(node.Inputs));
+            var key = (node.Op, new ValueList(IsCommutative(node.Op) ? Ordered(node.Inputs) : node.Inputs));
             if (seen.TryGetValue(key, out var existing)) return existing;
             seen[key] = node.Output;
             return null;
         });
     }
+
+    /// <summary>Operations whose two operands can swap (so a·b and b·a are one value).</summary>
+    private static bool IsCommutative(Primitive op) => op is Add or Mul or Max or Min or Equal;
+
+    /// <summary>Two operands in an order that does not depend on the order they were written in.</summary>
+    private static ImmutableArray<Value> Ordered(ImmutableArray<Value> inputs) =>
+        System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(inputs[0]) <= System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(inputs[1])
+            ? inputs : [inputs[1], inputs[0]];
 
     /// <summary>Evaluates nodes whose operands are all constants (results up to <see cref="FoldLimit"/> elements).</summary>
     public static Graph FoldConstants(Graph g)

@@ -4,113 +4,149 @@ using NnxSharp.Primitives;
 namespace NnxSharp.Passes;
 
 /// <summary>
-/// Algebraic simplifications that cut node count: identities (x+0, x·1, x/1, a reshape or broadcast to the
-/// same shape, a stop-gradient after differentiation), reshape and transpose chains, and the dense-layer
-/// fusion of MatMul (with transposed operands) and a bias Add into one Gemm.
+/// Algebraic simplifications that cut node count, one local rewrite per rule, run to a fixed point by
+/// <see cref="Optimizer"/>: identities (x+0, x·1, x/1, a reshape or broadcast to the same shape, a
+/// stop-gradient after differentiation, relu of a relu), negations folded into subtractions and constants
+/// (<see cref="Negation"/>), scalar constants combined and a sum with its 1/n made a mean (<see cref="Scalars"/>),
+/// reshapes and broadcasts that a broadcasting consumer makes unnecessary (<see cref="Shapes"/>), and the
+/// MatMul/Gemm fusions: transposed operands, the bias, and a weight's update (<see cref="Gemms"/>).
+/// Rules that move work (a negation, a scale) only fire when the value moved has no other use, so no rule
+/// grows the graph.
 /// </summary>
-internal static class Simplify
+internal sealed partial class Simplify
 {
+    private readonly Dictionary<Value, int> _uses = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Value, Node> _producer = new(ReferenceEqualityComparer.Instance);
+    private Func<Primitive, Value[], Node> _emit = null!;
+
+    private Simplify(Graph g)
+    {
+        foreach (var n in g.Nodes)
+        {
+            _producer[n.Output] = n;
+            foreach (var v in n.Inputs) _uses[v] = _uses.GetValueOrDefault(v) + 1;
+        }
+        foreach (var v in g.Outputs) _uses[v] = _uses.GetValueOrDefault(v) + 1;
+    }
+
+    /// <summary>One sweep of every rule over the graph (the same instance when none fired).</summary>
     public static Graph Run(Graph g)
     {
-        var uses = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
-        foreach (var n in g.Nodes)
-            foreach (var v in n.Inputs) uses[v] = uses.GetValueOrDefault(v) + 1;
-        foreach (var v in g.Outputs) uses[v] = uses.GetValueOrDefault(v) + 1;
-        var producer = new Dictionary<Value, Node>(ReferenceEqualityComparer.Instance);
-        foreach (var n in g.Nodes) producer[n.Output] = n;
+        var s = new Simplify(g);
+        return Optimizer.Rewrite(g, s.Visit);
+    }
 
-        return Optimizer.Rewrite(g, (node, emit) =>
+    private Value? Visit(Node node, Func<Primitive, Value[], Node> emit)
+    {
+        _emit = emit;
+        var result = Rule(node);
+        if (result is null) _producer[node.Output] = node;
+        else _uses[result] = _uses.GetValueOrDefault(result) + _uses.GetValueOrDefault(node.Output);
+        return result;
+    }
+
+    private Value? Rule(Node node) =>
+        Identity(node) ?? Negation(node) ?? Scalars(node) ?? Shapes(node) ?? Gemms(node);
+
+    // ---- helpers ----
+
+    private Node? Producer(Value v) => _producer.GetValueOrDefault(v);
+
+    private Primitive? OpOf(Value v) => Producer(v)?.Op;
+
+    private Value In(Value v, int i) => Producer(v)!.Inputs[i];
+
+    private bool SingleUse(Value v) => _uses.GetValueOrDefault(v) <= 1;
+
+    /// <summary>Adds a node (its operands gain a use) and returns its value.</summary>
+    private Value Emit(Primitive op, params Value[] inputs)
+    {
+        var n = _emit(op, inputs);
+        _producer[n.Output] = n;
+        foreach (var v in inputs) _uses[v] = _uses.GetValueOrDefault(v) + 1;
+        return n.Output;
+    }
+
+    /// <summary>
+    /// <paramref name="op"/> applied to <paramref name="inputs"/> as the replacement of <paramref name="node"/>,
+    /// or null (nothing emitted) when its aval would differ from the node's.
+    /// </summary>
+    private Value? Replace(Node node, Primitive op, params Value[] inputs)
+    {
+        Aval aval;
+        try
         {
-            Value Emit(Primitive op, Value[] inputs)
+            aval = op.InferChecked([.. inputs.Select(v => v.Aval)]);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        return aval == node.Output.Aval ? Emit(op, inputs) : null;
+    }
+
+    /// <summary>The value of a constant whose elements are all equal (a Full, or a Literal up to the fold limit), else null.</summary>
+    private double? Uniform(Value v)
+    {
+        switch (OpOf(v))
+        {
+            case Full f: return f.Value;
+            case Literal { Value: var l } when l.Size > 0 && l.Size <= Optimizer.FoldLimit:
+                var first = l.GetDouble(0);
+                for (var k = 1; k < l.Size; k++)
+                    if (!l.GetDouble(k).Equals(first)) return null;
+                return first;
+            default: return null;
+        }
+    }
+
+    private bool IsConstant(Value v, double value) => Uniform(v) is { } u && u == value;
+
+    private static bool IsFloat(Value v) => v.DType is DType.Float32 or DType.Float64;
+
+    /// <summary>A rank-0 constant of <paramref name="like"/>'s dtype.</summary>
+    private Value Scalar(Value like, double value) => Emit(new Full(Shape.Scalar, like.DType, value));
+
+    // ---- identities ----
+
+    private Value? Identity(Node node)
+    {
+        var x = node.Inputs;
+        bool Same(int i) => x[i].Aval == node.Output.Aval;
+        switch (node.Op)
+        {
+            case StopGradient:
+                return x[0];
+            case Add when IsConstant(x[1], 0) && Same(0):
+            case Sub when IsConstant(x[1], 0) && Same(0):
+            case Mul when IsConstant(x[1], 1) && Same(0):
+            case Div when IsConstant(x[1], 1) && Same(0):
+                return x[0];
+            case Add when IsConstant(x[0], 0) && Same(1):
+            case Mul when IsConstant(x[0], 1) && Same(1):
+                return x[1];
+            case Reshape or BroadcastTo when Same(0):
+                return x[0];
+            case Reshape r when OpOf(x[0]) is Reshape:
+                return Emit(r, In(x[0], 0));
+            case Transpose t when OpOf(x[0]) is Transpose inner:
             {
-                var n = emit(op, inputs);
-                producer[n.Output] = n;
-                return n.Output;
+                var composed = t.Perm.Select(p => inner.Perm[p]).ToArray();
+                var source = In(x[0], 0);
+                return composed.SequenceEqual(Enumerable.Range(0, composed.Length)) ? source : Emit(new Transpose(new Ints(composed)), source);
             }
-            var result = Rule(node, Emit);
-            if (result is null) producer[node.Output] = node;
-            else uses[result] = uses.GetValueOrDefault(result) + uses.GetValueOrDefault(node.Output);
-            return result;
-        });
-
-        Node? Producer(Value v) => producer.GetValueOrDefault(v);
-
-        bool IsConstant(Value v, double value) => Producer(v)?.Op switch
-        {
-            Full f => f.Value == value,
-            Literal l => l.Value.Size > 0 && Enumerable.Range(0, l.Value.Size).All(k => l.Value.GetDouble(k) == value),
-            _ => false,
-        };
-
-        Value? Rule(Node node, Func<Primitive, Value[], Value> emit)
-        {
-            var x = node.Inputs;
-            var same = (int i) => x[i].Aval == node.Output.Aval;
-            switch (node.Op)
-            {
-                case StopGradient:
-                    return x[0];
-                case Add when IsConstant(x[1], 0) && same(0):
-                case Sub when IsConstant(x[1], 0) && same(0):
-                case Mul when IsConstant(x[1], 1) && same(0):
-                case Div when IsConstant(x[1], 1) && same(0):
-                    return x[0];
-                case Add when IsConstant(x[0], 0) && same(1):
-                case Mul when IsConstant(x[0], 1) && same(1):
-                    return x[1];
-                case Reshape or BroadcastTo when same(0):
-                    return x[0];
-                case Reshape r when Producer(x[0])?.Op is Reshape:
-                    return emit(r, [Producer(x[0])!.Inputs[0]]);
-                case Transpose t when Producer(x[0])?.Op is Transpose inner:
-                {
-                    var composed = t.Perm.Select(p => inner.Perm[p]).ToArray();
-                    var source = Producer(x[0])!.Inputs[0];
-                    return composed.SequenceEqual(Enumerable.Range(0, composed.Length)) ? source : emit(new Transpose(new Ints(composed)), [source]);
-                }
-                case Neg when Producer(x[0])?.Op is Neg:
-                    return Producer(x[0])!.Inputs[0];
-                case Add:
-                    return FuseGemm(node, 0, 1, emit) ?? FuseGemm(node, 1, 0, emit);
-                case MatMul when IsMatrixProduct(node) && (IsSwap(x[0]) || IsSwap(x[1])):
-                {
-                    var (a, ta) = Untransposed(x[0]);
-                    var (b, tb) = Untransposed(x[1]);
-                    var zero = emit(new Full(Shape.Scalar, node.Output.DType, 0), []);
-                    return emit(new Gemm(ta, tb), [a, b, zero]);
-                }
-                default:
-                    return null;
-            }
+            case Neg when OpOf(x[0]) is Neg:
+                return In(x[0], 0);
+            // relu is idempotent, and relu(x) > 0 exactly where x > 0 (NaN and −0 included).
+            case Relu when OpOf(x[0]) is Relu:
+                return x[0];
+            case Greater when OpOf(x[0]) is Relu && IsConstant(x[1], 0):
+                return Replace(node, node.Op, In(x[0], 0), x[1]);
+            // where(m, where(m, a, _), z) = where(m, a, z).
+            case Where when OpOf(x[1]) is Where && ReferenceEquals(In(x[1], 0), x[0]):
+                return Replace(node, node.Op, x[0], In(x[1], 1), x[2]);
+            default:
+                return null;
         }
-
-        // Add(MatMul(a, b), c) → Gemm(a, b, c) when the product has no other use and c fits Gemm's broadcast.
-        Value? FuseGemm(Node add, int product, int bias, Func<Primitive, Value[], Value> emit)
-        {
-            var mm = Producer(add.Inputs[product]);
-            var c = add.Inputs[bias];
-            if (mm is null || uses.GetValueOrDefault(add.Inputs[product]) != 1 || add.Output.Aval != mm.Output.Aval || c.Shape.Rank > 2) return null;
-            var (a, ta, b, tb) = mm.Op switch
-            {
-                MatMul when IsMatrixProduct(mm) => Operands(mm),
-                Gemm { TransA: var gta, TransB: var gtb } when Producer(mm.Inputs[2]) is { Op: Full { Value: 0 } } => (mm.Inputs[0], gta, mm.Inputs[1], gtb),
-                _ => default,
-            };
-            return a is null ? null : emit(new Gemm(ta, tb), [a, b!, c]);
-        }
-
-        (Value, bool, Value, bool) Operands(Node mm)
-        {
-            var (a, ta) = Untransposed(mm.Inputs[0]);
-            var (b, tb) = Untransposed(mm.Inputs[1]);
-            return (a, ta, b, tb);
-        }
-
-        bool IsMatrixProduct(Node mm) =>
-            mm.Inputs[0].Shape.Rank == 2 && mm.Inputs[1].Shape.Rank == 2 && mm.Output.DType is DType.Float32 or DType.Float64;
-
-        bool IsSwap(Value v) => Producer(v)?.Op is Transpose { Perm: { Count: 2 } p } && p[0] == 1;
-
-        (Value, bool) Untransposed(Value v) => IsSwap(v) ? (Producer(v)!.Inputs[0], true) : (v, false);
     }
 }

@@ -1,12 +1,16 @@
 namespace NnxSharp.Primitives;
 
 /// <summary>
-/// <c>op(A)·op(B) + C</c> for matrices, op being an optional transpose, C broadcast to the result
-/// (ONNX Gemm). Produced by the fusion pass from MatMul (+ Transpose) + Add, so a dense layer is one node.
+/// <c>α·op(A)·op(B) + β·C</c> for matrices, op being an optional transpose, C broadcast to the result
+/// (ONNX Gemm). Produced by the fusion pass from MatMul (+ Transpose) + Add, so a dense layer is one node,
+/// and from a weight's gradient with its update (C = the weight, α = −learning rate, β = 1). With β = 0,
+/// C is not read (ONNX's optional C is omitted).
 /// </summary>
 /// <param name="TransA">Whether A is transposed.</param>
 /// <param name="TransB">Whether B is transposed.</param>
-public sealed record Gemm(bool TransA, bool TransB) : Primitive
+/// <param name="Alpha">The scale of the product.</param>
+/// <param name="Beta">The scale of C.</param>
+public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Beta = 1) : Primitive
 {
     /// <inheritdoc/>
     public override int Arity => 3;
@@ -33,20 +37,40 @@ public sealed record Gemm(bool TransA, bool TransB) : Primitive
     {
         var a = TransA ? new Transpose(Ints.Of(1, 0)).Eval([inputs[0]]) : inputs[0];
         var b = TransB ? new Transpose(Ints.Of(1, 0)).Eval([inputs[1]]) : inputs[1];
-        return new Add().Eval([new MatMul().Eval([a, b]), inputs[2]]);
+        var t = inputs[0].DType;
+        var product = new MatMul().Eval([a, b]);
+        if (Alpha != 1) product = new Mul().Eval([product, HostArray.Scalar(t, Alpha)]);
+        if (Beta == 0) return product;
+        var c = Beta == 1 ? inputs[2] : new Mul().Eval([inputs[2], HostArray.Scalar(t, Beta)]);
+        return new Add().Eval([product, c]);
     }
 
     /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Gemm", args.Inputs,
-        OnnxAttribute.Int("transA", TransA ? 1 : 0), OnnxAttribute.Int("transB", TransB ? 1 : 0));
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        List<OnnxAttribute> attributes = [OnnxAttribute.Int("transA", TransA ? 1 : 0), OnnxAttribute.Int("transB", TransB ? 1 : 0)];
+        if (Alpha != 1) attributes.Add(OnnxAttribute.Float("alpha", (float)Alpha));
+        if (Beta is not (0 or 1)) attributes.Add(OnnxAttribute.Float("beta", (float)Beta));
+        return e.Node("Gemm", Beta == 0 ? [args.Inputs[0], args.Inputs[1]] : args.Inputs, [.. attributes]);
+    }
 
-    /// <summary>With A′ = op(A), B′ = op(B): ∂A′ = g·B′ᵀ, ∂B′ = A′ᵀ·g, ∂C = g (summed down by the reverse pass).</summary>
+    /// <summary>Prints the flags, and α and β only where they are not 1.</summary>
+    protected override bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("TransA = ").Append(TransA).Append(", TransB = ").Append(TransB);
+        if (Alpha != 1) builder.Append(", Alpha = ").Append(Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        if (Beta != 1) builder.Append(", Beta = ").Append(Beta.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        return true;
+    }
+
+    /// <summary>With A′ = op(A), B′ = op(B): ∂A′ = α·g·B′ᵀ, ∂B′ = α·A′ᵀ·g, ∂C = β·g (summed down by the reverse pass).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g)
     {
         var a = TransA ? x[0].Transpose() : x[0];
         var b = TransB ? x[1].Transpose() : x[1];
-        var da = g.MatMul(b.Transpose());
-        var db = a.Transpose().MatMul(g);
-        return [TransA ? da.Transpose() : da, TransB ? db.Transpose() : db, g];
+        var ga = Alpha == 1 ? g : g * Alpha;
+        var da = ga.MatMul(b.Transpose());
+        var db = a.Transpose().MatMul(ga);
+        return [TransA ? da.Transpose() : da, TransB ? db.Transpose() : db, Beta == 1 ? g : g * Beta];
     }
 }

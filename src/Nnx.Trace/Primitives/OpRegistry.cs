@@ -12,7 +12,7 @@ public static class OpRegistry
         new Equal(), new Less(), new LessEqual(), new Greater(), new GreaterEqual(),
         new BitwiseAnd(), new BitwiseOr(), new BitwiseXor(), new ShiftLeft(), new ShiftRight(), new And(), new Or(),
         new Where(), new Cast(DType.Float64),
-        new ReduceSum(Ints.Of(1), false), new ReduceMax(Ints.Of(1), false), new ReduceMin(Ints.Of(1), false), new ArgMax(1, false),
+        new ReduceSum(Ints.Of(1), false), new ReduceMean(Ints.Of(1), false), new ReduceMax(Ints.Of(1), false), new ReduceMin(Ints.Of(1), false), new ArgMax(1, false),
         new MatMul(), new Gemm(false, true),
         new Reshape(Shape.Of(6)), new Transpose(Ints.Of(1, 0)), new BroadcastTo(Shape.Of(2, 3)),
         new Slice(Ints.Of(0, 1), Ints.Of(2, 3)), new Pad(Ints.Of(1, 0), Ints.Of(0, 1)), new Concat(0),

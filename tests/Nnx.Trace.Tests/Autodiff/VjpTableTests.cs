@@ -51,6 +51,7 @@ public sealed class VjpTableTests
         // Through float32 and back: the function is linear, and float32 rounding limits the finite differences.
         yield return ("cast", [new Row(typeof(Cast), a => a[0].Cast(DType.Float32).Cast(DType.Float64) * a[0], [[2, 3]], Eps: 1e-2, Tol: 1e-5)]);
         yield return ("reduce_sum", Reductions(typeof(ReduceSum), (x, axes, keep) => x.Sum(axes, keep)));
+        yield return ("reduce_mean", Reductions(typeof(ReduceMean), (x, axes, keep) => new ReduceMean(Ints.Of(axes ?? [.. Enumerable.Range(0, x.Rank)]), keep).Bind(x)));
         yield return ("reduce_max", Reductions(typeof(ReduceMax), (x, axes, keep) => x.Max(axes ?? [0, 1, 2], keep)));
         yield return ("reduce_min", Reductions(typeof(ReduceMin), (x, axes, keep) => x.Min(axes ?? [0, 1, 2], keep)));
         yield return ("mat_mul", [
@@ -64,6 +65,8 @@ public sealed class VjpTableTests
             new Row(typeof(Gemm), a => new Gemm(true, false).Bind(a[0], a[1], a[2]), [[3, 2], [3, 4], [2, 1]]),
             new Row(typeof(Gemm), a => new Gemm(false, true).Bind(a[0], a[1], a[2]), [[2, 3], [4, 3], [2, 4]]),
             new Row(typeof(Gemm), a => new Gemm(true, true).Bind(a[0], a[1], a[2]), [[3, 2], [4, 3], []]),
+            new Row(typeof(Gemm), a => new Gemm(true, false, -0.25, 1).Bind(a[0], a[1], a[2]), [[3, 2], [3, 4], [2, 4]]),
+            new Row(typeof(Gemm), a => new Gemm(false, true, 0.5, 0.75).Bind(a[0], a[1], a[2]), [[2, 3], [4, 3], [4]]),
         ]);
         yield return ("reshape", [
             new Row(typeof(Reshape), a => a[0].Reshape(3, 2), [[2, 3]]),

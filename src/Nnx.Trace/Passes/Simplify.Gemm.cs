@@ -1,0 +1,116 @@
+using NnxSharp.Ir;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Passes;
+
+internal sealed partial class Simplify
+{
+    /// <summary>
+    /// Matrix products as ONNX Gemm, <c>α·op(A)·op(B) + β·C</c>: transposed operands become Gemm's flags; a
+    /// scalar factor of an operand, or of the product, or a negation of the product goes into α (and β); an added or subtracted tensor that
+    /// broadcasts to the result becomes C (a bias, or the weight of an update <c>w − lr·∂w</c>, which is then
+    /// one node instead of a product, a scale, a negation and an addition), with its own scalar factor as β
+    /// (a momentum's decay). Products used twice are left alone.
+    /// </summary>
+    private Value? Gemms(Node node)
+    {
+        var x = node.Inputs;
+        switch (node.Op)
+        {
+            case MatMul when IsMatrixProduct(node) && (IsSwap(x[0]) || IsSwap(x[1])):
+            {
+                var (a, ta) = Untransposed(x[0]);
+                var (b, tb) = Untransposed(x[1]);
+                return Emit(new Gemm(ta, tb, 1, 0), a, b, Scalar(node.Output, 0));
+            }
+            case Mul when Product(x[0]) is { } p && IsScalarConstant(x[1]) && IsGemmScale(node.Output, p.Op.Alpha * Uniform(x[1])!.Value, p.Op.Beta * Uniform(x[1])!.Value):
+            {
+                var k = Uniform(x[1])!.Value;
+                return Replace(node, p.Op with { Alpha = p.Op.Alpha * k, Beta = p.Op.Beta * k }, p.A, p.B, p.C ?? Scalar(node.Output, 0));
+            }
+            case Gemm g when ScaledOperand(x[0]) is { } sa && IsGemmScale(node.Output, g.Alpha * Uniform(sa.Scale)!.Value, g.Beta):
+                return Replace(node, g with { Alpha = g.Alpha * Uniform(sa.Scale)!.Value }, sa.Value, x[1], x[2]);
+            case Gemm g when ScaledOperand(x[1]) is { } sb && IsGemmScale(node.Output, g.Alpha * Uniform(sb.Scale)!.Value, g.Beta):
+                return Replace(node, g with { Alpha = g.Alpha * Uniform(sb.Scale)!.Value }, x[0], sb.Value, x[2]);
+            case Neg when Product(x[0]) is { } p:
+                return Replace(node, p.Op with { Alpha = -p.Op.Alpha, Beta = -p.Op.Beta }, p.A, p.B, p.C ?? Scalar(node.Output, 0));
+            case Add:
+                return WithC(node, x[0], x[1], 1) ?? WithC(node, x[1], x[0], 1) ?? ColumnSumUpdate(node, x[0], x[1], 1) ?? ColumnSumUpdate(node, x[1], x[0], 1);
+            case Sub:
+                return WithC(node, x[1], x[0], -1) ?? WithC(node, x[0], x[1], 1, negateC: true) ?? ColumnSumUpdate(node, x[1], x[0], -1);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="product"/> ± <paramref name="c"/> as one Gemm with C = c (or c's unscaled operand, its
+    /// factor going into β), when the product is a Gemm that does not read its C, used once.
+    /// </summary>
+    private Value? WithC(Node node, Value product, Value c, double sign, bool negateC = false)
+    {
+        if (Product(product) is not { } p || p.Op.Beta != 0 || c.Shape.Rank > 2 || !IsFloat(c)) return null;
+        var (cValue, beta) = OpOf(c) is Mul && SingleUse(c) && IsScalarConstant(In(c, 1)) ? (In(c, 0), Uniform(In(c, 1))!.Value) : (c, 1.0);
+        if (negateC) beta = -beta;
+        if (!IsGemmScale(c, beta, beta)) (cValue, beta) = (c, negateC ? -1 : 1);
+        return Replace(node, p.Op with { Alpha = sign * p.Op.Alpha, Beta = beta }, p.A, p.B, cValue)
+            ?? (ReferenceEquals(cValue, c) ? null : Replace(node, p.Op with { Alpha = sign * p.Op.Alpha, Beta = negateC ? -1 : 1 }, p.A, p.B, c));
+    }
+
+    /// <summary>
+    /// A vector's update by a column sum or mean of a matrix, <c>β·c ± k·Σᵢ xᵢⱼ</c> (a bias's SGD step, a batch
+    /// statistic's running average), as one Gemm of a row of ones with x, C = c, reshaped from [1, n] to [n]:
+    /// two nodes instead of a reduction, one or two scales and an addition. A reduction used elsewhere is
+    /// computed again inside the Gemm, so only small matrices are taken that way.
+    /// </summary>
+    private Value? ColumnSumUpdate(Node node, Value sum, Value c, double sign)
+    {
+        if (node.Output.Shape.Rank != 1 || c.Aval != node.Output.Aval || !IsFloat(c)) return null;
+        var (reduced, k) = OpOf(sum) is Mul && SingleUse(sum) && IsScalarConstant(In(sum, 1)) ? (In(sum, 0), Uniform(In(sum, 1))!.Value) : (sum, 1.0);
+        if (OpOf(reduced) is not (ReduceSum or ReduceMean) || ((Reduce)OpOf(reduced)!).Axes is not { Count: 1 } axes || axes[0] != 0 || ((Reduce)OpOf(reduced)!).KeepDims) return null;
+        var matrix = In(reduced, 0);
+        if (matrix.Shape.Rank != 2 || (!SingleUse(reduced) && matrix.Shape.Size > RecomputeLimit)) return null;
+        if (OpOf(reduced) is ReduceMean) k /= matrix.Shape[0];
+        var (cValue, beta) = OpOf(c) is Mul && SingleUse(c) && IsScalarConstant(In(c, 1)) ? (In(c, 0), Uniform(In(c, 1))!.Value) : (c, 1.0);
+        if (cValue.Aval != node.Output.Aval || !IsGemmScale(c, sign * k, beta)) return null;
+        var ones = Emit(new Literal(HostArray.Full(matrix.DType, Shape.Of(1, matrix.Shape[0]), 1)));
+        var gemm = Emit(new Gemm(false, false, sign * k, beta), ones, matrix, cValue);
+        return Replace(node, new Reshape(node.Output.Shape), gemm);
+    }
+
+    /// <summary>The largest matrix whose column sum <see cref="ColumnSumUpdate"/> computes a second time.</summary>
+    private const int RecomputeLimit = 1 << 20;
+
+    /// <summary>A Gemm (or a 2-D float MatMul, as a Gemm that does not read C, with no C yet) whose result has no other use.</summary>
+    private (Gemm Op, Value A, Value B, Value? C)? Product(Value v)
+    {
+        if (!SingleUse(v)) return null;
+        return Producer(v) switch
+        {
+            { Op: Gemm g } n => (g, n.Inputs[0], n.Inputs[1], n.Inputs[2]),
+            { Op: MatMul } n when IsMatrixProduct(n) => MatMulAsGemm(n),
+            _ => null,
+        };
+    }
+
+    private (Gemm, Value, Value, Value?) MatMulAsGemm(Node mm)
+    {
+        var (a, ta) = Untransposed(mm.Inputs[0]);
+        var (b, tb) = Untransposed(mm.Inputs[1]);
+        return (new Gemm(ta, tb, 1, 0), a, b, null);
+    }
+
+    /// <summary>
+    /// Whether α and β can be Gemm attributes for this dtype: ONNX stores them as float32, so a float64 product
+    /// takes only factors that float32 holds exactly (a learning rate of 0.05 stays a separate multiplication).
+    /// </summary>
+    private static bool IsGemmScale(Value like, double alpha, double beta) =>
+        like.DType == DType.Float32 || ((double)(float)alpha == alpha && (double)(float)beta == beta);
+
+    private static bool IsMatrixProduct(Node mm) =>
+        mm.Inputs[0].Shape.Rank == 2 && mm.Inputs[1].Shape.Rank == 2 && mm.Output.DType is DType.Float32 or DType.Float64;
+
+    private bool IsSwap(Value v) => OpOf(v) is Transpose { Perm: { Count: 2 } p } && p[0] == 1;
+
+    private (Value, bool) Untransposed(Value v) => IsSwap(v) ? (In(v, 0), true) : (v, false);
+}

@@ -1,0 +1,65 @@
+using NnxSharp.Ir;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Passes;
+
+internal sealed partial class Simplify
+{
+    /// <summary>
+    /// Scalar factors of float products: a constant goes second (c·x = x·c, so equal products compare equal),
+    /// x + x = x·2, two constant factors become one ((x·c₁)·c₂ = x·(c₁c₂)), a constant factor moves out of a
+    /// product or quotient to meet the next one ((a·c)·b = (a·b)·c, (a·c)/b = (a/b)·c), and a sum times 1/n
+    /// is a mean. Reassociating constants rounds differently in the last bit; nothing else changes.
+    /// </summary>
+    private Value? Scalars(Node node)
+    {
+        if (!IsFloat(node.Output)) return null;
+        var x = node.Inputs;
+        switch (node.Op)
+        {
+            // Σa ± Σb = Σ(a ± b): one reduction, and often a ± b already exists (the reverse pass sums both).
+            case Add or Sub when OpOf(x[0]) is ReduceSum r0 && OpOf(x[1]) is ReduceSum r1 && r0 == r1 && SingleUse(x[0]) && SingleUse(x[1])
+                                 && In(x[0], 0).Aval == In(x[1], 0).Aval:
+                return Replace(node, r0, Emit(node.Op, In(x[0], 0), In(x[1], 0)));
+            case Add when ReferenceEquals(x[0], x[1]):
+                return Replace(node, new Mul(), x[0], Scalar(x[0], 2));
+            case Mul when IsScalarConstant(x[0]) && !IsScalarConstant(x[1]):
+                return Replace(node, new Mul(), x[1], x[0]);
+            case Mul when IsScalarConstant(x[1]) && Mean(node) is { } mean:
+                return mean;
+            case Mul when IsScalarConstant(x[1]) && OpOf(x[0]) is Mul && SingleUse(x[0]) && IsScalarConstant(In(x[0], 1)):
+                return Replace(node, new Mul(), In(x[0], 0), Scalar(x[1], Uniform(x[1])!.Value * Uniform(In(x[0], 1))!.Value));
+            case Mul when !IsScalarConstant(x[1]) && ScaledOperand(x[0]) is { } left:
+                return Rescaled(node, new Mul(), left.Value, x[1], left.Scale);
+            case Mul when !IsScalarConstant(x[0]) && ScaledOperand(x[1]) is { } right:
+                return Rescaled(node, new Mul(), x[0], right.Value, right.Scale);
+            case Div when !IsScalarConstant(x[1]) && ScaledOperand(x[0]) is { } num:
+                return Rescaled(node, new Div(), num.Value, x[1], num.Scale);
+            default:
+                return null;
+        }
+    }
+
+    private bool IsScalarConstant(Value v) => v.Shape.Rank == 0 && Uniform(v) is not null;
+
+    /// <summary>(a, c) when <paramref name="v"/> = a·c with c a scalar constant and no other use of v.</summary>
+    private (Value Value, Value Scale)? ScaledOperand(Value v) =>
+        OpOf(v) is Mul && SingleUse(v) && IsScalarConstant(In(v, 1)) && !IsScalarConstant(In(v, 0)) ? (In(v, 0), In(v, 1)) : null;
+
+    /// <summary>op(a, b)·scale, when op(a, b) has the node's aval.</summary>
+    private Value? Rescaled(Node node, Primitive op, Value a, Value b, Value scale)
+    {
+        var inner = Replace(node, op, a, b);
+        return inner is null ? null : Emit(new Mul(), inner, scale);
+    }
+
+    /// <summary>ReduceSum(x)·(1/n), n the count of elements summed into each result, as one ReduceMean.</summary>
+    private Value? Mean(Node node)
+    {
+        if (OpOf(node.Inputs[0]) is not ReduceSum sum || !SingleUse(node.Inputs[0])) return null;
+        var source = In(node.Inputs[0], 0);
+        var n = ReduceMean.Count(source.Shape, sum.Axes);
+        var c = Uniform(node.Inputs[1])!.Value;
+        return n > 0 && sum.Axes.Count > 0 && Math.Abs(c * n - 1) <= 1e-6 ? Replace(node, new ReduceMean(sum.Axes, sum.KeepDims), source) : null;
+    }
+}

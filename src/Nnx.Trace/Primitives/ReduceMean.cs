@@ -1,0 +1,42 @@
+namespace NnxSharp.Primitives;
+
+/// <summary>
+/// The mean over axes of a float tensor: the sum times 1/n, n being the number of elements reduced. The
+/// simplification pass makes it from a ReduceSum and its scale, so a mean is one ONNX node.
+/// </summary>
+/// <param name="Axes">The reduced axes, sorted.</param>
+/// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
+public sealed record ReduceMean(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+{
+    /// <inheritdoc/>
+    protected override string OnnxOp => "ReduceMean";
+    /// <inheritdoc/>
+    protected override double Identity => 0;
+    /// <inheritdoc/>
+    protected override double F(double acc, double x) => acc + x;
+    /// <inheritdoc/>
+    protected override long I(long acc, long x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
+    /// <inheritdoc/>
+    protected override ulong U(ulong acc, ulong x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
+
+    /// <summary>The number of elements each output element averages.</summary>
+    public static int Count(Shape input, Ints axes) => axes.Aggregate(1, (acc, d) => acc * input[d]);
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        Kernels.RequireDType(Name, inputs, 0, t => t is DType.Float32 or DType.Float64, "float32 or float64");
+        return base.Infer(inputs);
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var sum = base.Eval(inputs);
+        return new Mul().Eval([sum, HostArray.Scalar(sum.DType, 1.0 / Count(inputs[0].Shape, Axes))]);
+    }
+
+    /// <summary>The cotangent over n, broadcast back over the reduced axes.</summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>
+        [KeptOf(g * (1.0 / Count(x[0].Shape, Axes)), x[0].Shape).BroadcastTo(x[0].Shape.ToArray())];
+}
