@@ -238,8 +238,26 @@ def more_activations():
     return cases
 
 
+def conv_dilated(x_shape, k_size, stride, padding, dilation):
+    """Flax Conv with kernel_dilation: SAME pads from the dilated extent d·(k − 1) + 1, as XLA's."""
+    n, h, w, cin = x_shape
+    cout = 3
+    x, kernel, bias = rand(*x_shape), rand(*k_size, cin, cout, scale=0.5), rand(cout, scale=0.1)
+    xt = x.permute(0, 3, 1, 2)
+    if padding == "SAME":
+        eh, ew = dilation[0] * (k_size[0] - 1) + 1, dilation[1] * (k_size[1] - 1) + 1
+        (ph0, ph1), (pw0, pw1) = same_pads(h, eh, stride[0]), same_pads(w, ew, stride[1])
+        xt = F.pad(xt, (pw0, pw1, ph0, ph1))
+    out = F.conv2d(xt, kernel.permute(3, 2, 0, 1), bias, stride=stride, dilation=dilation).permute(0, 2, 3, 1)
+    return finish({"x": x, "kernel": kernel, "bias": bias}, out, ["x", "kernel", "bias"],
+                  {"kernel_size": list(k_size), "strides": list(stride), "padding": padding, "dilation": list(dilation)})
+
+
 def pools():
     return {
+        "conv_same_dil2": conv_dilated((2, 7, 6, 3), (3, 3), (1, 1), "SAME", (2, 2)),
+        "conv_valid_s2_dil21": conv_dilated((1, 9, 8, 2), (2, 3), (2, 2), "VALID", (2, 1)),
+        "conv_same_s2_dil3": conv_dilated((1, 8, 8, 2), (2, 2), (2, 1), "SAME", (3, 2)),
         "max_pool_2x2_s2": pool("max", (2, 4, 6, 3), (2, 2), (2, 2), "VALID"),
         "max_pool_2x2_s2_odd": pool("max", (1, 5, 5, 2), (2, 2), (2, 2), "VALID"),
         "max_pool_3x3_s1_same": pool("max", (2, 5, 4, 2), (3, 3), (1, 1), "SAME"),
