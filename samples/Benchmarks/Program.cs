@@ -1,6 +1,8 @@
 // Nnx benchmarks, one sub-command per area:
 //   dotnet run -c Release --project samples/Benchmarks -- simple [--mode auto|manual|raw|all] [--width W] [--depth D]
 //       [--batch B] [--steps S] [--device cpu] [--sweep] [--out DIR]      the seed's benchmark (BENCHMARKS.md §1, §3)
+//   dotnet run -c Release --project samples/Benchmarks -- convnet [--steps S] [--rounds R] [--threads T] [--no-torch]
+//       the Fashion-MNIST convnet's step: ONNX Conv vs im2col vs PyTorch, alternating (BENCHMARKS.md §5)
 //   dotnet run -c Release --project samples/Benchmarks -- dispatch [BenchmarkDotNet options]   one cached call (§2)
 //   dotnet run -c Release --project samples/Benchmarks -- modules [BenchmarkDotNet options]    Split, Merge, the structure check
 using BenchmarkDotNet.Running;
@@ -13,9 +15,10 @@ var commands = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
 };
 
 if (args.Length > 0 && args[0] == "simple") return SimpleCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "convnet") return ConvnetCommand.Run(args[1..]);
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var benchmarks))
 {
-    Console.Error.WriteLine($"usage: Benchmarks <simple|{string.Join("|", commands.Keys)}> [options]");
+    Console.Error.WriteLine($"usage: Benchmarks <simple|convnet|{string.Join("|", commands.Keys)}> [options]");
     return 1;
 }
 BenchmarkRunner.Run(benchmarks, args: args[1..]);

@@ -12,18 +12,20 @@ public sealed class Progress(string name, int epochs)
     private static readonly bool Live = !Console.IsOutputRedirected;
     private readonly Stopwatch _epochClock = new();
     private long _lastDraw;
-    private int _lastStep;
 
     public void Step(int epoch, int step, int steps, Func<float> runningLoss)
     {
-        if (step == 1) _epochClock.Restart();
+        if (step == 1)
+        {
+            _epochClock.Restart();
+            return;
+        }
         var now = Stopwatch.GetTimestamp();
-        var due = Live ? Stopwatch.GetElapsedTime(_lastDraw, now).TotalMilliseconds >= 250 || step == steps : step * 4 / steps != _lastStep * 4 / steps;
-        _lastStep = step;
+        var due = Live ? Stopwatch.GetElapsedTime(_lastDraw, now).TotalMilliseconds >= 250 || step == steps : step * 4 / steps != (step - 1) * 4 / steps;
         if (!due) return;
         _lastDraw = now;
         var elapsed = _epochClock.Elapsed.TotalSeconds;
-        var rate = step / Math.Max(elapsed, 1e-9);
+        var rate = (step - 1) / Math.Max(elapsed, 1e-9);    // steps since the clock started, after step 1
         var eta = TimeSpan.FromSeconds((steps - step) / rate);
         const int width = 24;
         var filled = step * width / steps;
