@@ -253,6 +253,24 @@ def conv_dilated(x_shape, k_size, stride, padding, dilation):
                   {"kernel_size": list(k_size), "strides": list(stride), "padding": padding, "dilation": list(dilation)})
 
 
+def group_norm(x_shape, groups, eps):
+    """Flax GroupNorm over NHWC (or [N, C]) input: F.group_norm on the channels-first view."""
+    c = x_shape[-1]
+    x, scale, bias = rand(*x_shape), rand(c), rand(c, scale=0.1)
+    xt = x.permute(0, x.dim() - 1, *range(1, x.dim() - 1))
+    out = F.group_norm(xt, groups, scale, bias, eps=eps)
+    out = out.permute(0, *range(2, x.dim()), 1)
+    return finish({"x": x, "scale": scale, "bias": bias}, out, ["x", "scale", "bias"], {"groups": groups, "epsilon": eps})
+
+
+def rms_norm(x_shape, eps):
+    """Flax RMSNorm over the last axis, x·rsqrt(mean(x²) + eps)·scale (PyTorch 1.13 has no RMSNorm module: its autograd differentiates this)."""
+    c = x_shape[-1]
+    x, scale = rand(*x_shape), rand(c)
+    out = x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * scale
+    return finish({"x": x, "scale": scale}, out, ["x", "scale"], {"epsilon": eps})
+
+
 def pools():
     return {
         "conv_same_dil2": conv_dilated((2, 7, 6, 3), (3, 3), (1, 1), "SAME", (2, 2)),
@@ -267,6 +285,11 @@ def pools():
         "avg_pool_3x3_s2_same": pool("avg", (1, 5, 5, 2), (3, 3), (2, 2), "SAME"),
         "avg_pool_3x3_s2_same_exclude": pool("avg", (1, 5, 5, 2), (3, 3), (2, 2), "SAME", count_include_pad=False),
         "avg_pool_explicit_exclude": pool("avg", (2, 4, 5, 1), (2, 2), (1, 2), [(1, 1), (0, 2)], count_include_pad=False),
+        "group_norm_nhwc": group_norm((2, 3, 4, 6), 3, 1e-6),
+        "group_norm_2d": group_norm((3, 8), 2, 1e-5),
+        "group_norm_rank3_g1": group_norm((2, 5, 4), 1, 1e-6),
+        "rms_norm": rms_norm((3, 5), 1e-6),
+        "rms_norm_rank3": rms_norm((2, 3, 4), 1e-3),
     }
 
 
