@@ -6,8 +6,8 @@ namespace NnxSharp;
 /// A convolution over channels-last inputs (Flax's <c>nnx.Conv</c>): x is [batch..., spatial..., in], the
 /// kernel is [k₁, …, k_d, in, out] (LeCun normal), the bias [out] (zeros). Strictly a cross-correlation, as in
 /// every framework: y[n, p, o] = Σ_{offset, c} x[n, p·s + offset·dilation − padLow, c] · K[offset, c, o] + b[o].
-/// Runs as the <see cref="ConvGeneral"/> primitive (ONNX Conv, and convolutions for both gradients) between
-/// transposes to and from channels-first. No feature groups.
+/// Lowers as im2col (pad, gather of the windows, one matrix product) or, with <see cref="UseIm2Col"/> false, as
+/// the <see cref="ConvGeneral"/> primitive (ONNX Conv) between transposes to and from channels-first. No feature groups.
 /// </summary>
 public sealed class Conv : Module, ILayer
 {
@@ -62,10 +62,13 @@ public sealed class Conv : Module, ILayer
     public int[] KernelDilation { get; }
 
     /// <summary>
-    /// Lower through pad + gather of the windows + one matrix product (im2col) instead of <see cref="ConvGeneral"/>:
-    /// the earlier lowering, kept so that benchmarks can compare the two. Set before the first call.
+    /// True (the default): lower through pad + one gather of every window + one matrix product (im2col), which
+    /// trains the Fashion-MNIST convnet 11–24 % faster on ONNX Runtime's CPU provider than ONNX Conv (its kernel
+    /// gradient, a convolution with a large kernel and a 3×3 output, is its slow part; notes/layers.md). False:
+    /// the <see cref="ConvGeneral"/> primitive (ONNX Conv, and convolutions for both gradients), which needs no
+    /// k-fold copy of the input. A static attribute: part of the GraphDef.
     /// </summary>
-    internal bool UseIm2Col { get; init; }
+    public bool UseIm2Col { get; init; } = true;
 
     /// <summary>The kernel, [k₁, …, k_d, in, out] (PyTorch's weight is [out, in, k₁, …, k_d]).</summary>
     public Param Kernel { get; }

@@ -147,6 +147,27 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
         return dw.Slice(new int[d + 2], [x.Shape[1], w.Shape[0], .. w.Shape.Skip(2)]).Transpose(swap);
     }
 
+    /// <summary>The flat padded position of every (output position, kernel offset) pair, output positions outer.</summary>
+    private long[] WindowIndex(int[] padded, int[] outSp, int[] kSp)
+    {
+        var d = Strides.Count;
+        var (kSize, outSize) = (Product(kSp), Product(outSp));
+        var index = new long[outSize * kSize];
+        var (po, pk) = (new int[d], new int[d]);
+        for (var p = 0; p < outSize; p++)
+        {
+            Unravel(p, outSp, po);
+            for (var q = 0; q < kSize; q++)
+            {
+                Unravel(q, kSp, pk);
+                long flat = 0;
+                for (var i = 0; i < d; i++) flat = flat * padded[i] + po[i] * Strides[i] + pk[i] * Dilation[i];
+                index[p * kSize + q] = flat;
+            }
+        }
+        return index;
+    }
+
     /// <summary>
     /// The convolution as im2col for dtypes without an ONNX Runtime Conv kernel: pad, gather every window's
     /// positions (one constant index), then [N·outputs, C·k] × [C·k, O].
@@ -163,19 +184,7 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
         var xp = PadLow.Concat(PadHigh).All(p => p == 0)
             ? args.Inputs[0]
             : e.Node("Pad", [args.Inputs[0], e.Int64s([0, 0, .. PadLow.ToLongArray(), 0, 0, .. PadHigh.ToLongArray()])]);
-        var index = new long[outSize * kSize];
-        var (po, pk) = (new int[d], new int[d]);
-        for (var p = 0; p < outSize; p++)
-        {
-            Unravel(p, outSp, po);
-            for (var q = 0; q < kSize; q++)
-            {
-                Unravel(q, kSp, pk);
-                long flat = 0;
-                for (var i = 0; i < d; i++) flat = flat * padded[i] + po[i] * Strides[i] + pk[i] * Dilation[i];
-                index[p * kSize + q] = flat;
-            }
-        }
+        var index = WindowIndex(padded, outSp, kSp);
         var flatX = e.Reshape(xp, Shape.Of(n, c, Product(padded)));
         var windows = e.Node("Gather", [flatX, e.Constant(HostArray.Create(index, Shape.Of(index.Length)))], OnnxAttribute.Int("axis", 2));
         var grouped = e.Node("Transpose", [e.Reshape(windows, Shape.Of(n, c, outSize, kSize))], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
