@@ -10,12 +10,12 @@ public static class Plots
         Directory.CreateDirectory(dir);
         var loss = Path.Combine(dir, "loss.png");
         var accuracy = Path.Combine(dir, "accuracy.png");
-        Curve(loss, runs, "loss (cross-entropy)", r => r.TrainLoss, r => r.TestLoss);
-        Curve(accuracy, runs, "accuracy (%)", r => 100 * r.TrainAccuracy, r => 100 * r.TestAccuracy);
+        Curve(loss, runs, "loss (cross-entropy)", r => r.TrainLoss, r => r.TestLoss, Alignment.UpperRight);
+        Curve(accuracy, runs, "accuracy (%)", r => 100 * r.TrainAccuracy, r => 100 * r.TestAccuracy, Alignment.LowerRight);
         return (loss, accuracy);
     }
 
-    private static void Curve(string path, IReadOnlyList<RunResult> runs, string label, Func<EpochResult, double> train, Func<EpochResult, double> test)
+    private static void Curve(string path, IReadOnlyList<RunResult> runs, string label, Func<EpochResult, double> train, Func<EpochResult, double> test, Alignment legend)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -37,7 +37,9 @@ public static class Plots
         plot.XLabel("epoch");
         plot.YLabel(label);
         plot.Title($"Nnx on Fashion-MNIST: {label}");
-        plot.ShowLegend(Alignment.UpperRight);
+        var epochs = runs.Max(r => r.Epochs.Count);
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(1, epochs).Select(e => (double)e)], [.. Enumerable.Range(1, epochs).Select(e => e.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        plot.ShowLegend(legend);
         plot.SavePng(path, 900, 560);
     }
 }

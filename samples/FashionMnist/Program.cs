@@ -13,7 +13,7 @@ using NnxSharp.Data;
 var data = "/usr/share/datasets/fashion-mnist";
 var which = "both";
 int? epochs = null;
-var (mlpEpochs, cnnEpochs) = (10, 4);
+var (mlpEpochs, cnnEpochs) = (10, 5);
 var (batch, lr, seed, limit, prefetch) = (128, 1e-3, 0, 0, 1);
 var output = "fashion-mnist-out";
 for (var i = 0; i < args.Length; i++)
