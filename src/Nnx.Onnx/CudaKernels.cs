@@ -60,6 +60,7 @@ internal static class CudaKernels
         ["ReduceMax"] = [F32, F64, F16, I32, I64],
         ["ReduceMin"] = [F32, F64, F16, I32, I64],
         ["ReduceMean"] = [F32, F64, F16],
+        ["Conv"] = [F32, F64, F16],
         ["Range"] = [F32, F64, I32, I64],
         ["Pad"] = [F32, F64, F16, B],
         ["Cast"] = Everything,

@@ -63,6 +63,7 @@ internal static class PrimitiveCases
             WhereAndCast();
             Reductions();
             MatMuls();
+            Convolutions();
             ShapeOps();
             IndexOps();
             Creation();
@@ -265,6 +266,27 @@ internal static class PrimitiveCases
             // Scaled: a weight's gradient fused with its update (α = −lr, β = 1), a momentum (β ≠ 1), and β = 0 (C unread).
             foreach (var (t, gemm) in Spread(Floats, new Gemm(true, false, -0.25, 1), new Gemm(false, true, 0.5, 0.75), new Gemm(false, false, 2, 0)))
                 Case(gemm, [.. (gemm.TransA ? [S(3, 2), S(3, 4), S(2, 4)] : gemm.TransB ? new[] { S(2, 3), S(4, 3), S(4) } : [S(2, 3), S(3, 4), S()]).Select(s => Uniform(-1, 1)(t, s))]);
+        }
+
+        private void Convolutions()
+        {
+            // (x, kernel, strides, pads low, pads high, dilation): 2-D plain, strided with asymmetric pads, dilated,
+            // 1-D, 3-D, a 1×1 kernel and one output position.
+            (Shape X, Shape W, int[] S, int[] L, int[] H, int[] D)[] convs =
+            [
+                (S(2, 3, 5, 5), S(4, 3, 3, 3), [1, 1], [1, 1], [1, 1], [1, 1]),
+                (S(1, 2, 6, 7), S(3, 2, 3, 2), [2, 3], [1, 0], [0, 2], [1, 1]),
+                (S(2, 2, 7, 6), S(2, 2, 3, 3), [1, 2], [2, 0], [1, 1], [2, 2]),
+                (S(3, 2, 9), S(4, 2, 4), [2], [0], [3], [1]),
+                (S(1, 2, 3, 4, 3), S(2, 2, 2, 3, 2), [1, 1, 2], [0, 1, 0], [1, 0, 1], [1, 1, 1]),
+                (S(2, 4, 3, 3), S(5, 4, 1, 1), [1, 1], [0, 0], [0, 0], [1, 1]),
+                (S(1, 1, 4, 4), S(2, 1, 4, 4), [1, 1], [0, 0], [0, 0], [1, 1]),
+            ];
+            foreach (var (t, (x, w, st, lo, hi, di)) in Spread(Floats, convs[0], convs[1..]))
+                Case(new ConvGeneral(Ints.Of(st), Ints.Of(lo), Ints.Of(hi), Ints.Of(di)), Uniform(-1, 1)(t, x), Uniform(-1, 1)(t, w));
+            foreach (var t in Floats)
+                foreach (var (x, w, st, lo, hi, di) in convs[1..3])
+                    Case(new ConvGeneral(Ints.Of(st), Ints.Of(lo), Ints.Of(hi), Ints.Of(di)), Uniform(-1, 1)(t, x), Uniform(-1, 1)(t, w));
         }
 
         private void ShapeOps()

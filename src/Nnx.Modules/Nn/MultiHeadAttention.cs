@@ -4,8 +4,8 @@ namespace NnxSharp;
 /// Multi-head dot-product attention (Flax's <c>nnx.MultiHeadAttention</c>): queries, keys and values are
 /// projected into H heads of size d = qkvFeatures/H by <see cref="Query"/>, <see cref="Key"/> and
 /// <see cref="Value"/> (kernels [in, H, d]), each head computes softmax(q·kᵀ/√d + mask)·v, and
-/// <see cref="Out"/> (kernel [H, d, out]) projects the heads back. No attention dropout (Flax's default rate 0)
-/// and no decoding cache.
+/// <see cref="Out"/> (kernel [H, d, out]) projects the heads back. Dropout on the attention weights as Flax's
+/// <c>dropout_rate</c> (default 0). No decoding cache.
 /// </summary>
 public sealed class MultiHeadAttention : Module, ILayer
 {
@@ -21,9 +21,18 @@ public sealed class MultiHeadAttention : Module, ILayer
     /// <param name="kernelInit">The projections' kernel initializer; LeCun normal when null.</param>
     /// <param name="biasInit">The projections' bias initializer; zeros when null.</param>
     /// <param name="paramDType">The parameters' dtype.</param>
+    /// <param name="dropoutRate">The rate of dropout on the attention weights in training (Flax's <c>dropout_rate</c>); the layer
+    /// then keeps <paramref name="rngs"/> and draws a key from its <c>dropout</c> stream per call.</param>
+    /// <param name="broadcastDropout">One dropout mask [Lq, Lk] shared by the batch and the heads (Flax's default), else one per weight.</param>
+    /// <param name="deterministic">True: no dropout even in training mode.</param>
     public MultiHeadAttention(int numHeads, int inFeatures, Rngs rngs, int? qkvFeatures = null, int? outFeatures = null, int? inKvFeatures = null,
-        bool causal = false, bool useBias = true, Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32)
+        bool causal = false, bool useBias = true, Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32,
+        double dropoutRate = 0, bool broadcastDropout = true, bool deterministic = false)
     {
+        if (!(dropoutRate >= 0 && dropoutRate < 1))
+            throw new ArgumentException($"MultiHeadAttention: dropout rate must be in [0, 1) but is {dropoutRate}.", nameof(dropoutRate));
+        (DropoutRate, BroadcastDropout, Deterministic) = (dropoutRate, broadcastDropout, deterministic);
+        if (dropoutRate > 0) Rngs = rngs;
         ArgumentNullException.ThrowIfNull(rngs);
         LayerChecks.Positive("MultiHeadAttention", nameof(numHeads), numHeads);
         LayerChecks.Positive("MultiHeadAttention", nameof(inFeatures), inFeatures);
@@ -59,6 +68,18 @@ public sealed class MultiHeadAttention : Module, ILayer
     /// <summary>Whether a position attends only to itself and earlier positions.</summary>
     public bool Causal { get; }
 
+    /// <summary>The rate of dropout on the attention weights.</summary>
+    public double DropoutRate { get; }
+
+    /// <summary>Whether one dropout mask is shared by the batch and the heads.</summary>
+    public bool BroadcastDropout { get; }
+
+    /// <summary>Whether dropout is off even in training mode.</summary>
+    public bool Deterministic { get; }
+
+    /// <summary>The random streams kept for dropout (when the rate is positive), or null.</summary>
+    public Rngs? Rngs { get; }
+
     /// <summary>The query projection, kernel [in, H, d].</summary>
     public LinearGeneral Query { get; }
 
@@ -75,9 +96,11 @@ public sealed class MultiHeadAttention : Module, ILayer
     /// Attention of <paramref name="inputsQ"/> [batch..., Lq, in] over <paramref name="inputsK"/> and
     /// <paramref name="inputsV"/> [batch..., Lk, inKv] (self-attention when they are null: k = q, v = k).
     /// <paramref name="mask"/> is bool, broadcastable to [batch..., H, Lq, Lk], true where attention is allowed.
-    /// The result is [batch..., Lq, out].
+    /// The result is [batch..., Lq, out]. In training with a positive dropout rate the softmax weights are
+    /// multiplied by keep/(1 − rate) with keep = bernoulli(key, 1 − rate) of shape [1…, Lq, Lk] (broadcast) or the
+    /// weights' shape, the key drawn from the <c>dropout</c> stream of <paramref name="rngs"/> (else the layer's).
     /// </summary>
-    public Tensor Call(Tensor inputsQ, Tensor? inputsK = null, Tensor? inputsV = null, Tensor? mask = null)
+    public Tensor Call(Tensor inputsQ, Tensor? inputsK = null, Tensor? inputsV = null, Tensor? mask = null, Rngs? rngs = null)
     {
         const string layer = "MultiHeadAttention";
         LayerChecks.Float(layer, inputsQ, 2, "[batch..., length, features]");
@@ -104,7 +127,18 @@ public sealed class MultiHeadAttention : Module, ILayer
         }
         if (allowed is not null)
             logits = Tensor.Where(allowed, logits, logits.DType == DType.Float64 ? double.MinValue : float.MinValue);
-        var heads = Nn.Softmax(logits).MatMul(Heads(Value.Call(v)));
+        var weights = Nn.Softmax(logits);
+        if (DropoutRate > 0 && Training && !Deterministic)
+        {
+            var streams = rngs ?? Rngs ?? throw new InvalidOperationException($"{layer}: dropout needs random streams: pass rngs to Call.");
+            var keepProb = 1 - DropoutRate;
+            int[] shape = BroadcastDropout
+                ? [.. Enumerable.Repeat(1, weights.Rank - 2), .. weights.Shape.Skip(weights.Rank - 2)]
+                : weights.Shape.ToArray();
+            var keep = Prng.Bernoulli(streams.Dropout(), keepProb, shape);
+            weights *= keep.Cast(weights.DType) / keepProb;
+        }
+        var heads = weights.MatMul(Heads(Value.Call(v)));
         return Out.Call(Heads(heads));
     }
 

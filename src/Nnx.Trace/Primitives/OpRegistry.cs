@@ -13,7 +13,7 @@ public static class OpRegistry
         new BitwiseAnd(), new BitwiseOr(), new BitwiseXor(), new ShiftLeft(), new ShiftRight(), new And(), new Or(),
         new Where(), new Cast(DType.Float64),
         new ReduceSum(Ints.Of(1), false), new ReduceMean(Ints.Of(1), false), new ReduceMax(Ints.Of(1), false), new ReduceMin(Ints.Of(1), false), new ArgMax(1, false),
-        new MatMul(), new Gemm(false, true),
+        new MatMul(), new Gemm(false, true), new ConvGeneral(Ints.Of(1, 1), Ints.Of(0, 0), Ints.Of(0, 0), Ints.Of(1, 1)),
         new Reshape(Shape.Of(6)), new Transpose(Ints.Of(1, 0)), new BroadcastTo(Shape.Of(2, 3)),
         new Slice(Ints.Of(0, 1), Ints.Of(2, 3)), new Pad(Ints.Of(1, 0), Ints.Of(0, 1)), new Concat(0),
         new Gather(0), new ScatterAdd(),

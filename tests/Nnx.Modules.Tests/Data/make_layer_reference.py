@@ -184,6 +184,115 @@ def losses():
     return cases
 
 
+def pool(kind, x_shape, window, strides, padding, count_include_pad=True):
+    """Flax's max_pool/avg_pool over NHWC input; padding SAME (XLA's pads), VALID or explicit pairs.
+
+    Padding is applied with F.pad (-inf for max, zeros for mean) and the PyTorch pool runs unpadded, so any
+    (asymmetric) pads work; a mean that leaves padded zeros out divides the sum by the pooled count of ones.
+    """
+    x = rand(*x_shape)
+    h, w = x_shape[1], x_shape[2]
+    if padding == "SAME":
+        pads = [same_pads(h, window[0], strides[0]), same_pads(w, window[1], strides[1])]
+    elif padding == "VALID":
+        pads = [(0, 0), (0, 0)]
+    else:
+        pads = padding
+    flat = (pads[1][0], pads[1][1], pads[0][0], pads[0][1])
+    xt = x.permute(0, 3, 1, 2)
+    if kind == "max":
+        out = F.max_pool2d(F.pad(xt, flat, value=-math.inf), window, strides)
+    else:
+        out = F.avg_pool2d(F.pad(xt, flat), window, strides)
+        if not count_include_pad:
+            ones = F.pad(torch.ones_like(xt[:, :1]), flat)
+            out = out / F.avg_pool2d(ones, window, strides)
+    out = out.permute(0, 2, 3, 1)
+    return finish({"x": x}, out, ["x"], {"window": list(window), "strides": list(strides), "pads": [list(p) for p in pads],
+                                         "count_include_pad": count_include_pad})
+
+
+def more_activations():
+    """Activations added with the pooling layers (jax.nn.leaky_relu, elu, softplus, logsumexp)."""
+    x = torch.tensor([-30.0, -6.0, -2.5, -1.0, -0.3, -1e-3, 0.0, 1e-3, 0.2, 0.7, 1.5, 3.0, 8.0, 40.0], dtype=D)
+    cases = {}
+    fns = {
+        "leaky_relu": F.leaky_relu,                       # slope 0.01 in both
+        "leaky_relu_0.2": lambda t: F.leaky_relu(t, 0.2),
+        "elu": F.elu,
+        "elu_0.5": lambda t: F.elu(t, 0.5),
+        # jax.nn.softplus is logaddexp(x, 0) everywhere; F.softplus switches to x above its threshold 20.
+        "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)),
+    }
+    for name, f in fns.items():
+        # At exactly 0 PyTorch's leaky_relu takes the negative slope, JAX's (x >= 0) the identity: left out here.
+        xi = (x[x != 0] if name.startswith("leaky") else x).clone().requires_grad_(True)
+        cases[name] = finish({"x": xi}, f(xi), ["x"])
+    logits = rand(3, 4, 5, scale=3.0)
+    logits.data[1] += 1000.0
+    cases["logsumexp_axis2"] = finish({"x": logits}, torch.logsumexp(logits, dim=2), ["x"])
+    l2 = logits.detach().clone().requires_grad_(True)
+    cases["logsumexp_axes02"] = finish({"x": l2}, torch.logsumexp(l2, dim=(0, 2)), ["x"])
+    l3 = (logits.detach() - 1000.0).clone().requires_grad_(True)
+    cases["logsumexp_all"] = finish({"x": l3}, torch.logsumexp(l3.flatten(), dim=0), ["x"])
+    return cases
+
+
+def conv_dilated(x_shape, k_size, stride, padding, dilation):
+    """Flax Conv with kernel_dilation: SAME pads from the dilated extent d·(k − 1) + 1, as XLA's."""
+    n, h, w, cin = x_shape
+    cout = 3
+    x, kernel, bias = rand(*x_shape), rand(*k_size, cin, cout, scale=0.5), rand(cout, scale=0.1)
+    xt = x.permute(0, 3, 1, 2)
+    if padding == "SAME":
+        eh, ew = dilation[0] * (k_size[0] - 1) + 1, dilation[1] * (k_size[1] - 1) + 1
+        (ph0, ph1), (pw0, pw1) = same_pads(h, eh, stride[0]), same_pads(w, ew, stride[1])
+        xt = F.pad(xt, (pw0, pw1, ph0, ph1))
+    out = F.conv2d(xt, kernel.permute(3, 2, 0, 1), bias, stride=stride, dilation=dilation).permute(0, 2, 3, 1)
+    return finish({"x": x, "kernel": kernel, "bias": bias}, out, ["x", "kernel", "bias"],
+                  {"kernel_size": list(k_size), "strides": list(stride), "padding": padding, "dilation": list(dilation)})
+
+
+def group_norm(x_shape, groups, eps):
+    """Flax GroupNorm over NHWC (or [N, C]) input: F.group_norm on the channels-first view."""
+    c = x_shape[-1]
+    x, scale, bias = rand(*x_shape), rand(c), rand(c, scale=0.1)
+    xt = x.permute(0, x.dim() - 1, *range(1, x.dim() - 1))
+    out = F.group_norm(xt, groups, scale, bias, eps=eps)
+    out = out.permute(0, *range(2, x.dim()), 1)
+    return finish({"x": x, "scale": scale, "bias": bias}, out, ["x", "scale", "bias"], {"groups": groups, "epsilon": eps})
+
+
+def rms_norm(x_shape, eps):
+    """Flax RMSNorm over the last axis, x·rsqrt(mean(x²) + eps)·scale (PyTorch 1.13 has no RMSNorm module: its autograd differentiates this)."""
+    c = x_shape[-1]
+    x, scale = rand(*x_shape), rand(c)
+    out = x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * scale
+    return finish({"x": x, "scale": scale}, out, ["x", "scale"], {"epsilon": eps})
+
+
+def pools():
+    return {
+        "conv_same_dil2": conv_dilated((2, 7, 6, 3), (3, 3), (1, 1), "SAME", (2, 2)),
+        "conv_valid_s2_dil21": conv_dilated((1, 9, 8, 2), (2, 3), (2, 2), "VALID", (2, 1)),
+        "conv_same_s2_dil3": conv_dilated((1, 8, 8, 2), (2, 2), (2, 1), "SAME", (3, 2)),
+        "max_pool_2x2_s2": pool("max", (2, 4, 6, 3), (2, 2), (2, 2), "VALID"),
+        "max_pool_2x2_s2_odd": pool("max", (1, 5, 5, 2), (2, 2), (2, 2), "VALID"),
+        "max_pool_3x3_s1_same": pool("max", (2, 5, 4, 2), (3, 3), (1, 1), "SAME"),
+        "max_pool_3x2_s21_valid": pool("max", (1, 7, 5, 2), (3, 2), (2, 1), "VALID"),
+        "max_pool_explicit": pool("max", (1, 4, 4, 2), (2, 3), (2, 2), [(1, 0), (2, 1)]),
+        "avg_pool_2x2_s2": pool("avg", (2, 4, 6, 3), (2, 2), (2, 2), "VALID"),
+        "avg_pool_3x3_s2_same": pool("avg", (1, 5, 5, 2), (3, 3), (2, 2), "SAME"),
+        "avg_pool_3x3_s2_same_exclude": pool("avg", (1, 5, 5, 2), (3, 3), (2, 2), "SAME", count_include_pad=False),
+        "avg_pool_explicit_exclude": pool("avg", (2, 4, 5, 1), (2, 2), (1, 2), [(1, 1), (0, 2)], count_include_pad=False),
+        "group_norm_nhwc": group_norm((2, 3, 4, 6), 3, 1e-6),
+        "group_norm_2d": group_norm((3, 8), 2, 1e-5),
+        "group_norm_rank3_g1": group_norm((2, 5, 4), 1, 1e-6),
+        "rms_norm": rms_norm((3, 5), 1e-6),
+        "rms_norm_rank3": rms_norm((2, 3, 4), 1e-3),
+    }
+
+
 def main():
     cases = {
         "linear": linear((4, 3)),
@@ -204,6 +313,9 @@ def main():
     }
     cases.update({"act_" + k: v for k, v in activations().items()})
     cases.update({"loss_" + k: v for k, v in losses().items()})
+    # Added later: drawn after the cases above, so their values are unchanged.
+    cases.update({"act_" + k: v for k, v in more_activations().items()})
+    cases.update(pools())
     with open("layer_reference.json", "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f)
     print(f"wrote {len(cases)} cases with torch {torch.__version__}")

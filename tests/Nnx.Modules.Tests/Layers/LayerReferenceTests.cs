@@ -97,6 +97,30 @@ public sealed class LayerReferenceTests
     }
 
     [TestMethod]
+    [DataRow("conv_same_s1", false)]
+    [DataRow("conv_same_dil2", false)]
+    [DataRow("conv_same_dil2", true)]
+    [DataRow("conv_valid_s2_dil21", false)]
+    [DataRow("conv_valid_s2_dil21", true)]
+    [DataRow("conv_same_s2_dil3", false)]
+    [DataRow("conv_same_s2_dil3", true)]
+    public void ConvWithDilationInBothLowerings(string name, bool im2col)
+    {
+        var c = Reference.Case(name);
+        var kernel = Reference.Input(c, "kernel");
+        int[] Ints(string p) => c.TryGetProperty(p, out var v) ? [.. v.EnumerateArray().Select(e => e.GetInt32())] : [1, 1];
+        var strides = c.TryGetProperty("strides", out _) ? Ints("strides") : [c.GetProperty("stride").GetInt32(), c.GetProperty("stride").GetInt32()];
+        var layer = new Conv(kernel.Shape[2], kernel.Shape[3], [kernel.Shape[0], kernel.Shape[1]], Rngs, strides: strides,
+            padding: c.GetProperty("padding").GetString()!, paramDType: DType.Float64, kernelDilation: Ints("dilation")) { UseIm2Col = im2col };
+        Reference.Check(name, ["x", "kernel", "bias"], p =>
+        {
+            layer.Kernel.Value = p[1];
+            layer.Bias!.Value = p[2];
+            return layer.Call(p[0]);
+        }, Tolerance);
+    }
+
+    [TestMethod]
     public void EmbedGathersRowsAndRepeatedIndicesAddUpInTheGradient()
     {
         var c = Reference.Case("embed");

@@ -112,9 +112,3 @@ public sealed class LayerTraceTests
         Console.WriteLine($"layer/batch norm: largest scaled error against finite differences {largest:e2}");
     }
 }
-
-/// <summary>A user layer in a Sequential: flattens [n, h, w, c] to [n, h·w·c].</summary>
-public sealed class Flatten : Module, ILayer
-{
-    public Tensor Call(Tensor x) => x.Reshape(x.Shape[0], -1);
-}

@@ -68,6 +68,16 @@ public sealed class VjpTableTests
             new Row(typeof(Gemm), a => new Gemm(true, false, -0.25, 1).Bind(a[0], a[1], a[2]), [[3, 2], [3, 4], [2, 4]]),
             new Row(typeof(Gemm), a => new Gemm(false, true, 0.5, 0.75).Bind(a[0], a[1], a[2]), [[2, 3], [4, 3], [4]]),
         ]);
+        yield return ("conv_general", [
+            Conv([1, 1], [1, 1], [1, 1], [1, 1], [2, 2, 4, 4], [3, 2, 3, 3]),
+            Conv([2, 1], [1, 0], [0, 2], [1, 1], [1, 2, 6, 5], [2, 2, 3, 2]),
+            Conv([1, 2], [2, 0], [1, 1], [2, 1], [1, 2, 6, 6], [2, 2, 2, 3]),
+            Conv([3], [0], [2], [1], [2, 1, 8], [2, 1, 2]),
+            Conv([2, 2], [0, 0], [0, 0], [1, 1], [1, 1, 5, 5], [1, 1, 2, 2]),
+            // Pads larger than the kernel's reach: negative pads in the input gradient's convolution become slices.
+            Conv([1], [2], [0], [1], [1, 1, 4], [1, 1, 2]),
+            Conv([1], [0], [3], [1], [1, 2, 3], [2, 2, 2]),
+        ]);
         yield return ("reshape", [
             new Row(typeof(Reshape), a => a[0].Reshape(3, 2), [[2, 3]]),
             new Row(typeof(Reshape), a => a[0].Reshape(1, 2, 3) * a[1], [[6], [4, 1, 1]]),
@@ -99,6 +109,9 @@ public sealed class VjpTableTests
             new Row(typeof(ScatterAdd), a => new ScatterAdd().Bind(a[0], Tensor.FromArray([1L, 1, 3]), a[1]), [[4, 3], [3, 3]]),
         ]);
     }
+
+    private static Row Conv(int[] strides, int[] low, int[] high, int[] dilation, int[] x, int[] w) =>
+        new(typeof(ConvGeneral), a => new ConvGeneral(Ints.Of(strides), Ints.Of(low), Ints.Of(high), Ints.Of(dilation)).Bind(a[0], a[1]), [x, w]);
 
     private static Row[] Reductions(Type t, Func<Tensor, int[]?, bool, Tensor> f) =>
     [

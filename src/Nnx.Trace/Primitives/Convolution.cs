@@ -1,0 +1,208 @@
+namespace NnxSharp.Primitives;
+
+/// <summary>
+/// An N-d convolution (strictly a cross-correlation) in ONNX's layout: x [N, C, s₁…s_d] and kernel
+/// [O, C, k₁…k_d] give [N, O, o₁…o_d] with
+/// y[n, o, p] = Σ_{c, q} x[n, c, p·stride + q·dilation − padLow] · w[o, c, q] (zero outside x) and
+/// o_i = ⌊(s_i + low_i + high_i − dilation_i·(k_i − 1) − 1) / stride_i⌋ + 1. Float32 lowers to ONNX Conv;
+/// float64, which ONNX Runtime's CPU Conv lacks, to the same sum as pad, gather of the windows and one MatMul.
+/// Both gradients are convolutions again (see <see cref="Vjp"/>), so they lower to the runtime's Conv too.
+/// </summary>
+/// <param name="Strides">The step per spatial axis.</param>
+/// <param name="PadLow">Zeros before each spatial axis.</param>
+/// <param name="PadHigh">Zeros after each spatial axis.</param>
+/// <param name="Dilation">The kernel's dilation per spatial axis (1: dense).</param>
+public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation) : Primitive
+{
+    /// <inheritdoc/>
+    public override int Arity => 2;
+
+    /// <inheritdoc/>
+    public override Aval Infer(IReadOnlyList<Aval> inputs)
+    {
+        var t = Kernels.SameDType(Name, inputs);
+        Kernels.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
+        var (x, w) = (inputs[0].Shape, inputs[1].Shape);
+        var d = Strides.Count;
+        if (d == 0 || PadLow.Count != d || PadHigh.Count != d || Dilation.Count != d)
+            throw new ArgumentException($"{Name}: strides {Strides}, pads {PadLow} {PadHigh} and dilation {Dilation} need one entry per spatial axis.");
+        if (Strides.Any(s => s <= 0) || Dilation.Any(s => s <= 0) || PadLow.Any(p => p < 0) || PadHigh.Any(p => p < 0))
+            throw new ArgumentException($"{Name}: strides {Strides} and dilation {Dilation} must be positive and pads {PadLow} {PadHigh} non-negative.");
+        if (x.Rank != d + 2 || w.Rank != d + 2)
+            throw new ArgumentException($"{Name}: expects x [N, C, {d} spatial] and kernel [O, C, {d} spatial] but got {Kernels.Describe(inputs)}.");
+        if (x[1] != w[1])
+            throw new ArgumentException($"{Name}: x has {x[1]} channels but the kernel expects {w[1]} ({Kernels.Describe(inputs)}).");
+        var output = new int[d];
+        for (var i = 0; i < d; i++)
+        {
+            var padded = x[2 + i] + PadLow[i] + PadHigh[i];
+            var extent = Dilation[i] * (w[2 + i] - 1) + 1;
+            if (padded < extent)
+                throw new ArgumentException($"{Name}: spatial axis {i} of x padded to {padded} is smaller than the dilated kernel's extent {extent} ({Kernels.Describe(inputs)}).");
+            output[i] = (padded - extent) / Strides[i] + 1;
+        }
+        return new Aval(Shape.Of([x[0], w[0], .. output]), t);
+    }
+
+    /// <inheritdoc/>
+    public override HostArray Eval(IReadOnlyList<HostArray> inputs)
+    {
+        var (x, w) = (inputs[0], inputs[1]);
+        var outShape = Infer([x.Aval, w.Aval]).Shape;
+        var d = Strides.Count;
+        var (n, c, o) = (x.Shape[0], x.Shape[1], w.Shape[0]);
+        var inSp = x.Shape.Skip(2).ToArray();
+        var kSp = w.Shape.Skip(2).ToArray();
+        var outSp = outShape.Skip(2).ToArray();
+        var (inSize, kSize, outSize) = (Product(inSp), Product(kSp), Product(outSp));
+        var r = new double[outShape.Size];
+        var (po, pk) = (new int[d], new int[d]);
+        for (var p = 0; p < outSize; p++)
+        {
+            Unravel(p, outSp, po);
+            for (var q = 0; q < kSize; q++)
+            {
+                Unravel(q, kSp, pk);
+                var flat = 0;
+                var inside = true;
+                for (var i = 0; i < d && inside; i++)
+                {
+                    var at = po[i] * Strides[i] + pk[i] * Dilation[i] - PadLow[i];
+                    inside = at >= 0 && at < inSp[i];
+                    flat = flat * inSp[i] + at;
+                }
+                if (!inside) continue;
+                for (var b = 0; b < n; b++)
+                    for (var oc = 0; oc < o; oc++)
+                    {
+                        double s = 0;
+                        for (var ic = 0; ic < c; ic++) s += x.F![(b * c + ic) * inSize + flat] * w.F![(oc * c + ic) * kSize + q];
+                        r[(b * o + oc) * outSize + p] += s;
+                    }
+            }
+        }
+        return HostArray.FromDoubles(x.DType, outShape, r);
+    }
+
+    /// <inheritdoc/>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (args.Output.DType == DType.Float32)
+            return e.Node("Conv", args.Inputs,
+                OnnxAttribute.Ints("strides", Strides.ToLongArray()),
+                OnnxAttribute.Ints("pads", [.. PadLow.ToLongArray(), .. PadHigh.ToLongArray()]),
+                OnnxAttribute.Ints("dilations", Dilation.ToLongArray()));
+        return LowerAsMatMul(e, args);
+    }
+
+    /// <summary>
+    /// ∂x: the cotangent dilated by the strides (zeros between its elements), convolved with the kernel
+    /// transposed to [C, O, k…] and flipped, at dilation d and pads d·(k − 1) − low before and
+    /// s_in − len + low after (negative pads become slices). ∂w: a convolution of x with the cotangent, batch
+    /// and channels swapped ([C, N, s…] by [O, N, o…]), strides and dilation exchanged, cut to the kernel's size.
+    /// </summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [InputGradient(x[0], x[1], g), KernelGradient(x[0], x[1], g)];
+
+    private Tensor InputGradient(Tensor x, Tensor w, Tensor g)
+    {
+        var d = Strides.Count;
+        var (n, c, o) = (x.Shape[0], x.Shape[1], w.Shape[0]);
+        var outSp = g.Shape.Skip(2).ToArray();
+        var gd = g;
+        if (Strides.Any(s => s > 1))
+        {
+            int[] spread = [n, o, .. outSp.SelectMany(v => new[] { v, 1 })];
+            int[] after = [0, 0, .. Strides.SelectMany(s => new[] { 0, s - 1 })];
+            gd = new Pad(new Ints(new int[spread.Length]), new Ints(after)).Bind(g.Reshape(spread))
+                .Reshape([n, o, .. outSp.Select((v, i) => v * Strides[i])])
+                .Slice(new int[d + 2], [n, o, .. outSp.Select((v, i) => (v - 1) * Strides[i] + 1)]);
+        }
+        var wf = w.Transpose([1, 0, .. Enumerable.Range(2, d)]);
+        for (var i = 0; i < d; i++)
+        {
+            var k = w.Shape[2 + i];
+            if (k > 1) wf = wf.Gather(Tensor.FromArray(Enumerable.Range(0, k).Select(j => (long)(k - 1 - j)).ToArray(), k), axis: 2 + i);
+        }
+        var low = new int[d];
+        var high = new int[d];
+        var start = new int[d + 2];
+        for (var i = 0; i < d; i++)
+        {
+            var l = Dilation[i] * (w.Shape[2 + i] - 1) - PadLow[i];
+            var h = x.Shape[2 + i] - gd.Shape[2 + i] + PadLow[i];
+            (low[i], high[i], start[2 + i]) = (Math.Max(l, 0), Math.Max(h, 0), Math.Max(-l, 0));
+        }
+        var dx = new ConvGeneral(new Ints([.. Enumerable.Repeat(1, d)]), new Ints(low), new Ints(high), Dilation).Bind(gd, wf);
+        return dx.Slice(start, [n, c, .. Enumerable.Range(0, d).Select(i => start[2 + i] + x.Shape[2 + i])]);
+    }
+
+    private Tensor KernelGradient(Tensor x, Tensor w, Tensor g)
+    {
+        var d = Strides.Count;
+        int[] swap = [1, 0, .. Enumerable.Range(2, d)];
+        var high = new int[d];
+        for (var i = 0; i < d; i++)
+            high[i] = Math.Max(Dilation[i] * (w.Shape[2 + i] - 1) + (g.Shape[2 + i] - 1) * Strides[i] + 1 - x.Shape[2 + i] - PadLow[i], 0);
+        var dw = new ConvGeneral(Dilation, PadLow, new Ints(high), Strides).Bind(x.Transpose(swap), g.Transpose(swap));
+        return dw.Slice(new int[d + 2], [x.Shape[1], w.Shape[0], .. w.Shape.Skip(2)]).Transpose(swap);
+    }
+
+    /// <summary>The flat padded position of every (output position, kernel offset) pair, output positions outer.</summary>
+    private long[] WindowIndex(int[] padded, int[] outSp, int[] kSp)
+    {
+        var d = Strides.Count;
+        var (kSize, outSize) = (Product(kSp), Product(outSp));
+        var index = new long[outSize * kSize];
+        var (po, pk) = (new int[d], new int[d]);
+        for (var p = 0; p < outSize; p++)
+        {
+            Unravel(p, outSp, po);
+            for (var q = 0; q < kSize; q++)
+            {
+                Unravel(q, kSp, pk);
+                long flat = 0;
+                for (var i = 0; i < d; i++) flat = flat * padded[i] + po[i] * Strides[i] + pk[i] * Dilation[i];
+                index[p * kSize + q] = flat;
+            }
+        }
+        return index;
+    }
+
+    /// <summary>
+    /// The convolution as im2col for dtypes without an ONNX Runtime Conv kernel: pad, gather every window's
+    /// positions (one constant index), then [N·outputs, C·k] × [C·k, O].
+    /// </summary>
+    private string LowerAsMatMul(IOnnxEmitter e, LowerArgs args)
+    {
+        var (x, w) = (args.InputAvals[0].Shape, args.InputAvals[1].Shape);
+        var d = Strides.Count;
+        var (n, c, o) = (x[0], x[1], w[0]);
+        var padded = Enumerable.Range(0, d).Select(i => x[2 + i] + PadLow[i] + PadHigh[i]).ToArray();
+        var kSp = w.Skip(2).ToArray();
+        var outSp = args.Output.Shape.Skip(2).ToArray();
+        var (kSize, outSize) = (Product(kSp), Product(outSp));
+        var xp = PadLow.Concat(PadHigh).All(p => p == 0)
+            ? args.Inputs[0]
+            : e.Node("Pad", [args.Inputs[0], e.Int64s([0, 0, .. PadLow.ToLongArray(), 0, 0, .. PadHigh.ToLongArray()])]);
+        var index = WindowIndex(padded, outSp, kSp);
+        var flatX = e.Reshape(xp, Shape.Of(n, c, Product(padded)));
+        var windows = e.Node("Gather", [flatX, e.Constant(HostArray.Create(index, Shape.Of(index.Length)))], OnnxAttribute.Int("axis", 2));
+        var grouped = e.Node("Transpose", [e.Reshape(windows, Shape.Of(n, c, outSize, kSize))], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
+        var columns = e.Reshape(grouped, Shape.Of(n * outSize, c * kSize));
+        var kernel = e.Node("Transpose", [e.Reshape(args.Inputs[1], Shape.Of(o, c * kSize))], OnnxAttribute.Ints("perm", 1, 0));
+        var product = e.Node("MatMul", [columns, kernel]);
+        var channelsFirst = e.Node("Transpose", [e.Reshape(product, Shape.Of(n, outSize, o))], OnnxAttribute.Ints("perm", 0, 2, 1));
+        return e.Reshape(channelsFirst, args.Output.Shape);
+    }
+
+    private static int Product(int[] dims) => dims.Aggregate(1, (a, b) => a * b);
+
+    private static void Unravel(int flat, int[] dims, int[] into)
+    {
+        for (var i = dims.Length - 1; i >= 0; i--)
+        {
+            into[i] = flat % dims[i];
+            flat /= dims[i];
+        }
+    }
+}
