@@ -36,10 +36,10 @@ internal sealed class ModuleJit : IJitted
     /// <inheritdoc/>
     public CompileStats? LastStats { get; private set; }
 
-    /// <summary>Calls the function: from the cache, tracing it first on a miss; inside another trace it is inlined.</summary>
+    /// <summary>Calls the function: from the cache, tracing it first on a miss; inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).</summary>
     public object? Call(ReadOnlySpan<object?> args)
     {
-        if (TraceBuilder.Current is not null) return Invoke(args.ToArray());
+        if (JitInlining.InTransform && JitInlining.ShouldInline(Leaves(args.ToArray()))) return Invoke(args.ToArray());
         lock (_gate)
         {
             var step = _last;
@@ -70,6 +70,17 @@ internal sealed class ModuleJit : IJitted
         }
         step.Bind(call);
         return step;
+    }
+
+    /// <summary>The tensors a call reads: its modules' variables' values and the leaves of its other arguments.</summary>
+    private static IEnumerable<Tensor> Leaves(object?[] args)
+    {
+        var roots = args.Where(a => a is Module or Variable).Select(a => a!).ToArray();
+        if (roots.Length > 0)
+            foreach (var v in GraphSnapshot.For(roots, tupleRoot: roots.Length > 1).Variables) yield return v.RawValue;
+        foreach (var a in args)
+            if (a is not (Module or Variable))
+                foreach (var t in Tree.Leaves(a)) yield return t;
     }
 
     private object? Invoke(object?[] args)

@@ -63,11 +63,11 @@ internal sealed class JitFunction : IJitted
         return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs);
     }
 
-    /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace it is inlined.</summary>
+    /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).</summary>
     public object? Call(object?[] args)
     {
         var (key, leaves) = Flatten(args);
-        if (TraceBuilder.Current is not null || leaves.Any(t => t.IsSymbolic)) return Invoke(args);
+        if (JitInlining.ShouldInline(leaves)) return Invoke(args);
         var compiled = Lookup(key, args);
         var buffers = new DeviceBuffer[leaves.Count];
         for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
