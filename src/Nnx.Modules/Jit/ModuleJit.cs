@@ -108,6 +108,8 @@ internal sealed class ModuleJit : IJitted
         var variables = call.Snapshot?.Variables ?? [];
         var saved = new (Tensor Value, bool Shared)[variables.Length];
         for (var i = 0; i < variables.Length; i++) saved[i] = (variables[i].RawValue, variables[i].IsShared);
+        // Everything the step could change on the objects, put back exactly if the trace fails.
+        var restore = call.Snapshot?.SaveForRestore();
         Graph graph;
         int[] changed;
         TreeDef resultDef;
@@ -153,6 +155,11 @@ internal sealed class ModuleJit : IJitted
                 changed = [.. changedList];
                 resultDef = Tree.Flatten(result, outputs);
                 graph = scope.Builder.Finish(outputs);
+            }
+            catch
+            {
+                restore?.Invoke();
+                throw;
             }
             finally
             {

@@ -57,6 +57,11 @@ public class Optimizer : Module
     public void Update(State grads)
     {
         ArgumentNullException.ThrowIfNull(grads);
+        if (grads.GradientOf is { } of && !ReferenceEquals(of, Model))
+            throw new ArgumentException(
+                $"Optimizer.Update: the gradients are of {Describe(of)}, but this optimizer was made for {Describe(Model)}, a different object; " +
+                "updating would apply one model's gradients to the other. Pass the optimizer made for that model (new Optimizer(model, tx)).",
+                nameof(grads));
         var parameters = Nnx.State(Model, Wrt);
         Check(grads, parameters);
         var updates = new Tensor[Paths.Length];
@@ -81,6 +86,10 @@ public class Optimizer : Module
         Nnx.Update(Model, State.Of(newValues));
         Step.Value = Step.Value + 1;
     }
+
+    /// <summary>A module's type and identity, to tell two models of one type apart in an error.</summary>
+    private static string Describe(object module) =>
+        $"the {module.GetType().Name} #{System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(module):x8}";
 
     private void Check(State grads, State parameters)
     {
