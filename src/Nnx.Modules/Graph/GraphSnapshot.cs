@@ -249,7 +249,7 @@ internal sealed class GraphSnapshot
         {
             if (value is null) return new SlotDef(name, -1, null);
             var nt = NodeType.Of(value.GetType());
-            if (nt is null) return new SlotDef(name, -1, StaticValue.Capture(value));
+            if (nt is null) return new SlotDef(name, -1, StaticValue.Capture(value, childPath));
             if (nt.Kind == NodeKind.Tensor)
                 throw new ArgumentException(
                     $"Nnx: '{childPath}' holds a bare Tensor {((Tensor)value).Aval}; wrap it in a Variable (Param, BatchStat, Cache, …) so that it is state.");
