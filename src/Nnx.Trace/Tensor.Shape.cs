@@ -118,7 +118,7 @@ public sealed partial class Tensor
         var rows = moved.Size / Math.Max(1, n);
         if (indices.Size != rows)
             throw new ArgumentException($"take_along_axis: indices {indices.Aval} do not match {Aval} without axis {axis}.");
-        var flatIdx = Arange(rows, DType.Int64) * (double)n + indices.Reshape(rows).Cast(DType.Int64);
+        var flatIdx = Arange(rows, DType.Int64) * n + indices.Reshape(rows).Cast(DType.Int64);
         return moved.Reshape(-1).Gather(flatIdx).Reshape(indices.Shape.ToArray());
     }
 }
