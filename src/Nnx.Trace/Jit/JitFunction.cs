@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using NnxSharp.Backends;
@@ -15,7 +14,7 @@ namespace NnxSharp;
 internal sealed class JitFunction : IJitted
 {
     private readonly Delegate _function;
-    private readonly ConcurrentDictionary<CallKey, Lazy<Compiled>> _cache = new();
+    private readonly TraceCache<CallKey, Compiled> _cache = new();
     private int _traceCount;
 
     public JitFunction(Delegate function) => _function = function;
@@ -58,6 +57,7 @@ internal sealed class JitFunction : IJitted
     /// <inheritdoc/>
     public JitInspection Inspect(object?[] args)
     {
+        JitArguments.Check("Jit.Lower/Export", _function, args);
         var compiled = Compile(args);
         var (inputs, outputs) = LeafNames(compiled);
         return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs);
@@ -72,6 +72,8 @@ internal sealed class JitFunction : IJitted
         var buffers = new DeviceBuffer[leaves.Count];
         for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
         var results = compiled.Executable?.Run(buffers) ?? [];
+        if (JitOptions.DebugNans && results.Length > 0)
+            NanCheck.Outputs($"Jit.Pure({Name})", results, [.. LeafNames(compiled).Outputs.Where((_, i) => compiled.Forward[i] < 0)]);
         var outs = new Tensor[compiled.Forward.Length];
         for (int i = 0, r = 0; i < outs.Length; i++)
             outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
@@ -81,8 +83,21 @@ internal sealed class JitFunction : IJitted
     /// <summary>The compiled form for these arguments (tracing on a miss).</summary>
     public Compiled Compile(object?[] args) => Lookup(Flatten(args).Key, args);
 
-    private Compiled Lookup(CallKey key, object?[] args) =>
-        _cache.GetOrAdd(key, k => new Lazy<Compiled>(() => Trace(k, args))).Value;
+    /// <summary>How many compiled entries the cache holds, and how many it dropped (least recently used first).</summary>
+    public (int Entries, int Evictions) CacheInfo => (_cache.Count, _cache.Evictions);
+
+    // No lock is held while the function is traced: the cache locks only to look up and to publish.
+    private Compiled Lookup(CallKey key, object?[] args)
+    {
+        if (_cache.TryGet(key, out var hit)) return hit;
+        if (JitOptions.ExplainCacheMisses)
+            JitOptions.Explain(() => $"Jit.Pure({Name}): tracing{(TraceCount == 0 ? " for the first time" : "")}: " +
+                (_cache.TryGetMostRecent(out var previous) ? CacheMiss.Explain(previous.Defs, previous.Avals, key.Defs, key.Avals, ParameterNames()) : "no earlier call"));
+        return _cache.GetOrTrace(key, () => Trace(key, args));
+    }
+
+    private string[] ParameterNames() =>
+        [.. _function.Method.GetParameters().Select((p, i) => string.IsNullOrEmpty(p.Name) ? $"arg{i}" : p.Name!)];
 
     private static (CallKey Key, List<Tensor> Leaves) Flatten(object?[] args)
     {
@@ -113,6 +128,7 @@ internal sealed class JitFunction : IJitted
 
     private Compiled Trace(CallKey key, object?[] args)
     {
+        JitArguments.Check("Jit.Pure", _function, args);
         Interlocked.Increment(ref _traceCount);
         var watch = Stopwatch.StartNew();
         Graph graph;
