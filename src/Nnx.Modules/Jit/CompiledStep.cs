@@ -127,7 +127,14 @@ internal sealed class CompiledStep
             _outputs[c] = spare.DeviceBuffer;
         }
         for (var r = 0; r < _resultAvals.Length; r++) _outputs[_changed.Length + r] = backend.Allocate(_resultAvals[r]);
-        _executable.RunInto(_inputs, _outputs);
+        try
+        {
+            _executable.RunInto(_inputs, _outputs);
+        }
+        catch (BackendException e)
+        {
+            throw e.In($"Nnx.Jit step with inputs {string.Join(", ", InputNames)}");
+        }
         // Checked before any variable takes its new value, so a step that produced a NaN leaves the state as it was.
         if (JitOptions.DebugNans) NanCheck.Outputs("Nnx.Jit", _outputs, OutputNames);
         for (var c = 0; c < _changed.Length; c++)

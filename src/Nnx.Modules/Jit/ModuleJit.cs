@@ -159,6 +159,10 @@ internal sealed class ModuleJit : IJitted
                     outputs.Add(now);
                 }
                 changed = [.. changedList];
+                if (changed.Length == 0 && result is null && _function.Method.ReturnType == typeof(void))
+                    throw new InvalidOperationException(
+                        $"Nnx.Jit({Name}): the step returns nothing and changes no variable of its module arguments, so running it would have no " +
+                        "effect; assign the new values to the modules' variables (m.W.Value = …) or return a result.");
                 resultDef = Tree.Flatten(result, outputs);
                 graph = scope.Builder.Finish(outputs);
             }

@@ -67,6 +67,10 @@ public sealed class BatchNorm : Module, ILayer
     {
         LayerChecks.Float("BatchNorm", x, 1);
         LayerChecks.Features("BatchNorm", x, Axis, NumFeatures);
+        LayerChecks.Variable("BatchNorm", Mean, "mean", NumFeatures);
+        LayerChecks.Variable("BatchNorm", Var, "var", NumFeatures);
+        LayerChecks.Variable("BatchNorm", Scale, "scale", NumFeatures);
+        LayerChecks.Variable("BatchNorm", Bias, "bias", NumFeatures);
         var axis = Axis < 0 ? Axis + x.Rank : Axis;
         var featureShape = LayerChecks.FeatureShape(x.Rank, axis, NumFeatures);
         Tensor mean, variance;

@@ -94,8 +94,14 @@ public class Optimizer : Module
     private void Check(State grads, State parameters)
     {
         if (parameters.Count != Paths.Length || !parameters.Paths.SequenceEqual(Paths))
+        {
+            var gone = Paths.Where(p => !parameters.Contains(p)).Take(5).Select(p => $"'{p}'").ToList();
+            var added = parameters.Paths.Where(p => Array.IndexOf(Paths, p) < 0).Take(5).Select(p => $"'{p}'").ToList();
             throw new InvalidOperationException(
-                $"Optimizer.Update: the model's optimised variables changed since the optimizer was made (now {parameters.Count}, then {Paths.Length}); make a new Optimizer.");
+                $"Optimizer.Update: the model's optimised variables changed since the optimizer was made (now {parameters.Count}, then {Paths.Length})" +
+                (gone.Count > 0 ? $"; gone: {string.Join(", ", gone)}" : "") + (added.Count > 0 ? $"; new: {string.Join(", ", added)}" : "") +
+                "; make a new Optimizer for the model as it is now.");
+        }
         var missing = Paths.Where(p => !grads.Contains(p)).ToList();
         var extra = grads.Paths.Where(p => Array.IndexOf(Paths, p) < 0).ToList();
         if (missing.Count > 0 || extra.Count > 0)
@@ -103,6 +109,14 @@ public class Optimizer : Module
                 "Optimizer.Update: the gradients do not match the optimised variables" +
                 (missing.Count > 0 ? $"; missing: {string.Join(", ", missing.Take(5).Select(p => $"'{p}'"))}" : "") +
                 (extra.Count > 0 ? $"; not optimised: {string.Join(", ", extra.Take(5).Select(p => $"'{p}'"))}" : "") + ".");
+        for (var i = 0; i < Paths.Length; i++)
+        {
+            var state = OptState.Count > 0 && OptState[0].Count > 0 ? OptState[0].Values.First()[i].Aval : null;
+            if (state is not null && state.Shape != parameters[Paths[i]].Shape)
+                throw new InvalidOperationException(
+                    $"Optimizer.Update: variable '{Paths[i]}' is {parameters[Paths[i]].Aval} but the optimizer's state for it is {state} " +
+                    "(the variable was replaced by one of another shape after the optimizer was made); make a new Optimizer.");
+        }
         foreach (var p in Paths)
             if (grads[p].Aval != parameters[p].Aval)
                 throw new ArgumentException($"Optimizer.Update: the gradient of '{p}' is {grads[p].Aval} but the variable is {parameters[p].Aval}.");

@@ -71,7 +71,15 @@ internal sealed class JitFunction : IJitted
         var compiled = Lookup(key, args);
         var buffers = new DeviceBuffer[leaves.Count];
         for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
-        var results = compiled.Executable?.Run(buffers) ?? [];
+        DeviceBuffer[] results;
+        try
+        {
+            results = compiled.Executable?.Run(buffers) ?? [];
+        }
+        catch (BackendException e)
+        {
+            throw e.In($"Jit.Pure({Name}) with arguments ({string.Join(", ", key.Avals)})");
+        }
         if (JitOptions.DebugNans && results.Length > 0)
             NanCheck.Outputs($"Jit.Pure({Name})", results, [.. LeafNames(compiled).Outputs.Where((_, i) => compiled.Forward[i] < 0)]);
         var outs = new Tensor[compiled.Forward.Length];
