@@ -189,4 +189,22 @@ public sealed class JitRobustnessTests
         var export = () => step.Export(Path.Combine(Path.GetTempPath(), "nnx-never-written.onnx"), new Scaled());
         export.Should().Throw<ArgumentException>().WithMessage("*takes 2 arguments (Scaled model, Tensor x) but 1 was given*");
     }
+
+    [TestMethod]
+    public void OutOfRangeIndicesInAJittedStepFillWithNaNAndGetNoGradient()
+    {
+        var table = Tensor.FromArray([0f, 1f, 10f, 11f, 20f, 21f], 3, 2);
+        var gather = Jit.Pure((Tensor t, Tensor i) => t.Gather(i));
+        var rows = gather(table, Tensor.FromArray([1L, 7L, -1L])).ToArray<float>();
+        rows[..2].Should().Equal(10f, 11f);
+        rows[2..4].Should().OnlyContain(v => float.IsNaN(v));
+        rows[4..].Should().Equal([20f, 21f], "negative indices count from the end");
+        var grad = Jit.Pure((Tensor t, Tensor i) => Autodiff.Grad((Tensor u) => u.Gather(i).Maximum(0.0).Sum())(t));
+        grad(table, Tensor.FromArray([1L, 7L])).ToArray<float>().Should().Equal(0f, 0f, 1f, 1f, 0f, 0f);
+        var take = Jit.Pure((Tensor t, Tensor i) => t.TakeAlongAxis(i, axis: 1));
+        var picked = take(table, Tensor.FromArray([1L, 2L, 0L])).ToArray<float>();
+        picked[0].Should().Be(1f);
+        float.IsNaN(picked[1]).Should().BeTrue("index 2 is past axis 1 (size 2); flattened it would silently pick row 2's first element");
+        picked[2].Should().Be(20f);
+    }
 }
