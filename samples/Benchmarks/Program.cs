@@ -7,6 +7,7 @@
 //   dotnet run -c Release --project samples/Benchmarks -- dispatch [BenchmarkDotNet options]   one cached call (§2)
 //   dotnet run -c Release --project samples/Benchmarks -- modules [BenchmarkDotNet options]    Split, Merge, the structure check
 //   dotnet run -c Release --project samples/Benchmarks -- parity [--device cuda] [--steps 50]  CPU against CUDA, same losses and bits
+//   dotnet run -c Release --project samples/Benchmarks -- memory --mode eager|jit [--steps 20000]  eager vs jitted memory
 using BenchmarkDotNet.Running;
 using NnxSharp.Benchmarks;
 
@@ -20,6 +21,7 @@ if (args.Length > 0 && args[0] == "simple") return SimpleCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "parity") return ParityCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "nodes") return NodeCounts.Run(args[1..]);
 if (args.Length > 0 && args[0] == "convnet") return ConvnetCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "memory") return MemoryCommand.Run(args[1..]);
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var benchmarks))
 {
     Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|convnet|{string.Join("|", commands.Keys)}> [options]");

@@ -90,6 +90,6 @@ public static partial class Nnx
             }
         }, i => $"variable '{paths[selected[i]]}'");
         var def = new StateDef([.. selected.Select(i => paths[i])], [.. selected.Select(i => kinds[i])]);
-        return (value, aux, new State(def, [.. grads.Select(g => g!)]));
+        return (value, aux, new State(def, [.. grads.Select(g => g!)]) { GradientOf = module });
     }
 }

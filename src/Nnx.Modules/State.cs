@@ -40,6 +40,9 @@ public sealed class State : IReadOnlyList<StateEntry>, ITreeNode
 
     internal StateDef Def { get; }
 
+    /// <summary>For gradients from <c>Nnx.Grad</c>/<c>Nnx.ValueAndGrad</c>: the module they are the gradients of (checked by <see cref="Optimizer.Update"/>).</summary>
+    internal object? GradientOf { get; init; }
+
     internal Tensor[] ValueArray => _values;
 
     /// <summary>The number of entries.</summary>

@@ -68,11 +68,20 @@ internal static class InferenceModel
     private static void Symbolic(ValueInfoProto v) =>
         v.Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = BatchAxis };
 
+    /// <summary>Two nodes equal but for their doc strings (which name the traced avals, batch size included).</summary>
+    private static bool SameIgnoringDoc(NodeProto a, NodeProto b)
+    {
+        if (a.DocString == b.DocString) return a.Equals(b);
+        var (x, y) = (a.Clone(), b.Clone());
+        x.DocString = y.DocString = "";
+        return x.Equals(y);
+    }
+
     /// <summary>The first node or initializer that differs between two lowerings (input and output shapes aside), or null.</summary>
     private static string? FirstDifference(GraphProto a, GraphProto b)
     {
         for (var i = 0; i < Math.Max(a.Node.Count, b.Node.Count); i++)
-            if (i >= a.Node.Count || i >= b.Node.Count || !a.Node[i].Equals(b.Node[i]))
+            if (i >= a.Node.Count || i >= b.Node.Count || !SameIgnoringDoc(a.Node[i], b.Node[i]))
                 return $"node {i} ({(i < a.Node.Count ? a.Node[i].OpType : b.Node[i].OpType)})";
         for (var i = 0; i < Math.Max(a.Initializer.Count, b.Initializer.Count); i++)
             if (i >= a.Initializer.Count || i >= b.Initializer.Count || !a.Initializer[i].Equals(b.Initializer[i]))

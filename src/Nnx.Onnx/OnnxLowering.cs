@@ -46,6 +46,8 @@ public static class OnnxLowering
         foreach (var node in graph.Nodes)
         {
             var args = new LowerArgs(node.Inputs.Select(v => names[v]).ToArray(), node.Inputs.Select(v => v.Aval).ToArray(), node.Output.Aval);
+            // Each ONNX node says which primitive it comes from, so a runtime error can name it.
+            emitter.Source = $"{node.Op} ({string.Join(", ", args.InputAvals)}) → {node.Output.Aval}";
             names[node.Output] = node.Op.Lower(emitter, args);
         }
 
@@ -114,6 +116,9 @@ public static class OnnxLowering
 
         public List<TensorProto> Initializers { get; } = [];
 
+        /// <summary>The primitive being lowered, with its avals (each node's doc string).</summary>
+        public string Source { get; set; } = "";
+
         public bool UsesMicrosoftDomain { get; private set; }
 
         public int Opset => OnnxLowering.Opset;
@@ -128,7 +133,7 @@ public static class OnnxLowering
         public string Node(string domain, string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes)
         {
             var output = Fresh("t");
-            var node = new NodeProto { OpType = opType, Domain = domain, Name = $"{opType}_{Nodes.Count}" };
+            var node = new NodeProto { OpType = opType, Domain = domain, Name = $"{opType}_{Nodes.Count}", DocString = Source };
             node.Input.AddRange(inputs);
             node.Output.Add(output);
             foreach (var a in attributes) node.Attribute.Add(Attribute(a));

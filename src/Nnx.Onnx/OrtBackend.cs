@@ -219,10 +219,50 @@ internal sealed class OrtBuffer : DeviceBuffer
         // reused) before native memory piles up.
         _pressure = aval.Shape.Size * (long)aval.DType.ItemSize();
         if (_pressure >= PressureThreshold) GC.AddMemoryPressure(_pressure);
+        else SmallBuffers.Add(_pressure + NativeOverhead);
     }
 
     private const long PressureThreshold = 64 * 1024;
+
+    // What a small OrtValue costs natively beyond its data (its header, shape and allocator record), roughly.
+    private const long NativeOverhead = 256;
     private readonly long _pressure;
+
+    /// <summary>
+    /// Small buffers (eager code makes thousands per step) are reported to the GC in 1 MiB batches: one call per
+    /// buffer would cost more than the buffer, and none at all lets dropped tensors' native memory pile up until
+    /// a collection that the small managed wrappers alone rarely trigger.
+    /// </summary>
+    private static class SmallBuffers
+    {
+        private const long Batch = 1 << 20;
+        private static long _unreported;
+        private static long _reported;
+
+        public static void Add(long bytes)
+        {
+            if (Interlocked.Add(ref _unreported, bytes) < Batch) return;
+            if (Interlocked.Add(ref _unreported, -Batch) < 0)
+            {
+                Interlocked.Add(ref _unreported, Batch);
+                return;
+            }
+            Interlocked.Add(ref _reported, Batch);
+            GC.AddMemoryPressure(Batch);
+        }
+
+        public static void Remove(long bytes)
+        {
+            if (Interlocked.Add(ref _unreported, -bytes) > -Batch) return;
+            if (Interlocked.Add(ref _reported, -Batch) < 0)
+            {
+                Interlocked.Add(ref _reported, Batch);
+                return;
+            }
+            Interlocked.Add(ref _unreported, Batch);
+            GC.RemoveMemoryPressure(Batch);
+        }
+    }
 
     ~OrtBuffer() => Dispose(false);
 
@@ -258,5 +298,6 @@ internal sealed class OrtBuffer : DeviceBuffer
         v.Dispose();
         Interlocked.Decrement(ref Live);
         if (_pressure >= PressureThreshold) GC.RemoveMemoryPressure(_pressure);
+        else SmallBuffers.Remove(_pressure + NativeOverhead);
     }
 }

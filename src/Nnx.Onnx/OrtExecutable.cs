@@ -33,6 +33,7 @@ internal sealed class OrtExecutable : Executable
         var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
+        _sources = model.Graph.Node.Where(n => n.DocString.Length > 0).ToDictionary(n => n.Name, n => n.DocString);
         watch.Restart();
         Threads = backend.ThreadsFor(graph);
         using var options = backend.CreateSessionOptions(Threads);
@@ -96,6 +97,17 @@ internal sealed class OrtExecutable : Executable
     /// <summary>The intra-op threads its session runs with.</summary>
     public int Threads { get; }
 
+    // ONNX node name → the primitive (and avals) it was lowered from.
+    private readonly Dictionary<string, string> _sources;
+
+    /// <summary>ONNX Runtime's exception, with the primitive of the failing node and its avals.</summary>
+    private BackendException Wrap(OnnxRuntimeException e)
+    {
+        var source = _sources.Where(kv => e.Message.Contains($"'{kv.Key}'", StringComparison.Ordinal)).Select(kv => $"{kv.Value} (ONNX node {kv.Key})").FirstOrDefault();
+        return new BackendException(
+            $"ONNX Runtime failed running {(source is null ? "the compiled graph" : "primitive " + source)}: {e.Message}", e);
+    }
+
     public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
     {
         CheckInputs(inputs);
@@ -113,7 +125,14 @@ internal sealed class OrtExecutable : Executable
             // buffers of megabytes per call (a pure step's new state) cost no page faults (3.5× faster at width
             // 1024 in the seed's benchmark). Small outputs keep the preallocated path, which measured the same.
             IReadOnlyList<OrtValue> results;
-            lock (_gate) results = _session.Run(_syncRunOptions, _inputNames, ins, _outputNames);
+            try
+            {
+                lock (_gate) results = _session.Run(_syncRunOptions, _inputNames, ins, _outputNames);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw Wrap(e);
+            }
             for (var i = 0; i < outs.Length; i++) outs[i] = new OrtBuffer(_backend, Graph.Outputs[i].Aval, results[i]);
             return outs;
         }
@@ -121,7 +140,14 @@ internal sealed class OrtExecutable : Executable
         var outValues = new OrtValue[outs.Length];
         for (var i = 0; i < outs.Length; i++) outValues[i] = outs[i].Value;
         // Synchronous: the outputs are complete when Run returns (only RunInto dispatches asynchronously).
-        lock (_gate) _session.Run(_syncRunOptions, _inputNames, ins, _outputNames, outValues);
+        try
+        {
+            lock (_gate) _session.Run(_syncRunOptions, _inputNames, ins, _outputNames, outValues);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Wrap(e);
+        }
         return outs;
     }
 
@@ -136,7 +162,14 @@ internal sealed class OrtExecutable : Executable
             var binding = _bindings[pick];
             binding.Bind(inputs, outputs);
             _lastUsed = pick;
-            _session.RunWithBinding(_runOptions, binding.IoBinding);
+            try
+            {
+                _session.RunWithBinding(_runOptions, binding.IoBinding);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw Wrap(e);
+            }
             if (_backend.AsyncDispatch)
                 for (var i = 0; i < outputs.Count; i++) ((OrtBuffer)outputs[i]).SetProducer(this, binding.IoBinding);
         }

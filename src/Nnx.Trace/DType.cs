@@ -73,22 +73,72 @@ public static class DTypes
         throw new NotSupportedException($"No Nnx dtype holds {typeof(T).Name}.");
 
     /// <summary>
-    /// The dtype two operands are promoted to, following JAX: bool is the weakest; any integer with a
-    /// float gives that float; signed with unsigned gives the signed type that holds both.
+    /// The dtype two tensors are promoted to: the join of their types on JAX's type promotion lattice
+    /// (<c>b1 → i* → u32 → u64 → f*</c>, <c>i* → i32 → i64 → f*</c>, <c>u32 → i64</c>, <c>f* → f16 → f32 → f64</c>), as
+    /// <c>jax.numpy.promote_types</c>. A weak type that is the result of two strong ones (<c>u64</c> with a signed
+    /// integer gives <c>f*</c>) takes Nnx's default dtype of its kind: float32 (JAX without x64).
     /// </summary>
-    public static DType Promote(DType a, DType b)
-    {
-        if (a == b) return a;
-        if (a == DType.Bool) return b;
-        if (b == DType.Bool) return a;
-        if (a.IsFloat() && b.IsFloat()) return Rank(a) >= Rank(b) ? a : b;
-        if (a.IsFloat()) return a;
-        if (b.IsFloat()) return b;
-        if (a.IsUnsigned() == b.IsUnsigned()) return a.ItemSize() >= b.ItemSize() ? a : b;
-        var (s, u) = a.IsUnsigned() ? (b, a) : (a, b);
-        if (u == DType.UInt32) return DType.Int64;
-        throw new ArgumentException($"No integer type holds both {a.ShortName()} and {b.ShortName()}; cast one operand explicitly.");
+    public static DType Promote(DType a, DType b) => a == b ? a : Materialize(Lattice.Join(Lattice.Of(a), Lattice.Of(b)));
 
-        static int Rank(DType t) => t switch { DType.Float16 => 0, DType.Float32 => 1, _ => 2 };
+    /// <summary>
+    /// The dtype of a tensor of type <paramref name="t"/> combined with a weakly typed scalar (a C# <c>int</c>
+    /// when <paramref name="weakFloat"/> is false, a <c>double</c> when true): the tensor's type when it can hold
+    /// the scalar's kind (<c>f32 * 0.5</c> stays f32, <c>u32 + 1</c> stays u32), else the scalar's kind in the
+    /// default width (<c>i32 * 0.5</c> is f32, <c>bool + 1</c> is i32), as JAX's weak types.
+    /// </summary>
+    public static DType PromoteWeak(DType t, bool weakFloat) =>
+        Materialize(Lattice.Join(Lattice.Of(t), weakFloat ? Lattice.WeakFloat : Lattice.WeakInt));
+
+    /// <summary>The dtype a mean, or a true division, of <paramref name="t"/> is computed in: t for floats, float32 otherwise (as <c>jnp.mean</c>).</summary>
+    public static DType Inexact(DType t) => PromoteWeak(t, weakFloat: true);
+
+    private static DType Materialize(int node) => node switch
+    {
+        Lattice.WeakInt => DType.Int32,
+        Lattice.WeakFloat => DType.Float32,
+        _ => (DType)node,
+    };
+
+    /// <summary>JAX's promotion lattice over Nnx's dtypes and the two weak kinds; the join is the least common upper bound.</summary>
+    private static class Lattice
+    {
+        public const int WeakInt = 100;
+        public const int WeakFloat = 101;
+
+        // Each node's direct successors (JAX's lattice without the types Nnx lacks: u8/u16, i8/i16, bf16, complex).
+        private static readonly Dictionary<int, int[]> Up = new()
+        {
+            [(int)DType.Bool] = [WeakInt],
+            [WeakInt] = [(int)DType.UInt32, (int)DType.Int32],
+            [(int)DType.UInt32] = [(int)DType.UInt64, (int)DType.Int64],
+            [(int)DType.UInt64] = [WeakFloat],
+            [(int)DType.Int32] = [(int)DType.Int64],
+            [(int)DType.Int64] = [WeakFloat],
+            [WeakFloat] = [(int)DType.Float16],
+            [(int)DType.Float16] = [(int)DType.Float32],
+            [(int)DType.Float32] = [(int)DType.Float64],
+            [(int)DType.Float64] = [],
+        };
+
+        private static readonly Dictionary<int, HashSet<int>> Above = Up.Keys.ToDictionary(k => k, Closure);
+
+        public static int Of(DType t) => (int)t;
+
+        /// <summary>The upper bound of both that is below every other common upper bound.</summary>
+        public static int Join(int a, int b)
+        {
+            var common = Above[a].Where(Above[b].Contains).ToList();
+            return common.First(c => common.All(d => Above[c].Contains(d)));
+        }
+
+        private static HashSet<int> Closure(int n)
+        {
+            var seen = new HashSet<int> { n };
+            var todo = new Stack<int>([n]);
+            while (todo.Count > 0)
+                foreach (var next in Up[todo.Pop()])
+                    if (seen.Add(next)) todo.Push(next);
+            return seen;
+        }
     }
 }

@@ -21,7 +21,8 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
         foreach (var d in _dims) h.Add(d);
         _hash = h.ToHashCode();
         long size = 1;
-        foreach (var d in _dims) size *= d;
+        foreach (var d in _dims)
+            if ((size *= d) > int.MaxValue) break;
         if (size > int.MaxValue) throw new ArgumentException($"Shape [{string.Join(",", dims)}] has more than 2^31 elements.");
         Size = (int)size;
     }

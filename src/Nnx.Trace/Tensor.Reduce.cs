@@ -16,12 +16,15 @@ public sealed partial class Tensor
     /// <summary>Mean over an axis, or over all axes when <paramref name="axis"/> is null.</summary>
     public Tensor Mean(int? axis = null, bool keepDims = false) => Mean(axis is { } a ? [a] : null, keepDims);
 
-    /// <summary>Mean over the given axes (all when null): the sum times 1/n.</summary>
+    /// <summary>
+    /// Mean over the given axes (all when null): the sum times 1/n. Integers and bools are averaged as float32
+    /// (as <c>jnp.mean</c>): the mean of <c>[1, 2]</c> is 1.5.
+    /// </summary>
     public Tensor Mean(int[]? axes, bool keepDims = false)
     {
         var ax = AxesOf("mean", axes);
         var n = ax.Aggregate(1, (acc, d) => acc * Shape[d]);
-        return new ReduceSum(ax, keepDims).Bind(this) * (1.0 / n);
+        return new ReduceSum(ax, keepDims).Bind(Cast(DTypes.Inexact(DType))) * (1.0 / n);
     }
 
     /// <summary>Maximum over an axis, or over all axes when null.</summary>

@@ -21,8 +21,14 @@ public sealed partial class Tensor
     /// <summary>The same elements with another shape; one dimension may be −1 (inferred).</summary>
     public Tensor Reshape(params int[] shape)
     {
+        ArgumentNullException.ThrowIfNull(shape);
         var dims = (int[])shape.Clone();
         var unknown = Array.IndexOf(dims, -1);
+        if (unknown >= 0 && Array.IndexOf(dims, -1, unknown + 1) >= 0)
+            throw new ArgumentException($"reshape: the target [{string.Join(",", shape)}] for {Aval} has more than one -1; at most one dimension can be inferred.", nameof(shape));
+        for (var i = 0; i < dims.Length; i++)
+            if (dims[i] < -1)
+                throw new ArgumentException($"reshape: dimension {i} of the target [{string.Join(",", shape)}] for {Aval} is {dims[i]}; sizes are ≥ 0, or -1 for one inferred size.", nameof(shape));
         if (unknown >= 0)
         {
             var known = dims.Where((d, i) => i != unknown).Aggregate(1, (a, b) => a * b);
@@ -103,22 +109,27 @@ public sealed partial class Tensor
         return new Concat(tensors[0].Shape.Axis(axis, "concat")).Bind(tensors.Select(x => x.Cast(t)).ToArray());
     }
 
-    /// <summary>Picks slices along <paramref name="axis"/> by integer indices (embedding lookup).</summary>
-    public Tensor Gather(Tensor indices, int axis = 0) => new Gather(Shape.Axis(axis, "gather")).Bind(this, indices);
-
     /// <summary>
     /// Picks one element per position along <paramref name="axis"/>: <c>out[i] = x[i, indices[i]]</c> for a
     /// matrix and axis 1 (picking class scores). Indices have this tensor's shape without that axis.
     /// </summary>
     public Tensor TakeAlongAxis(Tensor indices, int axis = -1)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         var a = Shape.Axis(axis, "take_along_axis");
+        if (indices.DType is not (DType.Int32 or DType.Int64))
+            throw new ArgumentException($"take_along_axis: indices must be int32 or int64 but are {indices.Aval} (data {Aval}).", nameof(indices));
         var moved = a == Rank - 1 ? this : Transpose([.. Enumerable.Range(0, Rank).Where(d => d != a), a]);
         var n = moved.Shape[^1];
         var rows = moved.Size / Math.Max(1, n);
         if (indices.Size != rows)
             throw new ArgumentException($"take_along_axis: indices {indices.Aval} do not match {Aval} without axis {axis}.");
-        var flatIdx = Arange(rows, DType.Int64) * (double)n + indices.Reshape(rows).Cast(DType.Int64);
-        return moved.Reshape(-1).Gather(flatIdx).Reshape(indices.Shape.ToArray());
+        // Each index is checked against its own axis (flattened, an index past the end would silently pick the next row).
+        var (safe, valid) = CheckIndices("take_along_axis", indices, n, $"axis {a} of {Aval}");
+        var local = safe.Reshape(rows).Cast(DType.Int64);
+        local = Where(local < 0, local + n, local);
+        var flatIdx = Arange(rows, DType.Int64) * n + local;
+        var picked = moved.Reshape(-1).Gather(flatIdx).Reshape(indices.Shape.ToArray());
+        return valid is null ? picked : Where(valid, picked, FillValue(DType));
     }
 }

@@ -9,7 +9,7 @@ namespace NnxSharp;
 /// (an ONNX Runtime value on the CPU or a device) and operations run eagerly. Inside a trace it is
 /// symbolic: a reference to an IR value, and operations are recorded.
 /// </summary>
-public sealed partial class Tensor
+public sealed partial class Tensor : IDisposable
 {
     private DeviceBuffer? _buffer;
 
@@ -121,7 +121,13 @@ public sealed partial class Tensor
         return ToArray<T>()[0];
     }
 
-    /// <summary>Frees the buffer now rather than at garbage collection; the tensor cannot be used afterwards.</summary>
+    /// <summary>True once a concrete tensor's buffer was freed by <see cref="Dispose"/>.</summary>
+    public bool IsDisposed => _buffer is null && Value is null;
+
+    /// <summary>
+    /// Frees the buffer now rather than at garbage collection (<c>using var t = …;</c>); the tensor cannot be used
+    /// afterwards. Disposing a symbolic tensor does nothing.
+    /// </summary>
     public void Dispose()
     {
         _buffer?.Dispose();
@@ -153,9 +159,14 @@ public sealed partial class Tensor
         if (TraceBuilder.Current is { } trace) output = trace.Record(op, inputs);
         else
         {
-            foreach (var t in inputs)
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                var t = inputs[i];
                 if (t.IsSymbolic)
                     throw new InvalidOperationException($"{op.Name}: a symbolic tensor {t.Aval} was used after its trace ended (did it escape from a traced function?).");
+                if (t._buffer is null)
+                    throw new ObjectDisposedException(nameof(Tensor), $"{op.Name}: argument {i} is a tensor {t.Aval} that was disposed.");
+            }
             output = Eager.Run(op, inputs);
         }
         if (GradTape.MayBeActive) GradTape.Record(op, inputs, output);

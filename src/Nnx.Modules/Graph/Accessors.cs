@@ -51,7 +51,7 @@ internal static class Accessors
 
     /// <summary>A value-typed field against its recorded static value.</summary>
     public static bool SameValue<T>(T value, SlotDef[] slots, int index) =>
-        slots[index].Static is T recorded ? EqualityComparer<T>.Default.Equals(value, recorded) : slots[index].Static is null && value is null;
+        slots[index].Static is T recorded ? StaticEquality.Same(value, recorded) : slots[index].Static is null && value is null;
 
     /// <summary>A reference-typed field against its slot: the same child node, or an equal static value.</summary>
     public static bool SameSlot(object? value, SlotDef[] slots, int index, object?[] objects)

@@ -131,6 +131,72 @@ internal sealed class GraphSnapshot
         return new State(GraphDef.StateDef, values);
     }
 
+    /// <summary>
+    /// Records every node's contents now (a module's fields, a list's, array's or dictionary's entries, a
+    /// variable's tensor and metadata) and returns the action that puts them back exactly: a failed trace
+    /// undoes what the step did to the objects (a submodule added, a static attribute changed, Training flipped).
+    /// </summary>
+    public Action SaveForRestore()
+    {
+        var saved = new object?[_objects.Length];
+        for (var i = 0; i < _objects.Length; i++)
+        {
+            var node = GraphDef.Nodes[i];
+            saved[i] = node.Kind switch
+            {
+                NodeKind.Module => node.NodeType.Fields.Select(f => f.Get(_objects[i]!)).ToArray(),
+                NodeKind.Variable => ((Variable)_objects[i]!).Save(),
+                NodeKind.List or NodeKind.Array => ((IList)_objects[i]!).Cast<object?>().ToArray(),
+                NodeKind.Dictionary => Entries((IDictionary)_objects[i]!),
+                _ => null,
+            };
+        }
+        return () =>
+        {
+            for (var i = 0; i < _objects.Length; i++)
+            {
+                var obj = _objects[i];
+                switch (GraphDef.Nodes[i].Kind)
+                {
+                    case NodeKind.Module:
+                        GraphDef.Nodes[i].NodeType.SetFields!(obj!, (object?[])saved[i]!);
+                        break;
+                    case NodeKind.Variable:
+                        ((Variable)obj!).Restore(saved[i]!);
+                        break;
+                    case NodeKind.Array:
+                    {
+                        var items = (object?[])saved[i]!;
+                        for (var j = 0; j < items.Length; j++) ((IList)obj!)[j] = items[j];
+                        break;
+                    }
+                    case NodeKind.List:
+                    {
+                        var list = (IList)obj!;
+                        list.Clear();
+                        foreach (var x in (object?[])saved[i]!) list.Add(x);
+                        break;
+                    }
+                    case NodeKind.Dictionary:
+                    {
+                        var dict = (IDictionary)obj!;
+                        dict.Clear();
+                        foreach (var e in (DictionaryEntry[])saved[i]!) dict.Add(e.Key, e.Value);
+                        break;
+                    }
+                }
+            }
+        };
+    }
+
+    private static DictionaryEntry[] Entries(IDictionary dict)
+    {
+        var entries = new List<DictionaryEntry>(dict.Count);
+        var e = dict.GetEnumerator();
+        while (e.MoveNext()) entries.Add(e.Entry);
+        return [.. entries];
+    }
+
     /// <summary>The modules of the graph with their paths, in traversal order.</summary>
     public IEnumerable<(string Path, Module Module)> Modules()
     {
@@ -183,7 +249,7 @@ internal sealed class GraphSnapshot
         {
             if (value is null) return new SlotDef(name, -1, null);
             var nt = NodeType.Of(value.GetType());
-            if (nt is null) return new SlotDef(name, -1, StaticValue.Capture(value));
+            if (nt is null) return new SlotDef(name, -1, StaticValue.Capture(value, childPath));
             if (nt.Kind == NodeKind.Tensor)
                 throw new ArgumentException(
                     $"Nnx: '{childPath}' holds a bare Tensor {((Tensor)value).Aval}; wrap it in a Variable (Param, BatchStat, Cache, …) so that it is state.");
@@ -202,6 +268,7 @@ internal sealed class GraphSnapshot
                 case NodeKind.Variable:
                 {
                     var v = (Variable)obj;
+                    v.KnownPath = path;
                     _nodes.Add(new NodeDef(NodeKind.Variable, nt, _slots.Count, 0, v.RawValue.Aval, v.Metadata, _variables.Count));
                     _variables.Add(v);
                     _paths.Add(path);

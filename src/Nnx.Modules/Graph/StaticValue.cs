@@ -12,26 +12,52 @@ namespace NnxSharp;
 /// </summary>
 internal static class StaticValue
 {
-    /// <summary>The form kept in the GraphDef.</summary>
-    public static object? Capture(object? value) => value switch
+    /// <summary>
+    /// The form kept in the GraphDef of a static found at <paramref name="path"/> (for errors). Numbers, strings,
+    /// enums, delegates, types and the library's own immutable values (transformations, schedules, filters,
+    /// paddings) are kept as they are; arrays and lists of values are copied; any other object (a user's
+    /// configuration class, a record) is snapshotted by value (<see cref="StaticObject"/>).
+    /// </summary>
+    public static object? Capture(object? value, string path = "", int depth = 0) => value switch
     {
-        Array a when a.Rank == 1 && a.GetType().IsSZArray => StaticSequence.Of(a, isList: false),
+        null or string or Type or Delegate => value,
+        Array a when a.Rank == 1 && a.GetType().IsSZArray && IsValueElement(a.GetType().GetElementType()!) => StaticSequence.Of(a, isList: false),
         IList l when IsValueList(l.GetType()) => StaticSequence.Of(l, isList: true),
-        _ => value,
+        Array or System.Collections.IEnumerable when !IsLibraryValue(value.GetType()) => throw new NotSupportedException(
+            $"Nnx: the static attribute '{path}' is a {NodeType.Describe(value.GetType())}, a collection that cannot be compared by value; " +
+            "use an array or List of numbers or strings, or a record."),
+        _ when value.GetType().IsValueType || IsLibraryValue(value.GetType()) => value,
+        _ => StaticObject.Capture(value, path, depth),
     };
 
-    /// <summary>The value a merged field gets (a fresh copy of a sequence).</summary>
-    public static object? Restore(object? captured) => captured is StaticSequence s ? s.Materialize() : captured;
+    /// <summary>The value a merged field gets (a fresh copy of a sequence or snapshotted object).</summary>
+    public static object? Restore(object? captured) => captured switch
+    {
+        StaticSequence s => s.Materialize(),
+        StaticObject o => o.Materialize(),
+        _ => captured,
+    };
 
-    /// <summary>True when a field's current value equals a captured one (no allocation).</summary>
+    /// <summary>True when a field's current value equals a captured one (no allocation, except to read a snapshotted object's fields).</summary>
     public static bool Matches(object? current, object? captured) =>
-        ReferenceEquals(current, captured) || (captured is StaticSequence s ? s.Matches(current) : captured is not null && captured.Equals(current));
+        ReferenceEquals(current, captured) || captured switch
+        {
+            StaticSequence s => s.Matches(current),
+            StaticObject o => o.Matches(current),
+            null => false,
+            _ => StaticEquality.Same(captured, current),
+        };
 
-    /// <summary>Equality of two captured values.</summary>
-    public static new bool Equals(object? a, object? b) => ReferenceEquals(a, b) || (a is not null && a.Equals(b));
+    /// <summary>Equality of two captured values (floating-point numbers by their bits: 0.0 and −0.0 differ).</summary>
+    public static new bool Equals(object? a, object? b) => StaticEquality.Same(a, b);
 
     /// <summary>The hash of a captured value.</summary>
-    public static int Hash(object? a) => a?.GetHashCode() ?? 0;
+    public static int Hash(object? a) => StaticEquality.Hash(a);
+
+    /// <summary>The library's immutable value types with value equality (they are not snapshotted).</summary>
+    private static bool IsLibraryValue(Type t) => t.Assembly == typeof(StaticValue).Assembly || t.Assembly == typeof(Tensor).Assembly;
+
+    private static bool IsValueElement(Type element) => element.IsValueType || element == typeof(string);
 
     /// <summary>Prints a static value for GraphDef listings.</summary>
     public static string Format(object? value) => value switch

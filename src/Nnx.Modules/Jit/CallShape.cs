@@ -104,6 +104,14 @@ internal sealed class CallShape
         }
         var rootArray = roots.ToArray();
         var snapshot = rootArray.Length == 0 ? null : GraphSnapshot.For(rootArray, tupleRoot: rootArray.Length > 1);
+        if (snapshot is not null)
+            for (var v = 0; v < snapshot.Variables.Length; v++)
+                if (snapshot.Variables[v].RawValue.IsDisposed)
+                    throw new ObjectDisposedException(nameof(Tensor),
+                        $"Nnx.Jit: variable '{snapshot.GraphDef.StateDef.Paths[v]}' of the module arguments holds a disposed tensor {snapshot.Variables[v].RawValue.Aval}; assign it a new tensor first.");
+        for (var j = 0; j < leaves.Count; j++)
+            if (leaves[j].IsDisposed)
+                throw new ObjectDisposedException(nameof(Tensor), $"Nnx.Jit: a tensor argument ({leaves[j].Aval}, leaf {j}) was disposed.");
         var avals = new Aval[leaves.Count];
         for (var i = 0; i < avals.Length; i++) avals[i] = leaves[i].Aval;
         // The step runs where its state is: the first variable's or tensor's device, else the default one.

@@ -93,7 +93,7 @@ internal sealed class CompiledStep
                     return false;
             }
         }
-        if (_snapshot is { Variables.Length: > 0 } s && s.Variables[0].RawValue.DeviceBuffer.Backend != _backend) return false;
+        if (_snapshot is { Variables.Length: > 0 } s && (s.Variables[0].RawValue.IsDisposed || s.Variables[0].RawValue.DeviceBuffer.Backend != _backend)) return false;
         return _snapshot is null || _snapshot.IsCurrent();
     }
 
@@ -105,7 +105,14 @@ internal sealed class CompiledStep
     public object? Run(ReadOnlySpan<object?> args)
     {
         var variables = _snapshot?.Variables ?? [];
-        for (var i = 0; i < variables.Length; i++) _inputs[i] = variables[i].RawValue.DeviceBuffer;
+        for (var i = 0; i < variables.Length; i++)
+        {
+            var value = variables[i].RawValue;
+            if (value.IsDisposed)
+                throw new ObjectDisposedException(nameof(Tensor),
+                    $"Nnx.Jit: variable '{_snapshot!.GraphDef.StateDef.Paths[i]}' holds a disposed tensor {value.Aval}; assign it a new tensor before the step.");
+            _inputs[i] = value.DeviceBuffer;
+        }
         var next = variables.Length;
         for (var i = 0; i < args.Length; i++)
         {
@@ -120,7 +127,16 @@ internal sealed class CompiledStep
             _outputs[c] = spare.DeviceBuffer;
         }
         for (var r = 0; r < _resultAvals.Length; r++) _outputs[_changed.Length + r] = backend.Allocate(_resultAvals[r]);
-        _executable.RunStep(_inputs, _outputs, variables.Length, _changed.Length);
+        try
+        {
+            _executable.RunStep(_inputs, _outputs, variables.Length, _changed.Length);
+        }
+        catch (BackendException e)
+        {
+            throw e.In($"Nnx.Jit step with inputs {string.Join(", ", InputNames)}");
+        }
+        // Checked before any variable takes its new value, so a step that produced a NaN leaves the state as it was.
+        if (JitOptions.DebugNans) NanCheck.Outputs("Nnx.Jit", _outputs, OutputNames);
         for (var c = 0; c < _changed.Length; c++)
         {
             var variable = variables[_changed[c]];

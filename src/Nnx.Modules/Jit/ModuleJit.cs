@@ -21,7 +21,7 @@ internal sealed class ModuleJit : IJitted
 {
     private readonly Delegate _function;
     private readonly object _gate = new();
-    private readonly Dictionary<StepKey, CompiledStep> _cache = [];
+    private readonly TraceCache<StepKey, CompiledStep> _cache = new();
     private CompiledStep? _last;
     private int _traceCount;
 
@@ -36,14 +36,20 @@ internal sealed class ModuleJit : IJitted
     /// <inheritdoc/>
     public CompileStats? LastStats { get; private set; }
 
-    /// <summary>Calls the function: from the cache, tracing it first on a miss; inside another trace it is inlined.</summary>
+    /// <summary>Calls the function: from the cache, tracing it first on a miss; inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).</summary>
     public object? Call(ReadOnlySpan<object?> args)
     {
-        if (TraceBuilder.Current is not null) return Invoke(args.ToArray());
+        if (JitInlining.InTransform && JitInlining.ShouldInline(Leaves(args.ToArray()))) return Invoke(args.ToArray());
+        // The lock guards the bound step's buffers; it is never held while the user's function is traced.
         lock (_gate)
         {
-            var step = _last;
-            if (step is null || !step.Matches(args)) step = Prepare(args.ToArray());
+            var last = _last;
+            if (last is not null && last.Matches(args)) return last.Run(args);
+        }
+        var (step, call) = Prepare(args.ToArray());
+        lock (_gate)
+        {
+            step.Bind(call);
             _last = step;
             return step.Run(args);
         }
@@ -52,28 +58,38 @@ internal sealed class ModuleJit : IJitted
     /// <inheritdoc/>
     public JitInspection Inspect(object?[] args)
     {
-        lock (_gate)
-        {
-            var step = Prepare(args);
-            var call = CallShape.Of(args, _function.Method.GetParameters());
-            var variables = call.Snapshot?.Variables ?? [];
-            var values = variables.Select(v => v.RawValue).Concat(call.Leaves).ToArray();
-            return new JitInspection(step.Optimized, step.Stats, step.InputNames, step.OutputNames,
-                [.. step.InputNames.Select((_, i) => i < variables.Length)], values);
-        }
+        JitArguments.Check("Nnx.Jit Lower/Export", _function, args);
+        var (step, call) = Prepare(args);
+        var variables = call.Snapshot?.Variables ?? [];
+        var values = variables.Select(v => v.RawValue).Concat(call.Leaves).ToArray();
+        return new JitInspection(step.Optimized, step.Stats, step.InputNames, step.OutputNames,
+            [.. step.InputNames.Select((_, i) => i < variables.Length)], values);
     }
 
-    /// <summary>The compiled step for these arguments, bound to their objects: from the cache, or traced.</summary>
-    private CompiledStep Prepare(object?[] args)
+    /// <summary>How many compiled entries the cache holds, and how many it dropped (least recently used first).</summary>
+    public (int Entries, int Evictions) CacheInfo => (_cache.Count, _cache.Evictions);
+
+    /// <summary>The compiled step for these arguments (from the cache, or traced without holding the lock) and the call it is for.</summary>
+    private (CompiledStep Step, CallShape Call) Prepare(object?[] args)
     {
+        JitArguments.Check("Nnx.Jit", _function, args);
         var call = CallShape.Of(args, _function.Method.GetParameters());
-        if (!_cache.TryGetValue(call.Key, out var step))
-        {
-            step = Trace(call, args);
-            _cache.Add(call.Key, step);
-        }
-        step.Bind(call);
-        return step;
+        if (_cache.TryGet(call.Key, out var step)) return (step, call);
+        if (JitOptions.ExplainCacheMisses)
+            JitOptions.Explain(() => $"Nnx.Jit({Name}): tracing{(TraceCount == 0 ? " for the first time" : "")}: " +
+                (_cache.TryGetMostRecent(out var previous) ? StepMiss.Explain(previous, call.Key, _function.Method.GetParameters()) : "no earlier call"));
+        return (_cache.GetOrTrace(call.Key, () => Trace(call, args)), call);
+    }
+
+    /// <summary>The tensors a call reads: its modules' variables' values and the leaves of its other arguments.</summary>
+    private static IEnumerable<Tensor> Leaves(object?[] args)
+    {
+        var roots = args.Where(a => a is Module or Variable).Select(a => a!).ToArray();
+        if (roots.Length > 0)
+            foreach (var v in GraphSnapshot.For(roots, tupleRoot: roots.Length > 1).Variables) yield return v.RawValue;
+        foreach (var a in args)
+            if (a is not (Module or Variable))
+                foreach (var t in Tree.Leaves(a)) yield return t;
     }
 
     private object? Invoke(object?[] args)
@@ -101,6 +117,8 @@ internal sealed class ModuleJit : IJitted
         var variables = call.Snapshot?.Variables ?? [];
         var saved = new (Tensor Value, bool Shared)[variables.Length];
         for (var i = 0; i < variables.Length; i++) saved[i] = (variables[i].RawValue, variables[i].IsShared);
+        // Everything the step could change on the objects, put back exactly if the trace fails.
+        var restore = call.Snapshot?.SaveForRestore();
         Graph graph;
         int[] changed;
         TreeDef resultDef;
@@ -131,7 +149,7 @@ internal sealed class ModuleJit : IJitted
                 autodiff = Autodiff.ElapsedOnThisThread - autodiffBefore;
                 if (call.Snapshot is { } snapshot && !snapshot.IsCurrent())
                     throw new InvalidOperationException(
-                        $"Nnx.Jit({Name}): the function changed the structure of its module arguments ({StructureChange(snapshot, inputs)}). " +
+                        $"Nnx.Jit({Name}): the function changed the structure of its module arguments ({StructureChange(snapshot, inputs, call.Roots)}). " +
                         "A jitted step may assign new tensors of the same shape and dtype to existing variables; create variables, " +
                         "submodules or change static attributes outside the step.");
                 var outputs = new List<Tensor>();
@@ -144,8 +162,17 @@ internal sealed class ModuleJit : IJitted
                     outputs.Add(now);
                 }
                 changed = [.. changedList];
+                if (changed.Length == 0 && result is null && _function.Method.ReturnType == typeof(void))
+                    throw new InvalidOperationException(
+                        $"Nnx.Jit({Name}): the step returns nothing and changes no variable of its module arguments, so running it would have no " +
+                        "effect; assign the new values to the modules' variables (m.W.Value = …) or return a result.");
                 resultDef = Tree.Flatten(result, outputs);
                 graph = scope.Builder.Finish(outputs);
+            }
+            catch
+            {
+                restore?.Invoke();
+                throw;
             }
             finally
             {
@@ -166,12 +193,20 @@ internal sealed class ModuleJit : IJitted
     }
 
     /// <summary>Which variable changed shape or dtype (or that a variable or module was replaced), for the error.</summary>
-    private static string StructureChange(GraphSnapshot snapshot, Tensor[] inputs)
+    private static string StructureChange(GraphSnapshot snapshot, Tensor[] inputs, object[] roots)
     {
         var paths = snapshot.GraphDef.StateDef.Paths;
         for (var i = 0; i < snapshot.Variables.Length; i++)
             if (snapshot.Variables[i].Aval != inputs[i].Aval)
                 return $"variable '{paths[i]}' went from {inputs[i].Aval} to {snapshot.Variables[i].Aval}";
-        return "a variable, submodule or static attribute was replaced";
+        try
+        {
+            var now = GraphSnapshot.Capture(roots, roots.Length > 1).GraphDef;
+            return StepMiss.GraphChange(snapshot.GraphDef, now);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return $"the graph can no longer be traversed: {e.Message}";
+        }
     }
 }

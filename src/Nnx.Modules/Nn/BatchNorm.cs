@@ -67,6 +67,10 @@ public sealed class BatchNorm : Module, ILayer
     {
         LayerChecks.Float("BatchNorm", x, 1);
         LayerChecks.Features("BatchNorm", x, Axis, NumFeatures);
+        LayerChecks.Variable("BatchNorm", Mean, "mean", NumFeatures);
+        LayerChecks.Variable("BatchNorm", Var, "var", NumFeatures);
+        LayerChecks.Variable("BatchNorm", Scale, "scale", NumFeatures);
+        LayerChecks.Variable("BatchNorm", Bias, "bias", NumFeatures);
         var axis = Axis < 0 ? Axis + x.Rank : Axis;
         var featureShape = LayerChecks.FeatureShape(x.Rank, axis, NumFeatures);
         Tensor mean, variance;
@@ -78,6 +82,11 @@ public sealed class BatchNorm : Module, ILayer
         else
         {
             var reduce = Enumerable.Range(0, x.Rank).Where(d => d != axis).ToArray();
+            // The mean of no elements is NaN, and it would flow into the running statistics for good.
+            if (reduce.Any(d => x.Shape[d] == 0))
+                throw new ArgumentException(
+                    $"BatchNorm: the input {x.Aval} has no elements to take batch statistics over (a zero-size batch); " +
+                    "skip empty batches, or call the model in eval mode, which uses the running averages.", nameof(x));
             mean = x.Mean(reduce, keepDims: true);
             variance = (x - mean).Square().Mean(reduce, keepDims: true);
             Mean.Value = (Mean.Value * Momentum + mean.Reshape(NumFeatures).Cast(Mean.DType) * (1 - Momentum)).StopGradient();

@@ -38,7 +38,7 @@ public sealed class Embed : Module, ILayer
         ArgumentNullException.ThrowIfNull(indices);
         if (indices.DType is not (DType.Int32 or DType.Int64))
             throw new ArgumentException($"Embed: expected int32 or int64 indices but got {indices.Aval}.", nameof(indices));
-        return Embedding.Value.Gather(indices, axis: 0);
+        return Embedding.Value.Gather($"Embed({NumEmbeddings}, {Features})", indices, 0);
     }
 
     /// <summary>The dot product of <paramref name="query"/> [..., features] with every row: [..., numEmbeddings] (tied output weights).</summary>

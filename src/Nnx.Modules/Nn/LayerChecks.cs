@@ -23,6 +23,21 @@ internal static class LayerChecks
             throw new ArgumentException($"{layer}: expected {expected} features on axis {axis} but the input {x.Aval} has {x.Shape[a]}.", nameof(x));
     }
 
+    /// <summary>
+    /// Throws unless a layer's variable still has the shape the layer was made with (a user may assign any tensor
+    /// to a variable): the error names the variable's path, both shapes and the layer.
+    /// </summary>
+    public static void Variable(string layer, Variable? variable, string name, params int[] expected)
+    {
+        if (variable is null) return;
+        var shape = variable.Shape;
+        if (shape.Rank == expected.Length && shape.ToArray().AsSpan().SequenceEqual(expected)) return;
+        var path = variable.KnownPath is { Length: > 0 } p ? $"'{p}'" : $"'{name}'";
+        throw new InvalidOperationException(
+            $"{layer}: variable {path} is {variable.Aval} but the layer was made for [{string.Join(",", expected)}]; " +
+            "a variable replaced by a tensor of another shape needs a new layer (or a tensor of the original shape).");
+    }
+
     /// <summary>Throws unless <paramref name="n"/> is positive.</summary>
     public static void Positive(string layer, string name, int n)
     {

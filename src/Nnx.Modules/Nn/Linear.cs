@@ -44,6 +44,8 @@ public sealed class Linear : Module, ILayer
     {
         LayerChecks.Float("Linear", x, 1);
         LayerChecks.Features("Linear", x, -1, InFeatures);
+        LayerChecks.Variable("Linear", Kernel, "kernel", InFeatures, OutFeatures);
+        LayerChecks.Variable("Linear", Bias, "bias", OutFeatures);
         var y = x.Reshape(-1, InFeatures).MatMul(Kernel);
         if (Bias is not null) y += Bias;
         return y.Reshape([.. x.Shape.Take(x.Rank - 1), OutFeatures]);

@@ -60,6 +60,11 @@ public class Optimizer : Module
     public void Update(State grads)
     {
         ArgumentNullException.ThrowIfNull(grads);
+        if (grads.GradientOf is { } of && !ReferenceEquals(of, Model))
+            throw new ArgumentException(
+                $"Optimizer.Update: the gradients are of {Describe(of)}, but this optimizer was made for {Describe(Model)}, a different object; " +
+                "updating would apply one model's gradients to the other. Pass the optimizer made for that model (new Optimizer(model, tx)).",
+                nameof(grads));
         var parameters = Nnx.State(Model, Wrt);
         Check(grads, parameters);
         var updates = new Tensor[Paths.Length];
@@ -89,11 +94,21 @@ public class Optimizer : Module
         Step.Value = Step.Value + 1;
     }
 
+    /// <summary>A module's type and identity, to tell two models of one type apart in an error.</summary>
+    private static string Describe(object module) =>
+        $"the {module.GetType().Name} #{System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(module):x8}";
+
     private void Check(State grads, State parameters)
     {
         if (parameters.Count != Paths.Length || !parameters.Paths.SequenceEqual(Paths))
+        {
+            var gone = Paths.Where(p => !parameters.Contains(p)).Take(5).Select(p => $"'{p}'").ToList();
+            var added = parameters.Paths.Where(p => Array.IndexOf(Paths, p) < 0).Take(5).Select(p => $"'{p}'").ToList();
             throw new InvalidOperationException(
-                $"Optimizer.Update: the model's optimised variables changed since the optimizer was made (now {parameters.Count}, then {Paths.Length}); make a new Optimizer.");
+                $"Optimizer.Update: the model's optimised variables changed since the optimizer was made (now {parameters.Count}, then {Paths.Length})" +
+                (gone.Count > 0 ? $"; gone: {string.Join(", ", gone)}" : "") + (added.Count > 0 ? $"; new: {string.Join(", ", added)}" : "") +
+                "; make a new Optimizer for the model as it is now.");
+        }
         var missing = Paths.Where(p => !grads.Contains(p)).ToList();
         var extra = grads.Paths.Where(p => Array.IndexOf(Paths, p) < 0).ToList();
         if (missing.Count > 0 || extra.Count > 0)
@@ -101,6 +116,14 @@ public class Optimizer : Module
                 "Optimizer.Update: the gradients do not match the optimised variables" +
                 (missing.Count > 0 ? $"; missing: {string.Join(", ", missing.Take(5).Select(p => $"'{p}'"))}" : "") +
                 (extra.Count > 0 ? $"; not optimised: {string.Join(", ", extra.Take(5).Select(p => $"'{p}'"))}" : "") + ".");
+        for (var i = 0; i < Paths.Length; i++)
+        {
+            var state = OptState.Count > 0 && OptState[0].Count > 0 && OptState[0].Values.First().TryGetValue(Paths[i], out var slot) ? slot.Aval : null;
+            if (state is not null && state.Shape != parameters[Paths[i]].Shape)
+                throw new InvalidOperationException(
+                    $"Optimizer.Update: variable '{Paths[i]}' is {parameters[Paths[i]].Aval} but the optimizer's state for it is {state} " +
+                    "(the variable was replaced by one of another shape after the optimizer was made); make a new Optimizer.");
+        }
         foreach (var p in Paths)
             if (grads[p].Aval != parameters[p].Aval)
                 throw new ArgumentException($"Optimizer.Update: the gradient of '{p}' is {grads[p].Aval} but the variable is {parameters[p].Aval}.");

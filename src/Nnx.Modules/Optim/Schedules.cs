@@ -7,7 +7,7 @@ public static class Schedules
 {
     /// <summary>Always <paramref name="value"/>.</summary>
     public static Schedule Constant(double value) =>
-        new(string.Create(CultureInfo.InvariantCulture, $"{value}"), _ => Tensor.Scalar(value, DType.Float64));
+        new(string.Create(CultureInfo.InvariantCulture, $"{value}"), _ => Tensor.Scalar(value, DType.Float64), [nameof(Constant), value]);
 
     /// <summary>
     /// From <paramref name="init"/> to <paramref name="end"/> linearly over <paramref name="transitionSteps"/> steps
@@ -16,7 +16,7 @@ public static class Schedules
     public static Schedule Linear(double init, double end, int transitionSteps, int transitionBegin = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(transitionSteps);
-        return new($"linear({init}→{end} over {transitionSteps})", count =>
+        return new($"linear({init}→{end} over {transitionSteps})", [nameof(Linear), init, end, transitionSteps, transitionBegin], count =>
         {
             var c = (count - transitionBegin).Maximum(0).Minimum(transitionSteps);
             var frac = 1.0 - c / transitionSteps;
@@ -30,7 +30,7 @@ public static class Schedules
     public static Schedule CosineDecay(double init, int decaySteps, double alpha = 0, double exponent = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(decaySteps);
-        return new($"cosine_decay({init}, {decaySteps})", count =>
+        return new($"cosine_decay({init}, {decaySteps})", [nameof(CosineDecay), init, decaySteps, alpha, exponent], count =>
         {
             var t = count.Maximum(0).Minimum(decaySteps) / decaySteps;
             var cosine = 0.5 * (1.0 + CosPi(t));
@@ -48,7 +48,7 @@ public static class Schedules
         var alpha = peak == 0 ? 0 : end / peak;
         var warmup = Linear(init, peak, Math.Max(warmupSteps, 1));
         var decay = CosineDecay(peak, Math.Max(decaySteps - warmupSteps, 1), alpha, exponent);
-        return new($"warmup_cosine_decay({init}→{peak}→{end})", count =>
+        return new($"warmup_cosine_decay({init}→{peak}→{end})", [nameof(WarmupCosineDecay), init, peak, warmupSteps, decaySteps, end, exponent], count =>
             Tensor.Where(count < warmupSteps, warmup.At(count), decay.At(count - warmupSteps)));
     }
 

@@ -32,6 +32,18 @@ internal sealed class GradTape
     /// <summary>True when some tape may be active on this thread (false is exact; true is checked further).</summary>
     public static bool MayBeActive => Volatile.Read(ref _activeAnywhere) != 0;
 
+    /// <summary>True when a tape is active on this thread.</summary>
+    public static bool ActiveOnThisThread => MayBeActive && _stack is { Count: > 0 };
+
+    /// <summary>True when any tape active on this thread tracks <paramref name="t"/> (it depends on a differentiated input).</summary>
+    public static bool IsTrackedOnThisThread(Tensor t)
+    {
+        if (_stack is not { Count: > 0 } stack) return false;
+        foreach (var tape in stack)
+            if (tape._tracked.Contains(t)) return true;
+        return false;
+    }
+
     /// <summary>The entries in the order they were recorded (a topological order).</summary>
     public IReadOnlyList<Entry> Entries => _entries;
 

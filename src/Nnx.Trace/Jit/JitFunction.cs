@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using NnxSharp.Backends;
@@ -15,7 +14,7 @@ namespace NnxSharp;
 internal sealed class JitFunction : IJitted
 {
     private readonly Delegate _function;
-    private readonly ConcurrentDictionary<CallKey, Lazy<Compiled>> _cache = new();
+    private readonly TraceCache<CallKey, Compiled> _cache = new();
     private int _traceCount;
 
     private readonly int[] _donate;
@@ -94,21 +93,32 @@ internal sealed class JitFunction : IJitted
     /// <inheritdoc/>
     public JitInspection Inspect(object?[] args)
     {
+        JitArguments.Check("Jit.Lower/Export", _function, args);
         var compiled = Compile(args);
         var (inputs, outputs) = LeafNames(compiled);
         var fed = new HashSet<string>(outputs.Where(o => o.StartsWith("new/", StringComparison.Ordinal)).Select(o => o[4..]), StringComparer.Ordinal);
         return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs, [.. inputs.Select(fed.Contains)], Flatten(args).Leaves);
     }
 
-    /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace it is inlined.</summary>
+    /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).</summary>
     public object? Call(object?[] args)
     {
         var (key, leaves) = Flatten(args);
-        if (TraceBuilder.Current is not null || leaves.Any(t => t.IsSymbolic)) return Invoke(args);
+        if (JitInlining.ShouldInline(leaves)) return Invoke(args);
         var compiled = Lookup(key, args);
         var buffers = new DeviceBuffer[leaves.Count];
         for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
-        var results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(buffers) : RunDonating(compiled, exe, leaves, buffers);
+        DeviceBuffer[] results;
+        try
+        {
+            results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(buffers) : RunDonating(compiled, exe, leaves, buffers);
+        }
+        catch (BackendException e)
+        {
+            throw e.In($"Jit.Pure({Name}) with arguments ({string.Join(", ", key.Avals)})");
+        }
+        if (JitOptions.DebugNans && results.Length > 0)
+            NanCheck.Outputs($"Jit.Pure({Name})", results, [.. LeafNames(compiled).Outputs.Where((_, i) => compiled.Forward[i] < 0)]);
         var outs = new Tensor[compiled.Forward.Length];
         for (int i = 0, r = 0; i < outs.Length; i++)
             outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
@@ -157,8 +167,21 @@ internal sealed class JitFunction : IJitted
     /// <summary>The compiled form for these arguments (tracing on a miss).</summary>
     public Compiled Compile(object?[] args) => Lookup(Flatten(args).Key, args);
 
-    private Compiled Lookup(CallKey key, object?[] args) =>
-        _cache.GetOrAdd(key, k => new Lazy<Compiled>(() => Trace(k, args))).Value;
+    /// <summary>How many compiled entries the cache holds, and how many it dropped (least recently used first).</summary>
+    public (int Entries, int Evictions) CacheInfo => (_cache.Count, _cache.Evictions);
+
+    // No lock is held while the function is traced: the cache locks only to look up and to publish.
+    private Compiled Lookup(CallKey key, object?[] args)
+    {
+        if (_cache.TryGet(key, out var hit)) return hit;
+        if (JitOptions.ExplainCacheMisses)
+            JitOptions.Explain(() => $"Jit.Pure({Name}): tracing{(TraceCount == 0 ? " for the first time" : "")}: " +
+                (_cache.TryGetMostRecent(out var previous) ? CacheMiss.Explain(previous.Defs, previous.Avals, key.Defs, key.Avals, ParameterNames()) : "no earlier call"));
+        return _cache.GetOrTrace(key, () => Trace(key, args));
+    }
+
+    private string[] ParameterNames() =>
+        [.. _function.Method.GetParameters().Select((p, i) => string.IsNullOrEmpty(p.Name) ? $"arg{i}" : p.Name!)];
 
     private static (CallKey Key, List<Tensor> Leaves) Flatten(object?[] args)
     {
@@ -189,6 +212,7 @@ internal sealed class JitFunction : IJitted
 
     private Compiled Trace(CallKey key, object?[] args)
     {
+        JitArguments.Check("Jit.Pure", _function, args);
         Interlocked.Increment(ref _traceCount);
         var watch = Stopwatch.StartNew();
         Graph graph;

@@ -72,7 +72,7 @@ public abstract record Primitive
         {
             "True" => "true",
             "False" => "false",
-            _ => char.IsLetter(value[0]) && Enum.TryParse<DType>(value, out var t) ? t.ShortName() : value,
+            _ => Enum.TryParse<DType>(value, out var t) && Enum.IsDefined(t) && char.IsLetter(value[0]) ? t.ShortName() : value,
         };
         return SnakeCase(member[..eq]).Replace("d_type", "dtype") + "=" + value;
     }

@@ -25,7 +25,7 @@ public sealed class TreeDef : IEquatable<TreeDef>
         h.Add(kind);
         h.Add(type);
         if (aux is ImmutableArray<string> keys) foreach (var k in keys) h.Add(k, StringComparer.Ordinal);
-        else h.Add(aux);
+        else h.Add(StaticEquality.Hash(aux));
         foreach (var c in children) h.Add(c._hash);
         _hash = h.ToHashCode();
     }
@@ -60,7 +60,7 @@ public sealed class TreeDef : IEquatable<TreeDef>
             return false;
         var auxEqual = Aux is ImmutableArray<string> a && other.Aux is ImmutableArray<string> b
             ? a.SequenceEqual(b, StringComparer.Ordinal)
-            : Equals(Aux, other.Aux);
+            : StaticEquality.Same(Aux, other.Aux);
         if (!auxEqual) return false;
         for (var i = 0; i < Children.Length; i++)
             if (!Children[i].Equals(other.Children[i])) return false;
