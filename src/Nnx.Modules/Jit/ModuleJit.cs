@@ -23,6 +23,9 @@ internal sealed class ModuleJit : IJitted
     private readonly object _gate = new();
     private readonly TraceCache<StepKey, CompiledStep> _cache = new();
     private CompiledStep? _last;
+
+    /// <summary>The modules and variables of calls that are being prepared (looked up, or traced) now, guarded by <c>_gate</c>.</summary>
+    private readonly HashSet<object> _preparing = new(ReferenceEqualityComparer.Instance);
     private int _traceCount;
 
     public ModuleJit(Delegate function) => _function = function;
@@ -40,19 +43,46 @@ internal sealed class ModuleJit : IJitted
     public object? Call(ReadOnlySpan<object?> args)
     {
         if (JitInlining.InTransform && JitInlining.ShouldInline(Leaves(args.ToArray()))) return Invoke(args.ToArray());
-        // The lock guards the bound step's buffers; it is never held while the user's function is traced.
+        // The lock guards the bound step's buffers; it is never held while the user's function is traced. A call
+        // whose modules another thread is tracing (their variables hold symbolic tensors until the trace ends)
+        // waits for that trace; calls on other objects go on.
         lock (_gate)
         {
+            while (_preparing.Count > 0 && UsesAny(args, _preparing)) Monitor.Wait(_gate);
             var last = _last;
             if (last is not null && last.Matches(args)) return last.Run(args);
+            foreach (var a in args)
+                if (a is Module or Variable) _preparing.Add(a);
         }
-        var (step, call) = Prepare(args.ToArray());
+        CompiledStep step;
+        CallShape call;
+        try
+        {
+            (step, call) = Prepare(args.ToArray());
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                foreach (var a in args)
+                    if (a is Module or Variable) _preparing.Remove(a);
+                Monitor.PulseAll(_gate);
+            }
+        }
         lock (_gate)
         {
             step.Bind(call);
             _last = step;
             return step.Run(args);
         }
+    }
+
+    /// <summary>True when one of the call's modules or variables is in <paramref name="set"/>.</summary>
+    private static bool UsesAny(ReadOnlySpan<object?> args, HashSet<object> set)
+    {
+        foreach (var a in args)
+            if (a is Module or Variable && set.Contains(a)) return true;
+        return false;
     }
 
     /// <inheritdoc/>

@@ -57,6 +57,30 @@ public sealed class JitRobustnessTests
     }
 
     [TestMethod]
+    public void ACallOnAModuleThatAnotherThreadIsTracingWaitsForTheTrace()
+    {
+        // While one thread traces, the model's variables hold symbolic tensors: a second call on the same model
+        // must wait for the trace instead of reading them (it failed with "Cannot read its buffer of a symbolic tensor").
+        using var tracing = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var step = Nnx.Jit((Scaled m) =>
+        {
+            tracing.Set();
+            release.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            m.W.Value = m.W.Value + 1f;
+        });
+        var model = new Scaled();
+        var first = Task.Run(() => step(model));
+        tracing.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+        var second = Task.Run(() => step(model));
+        second.Wait(TimeSpan.FromMilliseconds(200)).Should().BeFalse("the second call waits while the model is being traced");
+        release.Set();
+        Task.WaitAll([first, second], TimeSpan.FromSeconds(60)).Should().BeTrue();
+        model.W.Value.ToArray<float>().Should().Equal(3f, 4f, 5f);
+        step.TraceCount().Should().Be(1);
+    }
+
+    [TestMethod]
     public void TheTraceCacheIsBoundedLeastRecentlyUsedFirst()
     {
         var limit = Nnx.Config.TraceCacheLimit;
