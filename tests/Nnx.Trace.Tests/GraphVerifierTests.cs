@@ -34,6 +34,18 @@ public sealed class GraphVerifierTests
     }
 
     [TestMethod]
+    public void WithInvariantsCheckedEveryGraphIsVerifiedWhenItIsMade()
+    {
+        // The test assemblies turn the checks on (TestSetup), so every graph a test or a pass makes is verified,
+        // in Release builds too; without the switch this construction would succeed silently in Release.
+        Invariants.Checked.Should().BeTrue();
+        var (a, b) = (new Value(Aval.F32(3)), new Value(Aval.F32(3)));
+        var node = new Node(new Add(), [a, b], new Value(Aval.F32(4)));
+        FluentActions.Invoking(() => new Graph([a, b], [node], [node.Output])).Should().Throw<InvalidOperationException>()
+            .WithMessage("IR verifier: node 0 (add)*");
+    }
+
+    [TestMethod]
     public void CatchesAWrongOutputDType()
     {
         var a = new Value(Aval.F32(2));

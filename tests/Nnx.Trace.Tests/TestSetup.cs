@@ -6,7 +6,14 @@ namespace NnxSharp.Tests;
 [TestClass]
 public static class TestSetup
 {
-    /// <summary>These tests run on the managed reference backend only (exact float64, no ONNX Runtime).</summary>
+    /// <summary>
+    /// These tests run on the managed reference backend only (exact float64, no ONNX Runtime), and verify every
+    /// graph they make, in Release builds too (CI builds Release).
+    /// </summary>
     [AssemblyInitialize]
-    public static void UseReferenceBackend(TestContext _) => Backend.Default = ReferenceBackend.Instance;
+    public static void Initialize(TestContext _)
+    {
+        Backend.Default = ReferenceBackend.Instance;
+        NnxSharp.Ir.Invariants.Checked = true;
+    }
 }

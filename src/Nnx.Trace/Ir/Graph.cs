@@ -8,15 +8,13 @@ namespace NnxSharp.Ir;
 /// </summary>
 public sealed class Graph
 {
-    /// <summary>Creates a graph; in Debug builds the graph is verified.</summary>
+    /// <summary>Creates a graph; when <see cref="Invariants.Checked"/> (Debug builds, and the tests) it is verified.</summary>
     public Graph(ImmutableArray<Value> inputs, ImmutableArray<Node> nodes, ImmutableArray<Value> outputs)
     {
         Inputs = inputs;
         Nodes = nodes;
         Outputs = outputs;
-#if DEBUG
-        Verify();
-#endif
+        if (Invariants.Checked) Verify();
     }
 
     /// <summary>The graph's parameters.</summary>

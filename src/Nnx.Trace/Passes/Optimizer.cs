@@ -38,9 +38,7 @@ public static class Optimizer
             if (ReferenceEquals(next, g)) break;
             g = next;
         }
-#if DEBUG
-        g.Verify();
-#endif
+        if (Invariants.Checked) g.Verify();
         stats = new PassStats(graph.Nodes.Length, g.Nodes.Length);
         return g;
     }

@@ -1,0 +1,11 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace NnxSharp.Tests;
+
+[TestClass]
+public static class TestSetup
+{
+    /// <summary>Every graph these tests make is verified, in Release builds too (CI builds Release).</summary>
+    [AssemblyInitialize]
+    public static void Initialize(TestContext _) => NnxSharp.Ir.Invariants.Checked = true;
+}
