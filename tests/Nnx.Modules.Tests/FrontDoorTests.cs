@@ -12,7 +12,10 @@ public sealed class FrontDoorTests
     public void NnxIsAClassReachableFromAUserNamespace()
     {
         Nnx.Version.Should().NotBeNullOrEmpty();
-        typeof(NnxSharp.Nnx).IsClass.Should().BeTrue();
-        typeof(NnxSharp.Tensor).Assembly.GetTypes().Select(t => t.Namespace).Should().NotContain(n => n == "Nnx" || (n != null && n.StartsWith("Nnx.")));
+        typeof(Nnx).Should().BeSameAs(typeof(NnxSharp.Nnx), "from a user's namespace, Nnx names the front-door class");
+        // A namespace called Nnx in any of the three libraries would make user code's Nnx.Jit(...) name it instead.
+        var libraries = new[] { typeof(NnxSharp.Tensor).Assembly, typeof(NnxSharp.Onnx.OrtBackend).Assembly, typeof(NnxSharp.Nnx).Assembly };
+        libraries.Distinct().Should().HaveCount(3);
+        libraries.SelectMany(a => a.GetTypes()).Select(t => t.Namespace).Should().NotContain(n => n == "Nnx" || (n != null && n.StartsWith("Nnx.")));
     }
 }

@@ -92,7 +92,7 @@ public abstract class Executable : IDisposable
     {
     }
 
-    /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>
+    /// <summary>Throws unless the output buffers match the graph's output avals in count and avals (names the output index).</summary>
     protected void CheckOutputs(IReadOnlyList<DeviceBuffer> outputs)
     {
         if (outputs.Count != Graph.Outputs.Length)

@@ -3,7 +3,7 @@ namespace NnxSharp.Primitives;
 /// <summary>Special functions for reference evaluation.</summary>
 internal static class SpecialFunctions
 {
-    /// <summary>erf(x) to double precision (W. J. Cody's rational approximations via erfc for |x| ≥ 0.5).</summary>
+    /// <summary>erf(x) to double precision: its Maclaurin series for |x| &lt; 0.5, else 1 − erfc(|x|) with erfc from its continued fraction (modified Lentz).</summary>
     public static double Erf(double x)
     {
         if (double.IsNaN(x)) return x;
