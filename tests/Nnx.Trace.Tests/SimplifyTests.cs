@@ -23,7 +23,7 @@ public sealed class SimplifyTests
     private static void Golden(Graph g, string before, string after)
     {
         g.ToString().Should().Be(before.ReplaceLineEndings("\n"));
-        var opt = Optimizer.Optimize(g);
+        var opt = PassPipeline.Optimize(g);
         opt.ToString().Should().Be(after.ReplaceLineEndings("\n"));
         var inputs = g.Inputs.Select((v, i) => RandomArray(v.Aval, i)).ToArray();
         var expected = ReferenceBackend.Evaluate(g, inputs);

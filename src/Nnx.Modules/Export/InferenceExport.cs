@@ -77,7 +77,7 @@ internal static class InferenceExport
                     throw new InvalidOperationException(
                         $"ExportInference: in evaluation mode the forward pass changed '{snapshot.GraphDef.StateDef.Paths[i]}'; an inference graph has no state, " +
                         "so the model must not update variables when Training is false.");
-            return NnxSharp.Passes.Optimizer.Optimize(scope.Builder.Finish([y]));
+            return NnxSharp.Passes.PassPipeline.Optimize(scope.Builder.Finish([y]));
         }
         finally
         {

@@ -211,7 +211,7 @@ internal sealed class ModuleJit : IJitted
         }
         var traceTime = watch.Elapsed;
         watch.Restart();
-        var optimized = NnxSharp.Passes.Optimizer.Optimize(graph);
+        var optimized = PassPipeline.Optimize(graph);
         var passTime = watch.Elapsed;
         var backend = call.Key.Backend;
         var exe = backend.Compile(optimized);

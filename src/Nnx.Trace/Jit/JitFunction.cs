@@ -238,7 +238,7 @@ internal sealed class JitFunction : IJitted
         }
         var traceTime = watch.Elapsed;
         watch.Restart();
-        var optimized = Optimizer.Optimize(graph);
+        var optimized = PassPipeline.Optimize(graph);
         var passTime = watch.Elapsed;
         // An output that is an input unchanged (state the function did not touch) is returned as the caller's
         // own tensor: tensors are immutable, so there is nothing to copy.

@@ -5,7 +5,7 @@ namespace NnxSharp.Passes;
 
 /// <summary>
 /// Algebraic simplifications that cut node count, one local rewrite per rule, run to a fixed point by
-/// <see cref="Optimizer"/>: identities (x+0, x·1, x/1, a reshape or broadcast to the same shape, a
+/// <see cref="PassPipeline"/>: identities (x+0, x·1, x/1, a reshape or broadcast to the same shape, a
 /// stop-gradient after differentiation, relu of a relu), negations folded into subtractions and constants
 /// (<see cref="Negation"/>), scalar constants combined and a sum with its 1/n made a mean (<see cref="Scalars"/>),
 /// reshapes and broadcasts that a broadcasting consumer makes unnecessary (<see cref="Shapes"/>), and the
@@ -33,7 +33,7 @@ internal sealed partial class Simplify
     public static Graph Run(Graph g)
     {
         var s = new Simplify(g);
-        return Optimizer.Rewrite(g, s.Visit);
+        return PassPipeline.Rewrite(g, s.Visit);
     }
 
     private Value? Visit(Node node, Func<Primitive, Value[], Node> emit)
@@ -91,7 +91,7 @@ internal sealed partial class Simplify
         switch (OpOf(v))
         {
             case Full f: return f.Value;
-            case Literal { Value: var l } when l.Size > 0 && l.Size <= Optimizer.FoldLimit:
+            case Literal { Value: var l } when l.Size > 0 && l.Size <= PassPipeline.FoldLimit:
                 var first = l.GetDouble(0);
                 for (var k = 1; k < l.Size; k++)
                     if (!l.GetDouble(k).Equals(first)) return null;

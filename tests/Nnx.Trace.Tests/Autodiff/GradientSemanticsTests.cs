@@ -171,7 +171,7 @@ public sealed class GradientSemanticsTests
             var (l, (g1, g2)) = Autodiff.ValueAndGrad((Tensor w1, Tensor b1) => ((a[0].MatMul(w1) + b1).Relu() - 0.5).Square().Mean())(a[1], a[2]);
             return [l, g1, g2];
         }, x.Aval, w.Aval, b.Aval);
-        var optimized = Optimizer.Optimize(graph);
+        var optimized = PassPipeline.Optimize(graph);
         optimized.Nodes.Length.Should().BeLessThan(graph.Nodes.Length);
 
         foreach (var g in new[] { graph, optimized })

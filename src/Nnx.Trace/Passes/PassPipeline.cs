@@ -14,7 +14,7 @@ public sealed record PassStats(int NodesBefore, int NodesAfter);
 /// constant folding, common-subexpression elimination and dead-code elimination, to a fixed point.
 /// Each pass returns the same graph instance when it changes nothing.
 /// </summary>
-public static class Optimizer
+public static class PassPipeline
 {
     /// <summary>Constants larger than this many elements are not folded (they would bloat the graph).</summary>
     public const int FoldLimit = 4096;
