@@ -6,11 +6,11 @@ public sealed record Add : Binary
     /// <inheritdoc/>
     protected override string OnnxOp => "Add";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => a + b;
+    protected override double EvalFloat(double a, double b) => a + b;
     /// <inheritdoc/>
-    protected override long I(long a, long b) => unchecked(a + b);
+    protected override long EvalSigned(long a, long b) => unchecked(a + b);
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => unchecked(a + b);
+    protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a + b);
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g, g];
 }
@@ -21,11 +21,11 @@ public sealed record Sub : Binary
     /// <inheritdoc/>
     protected override string OnnxOp => "Sub";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => a - b;
+    protected override double EvalFloat(double a, double b) => a - b;
     /// <inheritdoc/>
-    protected override long I(long a, long b) => unchecked(a - b);
+    protected override long EvalSigned(long a, long b) => unchecked(a - b);
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => unchecked(a - b);
+    protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a - b);
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g, -g];
 }
@@ -36,11 +36,11 @@ public sealed record Mul : Binary
     /// <inheritdoc/>
     protected override string OnnxOp => "Mul";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => a * b;
+    protected override double EvalFloat(double a, double b) => a * b;
     /// <inheritdoc/>
-    protected override long I(long a, long b) => unchecked(a * b);
+    protected override long EvalSigned(long a, long b) => unchecked(a * b);
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => unchecked(a * b);
+    protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a * b);
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * x[1], g * x[0]];
 }
@@ -51,11 +51,11 @@ public sealed record Div : Binary
     /// <inheritdoc/>
     protected override string OnnxOp => "Div";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => a / b;
+    protected override double EvalFloat(double a, double b) => a / b;
     /// <inheritdoc/>
-    protected override long I(long a, long b) => b == 0 ? 0 : b == -1 ? unchecked(-a) : a / b;
+    protected override long EvalSigned(long a, long b) => b == 0 ? 0 : b == -1 ? unchecked(-a) : a / b;
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => b == 0 ? 0 : a / b;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => b == 0 ? 0 : a / b;
 
     /// <summary>
     /// Floats: one Div. Integers: the divisors that trap in the CPU's divide (0, and −1 under signed min ÷ −1,
@@ -89,7 +89,7 @@ public sealed record Pow : Binary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "float32 or float64";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => Math.Pow(a, b);
+    protected override double EvalFloat(double a, double b) => Math.Pow(a, b);
 
     /// <summary>
     /// ∂a = g·b·a^(b−1), taken as 0 where b = 0; ∂b = g·log(a)·a^b, with log(0) replaced by 0 (as JAX does),
@@ -110,11 +110,11 @@ public sealed record Max : Binary
     /// <inheritdoc/>
     protected override string OnnxOp => "Max";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b);
+    protected override double EvalFloat(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b);
     /// <inheritdoc/>
-    protected override long I(long a, long b) => Math.Max(a, b);
+    protected override long EvalSigned(long a, long b) => Math.Max(a, b);
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => Math.Max(a, b);
+    protected override ulong EvalUnsigned(ulong a, ulong b) => Math.Max(a, b);
     /// <summary>ONNX Max; int64 as <c>a &gt; b ? a : b</c>.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerChooser(e, args, "Max", "Greater");
     /// <inheritdoc/>
@@ -139,11 +139,11 @@ public sealed record Min : Binary
     /// <inheritdoc/>
     protected override string OnnxOp => "Min";
     /// <inheritdoc/>
-    protected override double F(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Min(a, b);
+    protected override double EvalFloat(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Min(a, b);
     /// <inheritdoc/>
-    protected override long I(long a, long b) => Math.Min(a, b);
+    protected override long EvalSigned(long a, long b) => Math.Min(a, b);
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => Math.Min(a, b);
+    protected override ulong EvalUnsigned(ulong a, ulong b) => Math.Min(a, b);
     /// <summary>ONNX Min; int64 as <c>a &lt; b ? a : b</c>.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => Max.LowerChooser(e, args, "Min", "Less");
     /// <inheritdoc/>

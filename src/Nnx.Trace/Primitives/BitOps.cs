@@ -20,9 +20,9 @@ public sealed record BitwiseAnd : BitBinary
     public override string Lower(IOnnxEmitter e, LowerArgs args) =>
         e.Target == OnnxTarget.Cuda ? CudaBits.Bitwise(e, args, CudaBits.Combine.And) : base.Lower(e, args);
     /// <inheritdoc/>
-    protected override long I(long a, long b) => a & b;
+    protected override long EvalSigned(long a, long b) => a & b;
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => a & b;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => a & b;
 }
 
 /// <summary>Bitwise or of integers.</summary>
@@ -34,9 +34,9 @@ public sealed record BitwiseOr : BitBinary
     public override string Lower(IOnnxEmitter e, LowerArgs args) =>
         e.Target == OnnxTarget.Cuda ? CudaBits.Bitwise(e, args, CudaBits.Combine.Or) : base.Lower(e, args);
     /// <inheritdoc/>
-    protected override long I(long a, long b) => a | b;
+    protected override long EvalSigned(long a, long b) => a | b;
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => a | b;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => a | b;
 }
 
 /// <summary>Bitwise exclusive or of integers.</summary>
@@ -48,9 +48,9 @@ public sealed record BitwiseXor : BitBinary
     public override string Lower(IOnnxEmitter e, LowerArgs args) =>
         e.Target == OnnxTarget.Cuda ? CudaBits.Bitwise(e, args, CudaBits.Combine.Xor) : base.Lower(e, args);
     /// <inheritdoc/>
-    protected override long I(long a, long b) => a ^ b;
+    protected override long EvalSigned(long a, long b) => a ^ b;
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => a ^ b;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => a ^ b;
 }
 
 /// <summary>a &lt;&lt; b on unsigned integers; shifting by the width or more gives 0.</summary>
@@ -63,7 +63,7 @@ public sealed record ShiftLeft : BitBinary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "uint32 or uint64 (ONNX shifts only unsigned integers)";
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => b >= 64 ? 0 : a << (int)b;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => b >= 64 ? 0 : a << (int)b;
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda
         ? CudaBits.Shift(e, args, left: true)
@@ -80,7 +80,7 @@ public sealed record ShiftRight : BitBinary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "uint32 or uint64 (ONNX shifts only unsigned integers)";
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => b >= 64 ? 0 : a >> (int)b;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => b >= 64 ? 0 : a >> (int)b;
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda
         ? CudaBits.Shift(e, args, left: false)
@@ -97,7 +97,7 @@ public sealed record And : BitBinary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "bool";
     /// <inheritdoc/>
-    protected override long I(long a, long b) => a & b;
+    protected override long EvalSigned(long a, long b) => a & b;
 }
 
 /// <summary>Logical or of bools.</summary>
@@ -110,5 +110,5 @@ public sealed record Or : BitBinary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "bool";
     /// <inheritdoc/>
-    protected override long I(long a, long b) => a | b;
+    protected override long EvalSigned(long a, long b) => a | b;
 }

@@ -19,13 +19,13 @@ public abstract record Unary : Primitive
     protected virtual string AcceptsWhat => "float32 or float64";
 
     /// <summary>The function on floats.</summary>
-    protected virtual double F(double x) => throw new NotSupportedException($"{Name} has no float evaluation.");
+    protected virtual double EvalFloat(double x) => throw new NotSupportedException($"{Name} has no float evaluation.");
 
     /// <summary>The function on signed integers and bools.</summary>
-    protected virtual long I(long x) => throw new NotSupportedException($"{Name} has no signed evaluation.");
+    protected virtual long EvalSigned(long x) => throw new NotSupportedException($"{Name} has no signed evaluation.");
 
     /// <summary>The function on unsigned integers.</summary>
-    protected virtual ulong U(ulong x) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
+    protected virtual ulong EvalUnsigned(ulong x) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
 
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
@@ -36,7 +36,7 @@ public abstract record Unary : Primitive
 
     /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) =>
-        Kernels.Map(inputs[0].DType, inputs[0].Shape, inputs, a => F(a[0]), a => I(a[0]), a => U(a[0]), inputs[0].DType);
+        Kernels.Map(inputs[0].DType, inputs[0].Shape, inputs, a => EvalFloat(a[0]), a => EvalSigned(a[0]), a => EvalUnsigned(a[0]), inputs[0].DType);
 
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
@@ -64,13 +64,13 @@ public abstract record Binary : Primitive
     protected virtual DType ResultType(DType t) => t;
 
     /// <summary>The function on floats.</summary>
-    protected virtual double F(double a, double b) => throw new NotSupportedException($"{Name} has no float evaluation.");
+    protected virtual double EvalFloat(double a, double b) => throw new NotSupportedException($"{Name} has no float evaluation.");
 
     /// <summary>The function on signed integers and bools.</summary>
-    protected virtual long I(long a, long b) => throw new NotSupportedException($"{Name} has no signed evaluation.");
+    protected virtual long EvalSigned(long a, long b) => throw new NotSupportedException($"{Name} has no signed evaluation.");
 
     /// <summary>The function on unsigned integers.</summary>
-    protected virtual ulong U(ulong a, ulong b) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
+    protected virtual ulong EvalUnsigned(ulong a, ulong b) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
 
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
@@ -85,7 +85,7 @@ public abstract record Binary : Primitive
     {
         var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
         return Kernels.Map(ResultType(inputs[0].DType), shape, inputs,
-            a => F(a[0], a[1]), a => I(a[0], a[1]), a => U(a[0], a[1]), inputs[0].DType);
+            a => EvalFloat(a[0], a[1]), a => EvalSigned(a[0], a[1]), a => EvalUnsigned(a[0], a[1]), inputs[0].DType);
     }
 
     /// <inheritdoc/>
@@ -102,13 +102,13 @@ public abstract record Comparison : Binary
     protected abstract bool Compare(int sign);
 
     /// <inheritdoc/>
-    protected override double F(double a, double b) => !double.IsNaN(a) && !double.IsNaN(b) && Compare(a.CompareTo(b)) ? 1 : 0;
+    protected override double EvalFloat(double a, double b) => !double.IsNaN(a) && !double.IsNaN(b) && Compare(a.CompareTo(b)) ? 1 : 0;
 
     /// <inheritdoc/>
-    protected override long I(long a, long b) => Compare(a.CompareTo(b)) ? 1 : 0;
+    protected override long EvalSigned(long a, long b) => Compare(a.CompareTo(b)) ? 1 : 0;
 
     /// <inheritdoc/>
-    protected override ulong U(ulong a, ulong b) => Compare(a.CompareTo(b)) ? 1UL : 0UL;
+    protected override ulong EvalUnsigned(ulong a, ulong b) => Compare(a.CompareTo(b)) ? 1UL : 0UL;
 
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] inputs, Tensor output, Tensor cotangent) => [null, null];

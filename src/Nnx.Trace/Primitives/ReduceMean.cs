@@ -13,11 +13,11 @@ public sealed record ReduceMean(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDim
     /// <inheritdoc/>
     protected override double Identity => 0;
     /// <inheritdoc/>
-    protected override double F(double acc, double x) => acc + x;
+    protected override double EvalFloat(double acc, double x) => acc + x;
     /// <inheritdoc/>
-    protected override long I(long acc, long x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
+    protected override long EvalSigned(long acc, long x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
     /// <inheritdoc/>
-    protected override ulong U(ulong acc, ulong x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
+    protected override ulong EvalUnsigned(ulong acc, ulong x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
 
     /// <summary>The number of elements each output element averages.</summary>
     public static int Count(Shape input, Ints axes) => axes.Aggregate(1, (acc, d) => acc * input[d]);

@@ -16,13 +16,13 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
     protected abstract double Identity { get; }
 
     /// <summary>Combines an accumulator with an element.</summary>
-    protected abstract double F(double acc, double x);
+    protected abstract double EvalFloat(double acc, double x);
 
     /// <summary>Combines in signed storage.</summary>
-    protected abstract long I(long acc, long x);
+    protected abstract long EvalSigned(long acc, long x);
 
     /// <summary>Combines in unsigned storage.</summary>
-    protected abstract ulong U(ulong acc, ulong x);
+    protected abstract ulong EvalUnsigned(ulong acc, ulong x);
 
     /// <summary>The output shape.</summary>
     protected Shape Reduced(Shape s) =>
@@ -64,21 +64,21 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
             case StorageKind.Float:
             {
                 var r = Enumerable.Repeat(Identity, n).ToArray();
-                for (var k = 0; k < x.Size; k++) r[target[k]] = F(r[target[k]], x.GetDouble(k));
+                for (var k = 0; k < x.Size; k++) r[target[k]] = EvalFloat(r[target[k]], x.GetDouble(k));
                 return HostArray.FromDoubles(x.DType, outShape, r);
             }
             case StorageKind.Signed:
             {
                 var init = Identity is double.NegativeInfinity ? long.MinValue : Identity is double.PositiveInfinity ? long.MaxValue : (long)Identity;
                 var r = Enumerable.Repeat(init, n).ToArray();
-                for (var k = 0; k < x.Size; k++) r[target[k]] = I(r[target[k]], x.GetLong(k));
+                for (var k = 0; k < x.Size; k++) r[target[k]] = EvalSigned(r[target[k]], x.GetLong(k));
                 return HostArray.FromLongs(x.DType, outShape, r);
             }
             default:
             {
                 var init = Identity is double.NegativeInfinity ? 0UL : Identity is double.PositiveInfinity ? ulong.MaxValue : (ulong)Identity;
                 var r = Enumerable.Repeat(init, n).ToArray();
-                for (var k = 0; k < x.Size; k++) r[target[k]] = U(r[target[k]], x.GetULong(k));
+                for (var k = 0; k < x.Size; k++) r[target[k]] = EvalUnsigned(r[target[k]], x.GetULong(k));
                 return HostArray.FromULongs(x.DType, outShape, r);
             }
         }
@@ -136,11 +136,11 @@ public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     /// <inheritdoc/>
     protected override double Identity => 0;
     /// <inheritdoc/>
-    protected override double F(double acc, double x) => acc + x;
+    protected override double EvalFloat(double acc, double x) => acc + x;
     /// <inheritdoc/>
-    protected override long I(long acc, long x) => unchecked(acc + x);
+    protected override long EvalSigned(long acc, long x) => unchecked(acc + x);
     /// <inheritdoc/>
-    protected override ulong U(ulong acc, ulong x) => unchecked(acc + x);
+    protected override ulong EvalUnsigned(ulong acc, ulong x) => unchecked(acc + x);
 
     /// <summary>Floats: ReduceSum. Integers: the reduced axes moved last and flattened, times a column of ones.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
@@ -167,11 +167,11 @@ public sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     /// <inheritdoc/>
     protected override double Identity => double.NegativeInfinity;
     /// <inheritdoc/>
-    protected override double F(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
+    protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
     /// <inheritdoc/>
-    protected override long I(long acc, long x) => Math.Max(acc, x);
+    protected override long EvalSigned(long acc, long x) => Math.Max(acc, x);
     /// <inheritdoc/>
-    protected override ulong U(ulong acc, ulong x) => Math.Max(acc, x);
+    protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Max(acc, x);
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMax");
 
@@ -196,11 +196,11 @@ public sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     /// <inheritdoc/>
     protected override double Identity => double.PositiveInfinity;
     /// <inheritdoc/>
-    protected override double F(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
+    protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
     /// <inheritdoc/>
-    protected override long I(long acc, long x) => Math.Min(acc, x);
+    protected override long EvalSigned(long acc, long x) => Math.Min(acc, x);
     /// <inheritdoc/>
-    protected override ulong U(ulong acc, ulong x) => Math.Min(acc, x);
+    protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Min(acc, x);
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMin");
 

@@ -10,9 +10,9 @@ public sealed record Neg : Unary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "a float or signed integer dtype";
     /// <inheritdoc/>
-    protected override double F(double x) => -x;
+    protected override double EvalFloat(double x) => -x;
     /// <inheritdoc/>
-    protected override long I(long x) => unchecked(-x);
+    protected override long EvalSigned(long x) => unchecked(-x);
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [-g];
 }
@@ -27,11 +27,11 @@ public sealed record Abs : Unary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "a numeric dtype";
     /// <inheritdoc/>
-    protected override double F(double x) => Math.Abs(x);
+    protected override double EvalFloat(double x) => Math.Abs(x);
     /// <inheritdoc/>
-    protected override long I(long x) => x < 0 ? unchecked(-x) : x;
+    protected override long EvalSigned(long x) => x < 0 ? unchecked(-x) : x;
     /// <inheritdoc/>
-    protected override ulong U(ulong x) => x;
+    protected override ulong EvalUnsigned(ulong x) => x;
     /// <summary>d|x|/dx = sign(x), 0 at 0.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * x[0].Sign()];
 }
@@ -46,11 +46,11 @@ public sealed record Sign : Unary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "a numeric dtype";
     /// <inheritdoc/>
-    protected override double F(double x) => double.IsNaN(x) ? x : Math.Sign(x);
+    protected override double EvalFloat(double x) => double.IsNaN(x) ? x : Math.Sign(x);
     /// <inheritdoc/>
-    protected override long I(long x) => Math.Sign(x);
+    protected override long EvalSigned(long x) => Math.Sign(x);
     /// <inheritdoc/>
-    protected override ulong U(ulong x) => x == 0 ? 0UL : 1UL;
+    protected override ulong EvalUnsigned(ulong x) => x == 0 ? 0UL : 1UL;
     /// <summary>ONNX Sign; int64 as (x &gt; 0) − (x &lt; 0).</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
@@ -71,7 +71,7 @@ public sealed record Exp : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Exp";
     /// <inheritdoc/>
-    protected override double F(double x) => Math.Exp(x);
+    protected override double EvalFloat(double x) => Math.Exp(x);
     /// <summary>d e^x = e^x.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * y];
 }
@@ -82,7 +82,7 @@ public sealed record Log : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Log";
     /// <inheritdoc/>
-    protected override double F(double x) => Math.Log(x);
+    protected override double EvalFloat(double x) => Math.Log(x);
     /// <summary>d log x = 1/x.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g / x[0]];
 }
@@ -93,7 +93,7 @@ public sealed record Sqrt : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Sqrt";
     /// <inheritdoc/>
-    protected override double F(double x) => Math.Sqrt(x);
+    protected override double EvalFloat(double x) => Math.Sqrt(x);
     /// <summary>d √x = 1/(2√x).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * 0.5 / y];
 }
@@ -104,7 +104,7 @@ public sealed record Rsqrt : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Sqrt";
     /// <inheritdoc/>
-    protected override double F(double x) => 1 / Math.Sqrt(x);
+    protected override double EvalFloat(double x) => 1 / Math.Sqrt(x);
     /// <summary>Reciprocal of Sqrt.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Reciprocal", e.Node("Sqrt", args.Inputs));
     /// <summary>d x^−½ = −½ x^−½ / x.</summary>
@@ -117,7 +117,7 @@ public sealed record Tanh : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Tanh";
     /// <inheritdoc/>
-    protected override double F(double x) => Math.Tanh(x);
+    protected override double EvalFloat(double x) => Math.Tanh(x);
     /// <summary>d tanh = 1 − tanh².</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * (1.0 - y * y)];
 }
@@ -128,7 +128,7 @@ public sealed record Logistic : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Sigmoid";
     /// <inheritdoc/>
-    protected override double F(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+    protected override double EvalFloat(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
     /// <summary>dσ = σ(1−σ).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * y * (1.0 - y)];
 }
@@ -139,7 +139,7 @@ public sealed record Erf : Unary
     /// <inheritdoc/>
     protected override string OnnxOp => "Erf";
     /// <inheritdoc/>
-    protected override double F(double x) => SpecialFunctions.Erf(x);
+    protected override double EvalFloat(double x) => SpecialFunctions.Erf(x);
 
     /// <summary>
     /// ONNX Erf for float32. float64 has no CPU kernel: x · Σ w_i e^(−(x c_i)²), a 24-point Gauss–Legendre
@@ -171,9 +171,9 @@ public sealed record Relu : Unary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "float32, float64, int32 or int64";
     /// <inheritdoc/>
-    protected override double F(double x) => x > 0 ? x : x < 0 ? 0 : x * 0;
+    protected override double EvalFloat(double x) => x > 0 ? x : x < 0 ? 0 : x * 0;
     /// <inheritdoc/>
-    protected override long I(long x) => Math.Max(x, 0);
+    protected override long EvalSigned(long x) => Math.Max(x, 0);
     /// <summary>ONNX Relu for floats; <c>x &gt; 0 ? x : 0</c> for integers.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
@@ -196,7 +196,7 @@ public sealed record Not : Unary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "bool";
     /// <inheritdoc/>
-    protected override long I(long x) => x == 0 ? 1 : 0;
+    protected override long EvalSigned(long x) => x == 0 ? 1 : 0;
     /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];
 }
@@ -211,9 +211,9 @@ public sealed record BitwiseNot : Unary
     /// <inheritdoc/>
     protected override string AcceptsWhat => "an integer dtype";
     /// <inheritdoc/>
-    protected override long I(long x) => ~x;
+    protected override long EvalSigned(long x) => ~x;
     /// <inheritdoc/>
-    protected override ulong U(ulong x) => ~x;
+    protected override ulong EvalUnsigned(ulong x) => ~x;
     /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda ? CudaBits.Not(e, args) : base.Lower(e, args);
     /// <inheritdoc/>
@@ -228,11 +228,11 @@ public sealed record StopGradient : Unary
     /// <inheritdoc/>
     protected override bool Accepts(DType t) => true;
     /// <inheritdoc/>
-    protected override double F(double x) => x;
+    protected override double EvalFloat(double x) => x;
     /// <inheritdoc/>
-    protected override long I(long x) => x;
+    protected override long EvalSigned(long x) => x;
     /// <inheritdoc/>
-    protected override ulong U(ulong x) => x;
+    protected override ulong EvalUnsigned(ulong x) => x;
     /// <summary>No node: the output is the input's value.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => args.Inputs[0];
     /// <inheritdoc/>
