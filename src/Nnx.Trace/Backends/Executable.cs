@@ -1,0 +1,72 @@
+using NnxSharp.Ir;
+
+namespace NnxSharp.Backends;
+
+/// <summary>A compiled graph.</summary>
+public abstract class Executable : IDisposable
+{
+    /// <summary>Creates an executable for a graph.</summary>
+    protected Executable(Graph graph) => Graph = graph;
+
+    /// <summary>The graph this runs.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>Runs the graph on buffers of the graph's input avals and returns new output buffers.</summary>
+    public abstract DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs);
+
+    /// <summary>
+    /// Runs the graph writing into existing buffers of the graph's output avals (no output may also be an
+    /// input). A call whose buffers were all bound by a recent call copies and allocates nothing.
+    /// </summary>
+    public abstract void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs);
+
+    /// <summary>
+    /// <see cref="RunInto"/> for a training step whose first <paramref name="stateInputs"/> inputs and first
+    /// <paramref name="stateOutputs"/> outputs are its state, which alternates between two sets of buffers from call
+    /// to call (the A/B swap); the other inputs and outputs are the call's arguments and results. A backend can
+    /// then keep the state's buffers fixed (CUDA graphs); by default this is <see cref="RunInto"/>.
+    /// </summary>
+    public virtual void RunStep(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, int stateInputs, int stateOutputs) =>
+        RunInto(inputs, outputs);
+
+    /// <summary>Time spent lowering the graph for this backend.</summary>
+    public TimeSpan LoweringTime { get; protected init; }
+
+    /// <summary>Time spent creating the runtime's session (its own optimisation included).</summary>
+    public TimeSpan LoadTime { get; protected init; }
+
+    /// <summary>The number of nodes in the lowered graph (ONNX nodes for ONNX Runtime).</summary>
+    public int LoweredNodeCount { get; protected init; }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees native resources.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    /// <summary>Throws unless the output buffers match the graph's output avals in count and avals (names the output index).</summary>
+    protected void CheckOutputs(IReadOnlyList<DeviceBuffer> outputs)
+    {
+        if (outputs.Count != Graph.Outputs.Length)
+            throw new ArgumentException($"Executable produces {Graph.Outputs.Length} output(s) but got {outputs.Count} buffers.");
+        for (var i = 0; i < outputs.Count; i++)
+            if (outputs[i].Aval != Graph.Outputs[i].Aval)
+                throw new ArgumentException($"Executable output {i} is {Graph.Outputs[i].Aval} but the buffer is {outputs[i].Aval}.");
+    }
+
+    /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>
+    protected void CheckInputs(IReadOnlyList<DeviceBuffer> inputs)
+    {
+        if (inputs.Count != Graph.Inputs.Length)
+            throw new ArgumentException($"Executable expects {Graph.Inputs.Length} input(s) but got {inputs.Count}.");
+        for (var i = 0; i < inputs.Count; i++)
+            if (inputs[i].Aval != Graph.Inputs[i].Aval)
+                throw new ArgumentException($"Executable input {i} is {inputs[i].Aval} but the graph was compiled for {Graph.Inputs[i].Aval}.");
+    }
+}
