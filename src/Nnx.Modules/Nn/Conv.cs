@@ -136,32 +136,8 @@ public sealed class Conv : Module, ILayer
     /// </summary>
     private Tensor WindowIndex(int[] padded, int[] output)
     {
-        var d = KernelSize.Length;
-        var outCount = output.Aggregate(1, (a, b) => a * b);
-        var kCount = KernelSize.Aggregate(1, (a, b) => a * b);
-        var index = new long[outCount * kCount];
-        var o = new int[d];
-        var k = new int[d];
-        for (var p = 0; p < outCount; p++)
-        {
-            Unravel(p, output, o);
-            for (var q = 0; q < kCount; q++)
-            {
-                Unravel(q, KernelSize, k);
-                long flat = 0;
-                for (var i = 0; i < d; i++) flat = flat * padded[i] + o[i] * Strides[i] + k[i] * KernelDilation[i];
-                index[p * kCount + q] = flat;
-            }
-        }
+        var index = Windows.Positions(padded, output, KernelSize, Strides, KernelDilation);
         return Tensor.FromArray(index, index.Length);
     }
 
-    private static void Unravel(int flat, int[] dims, int[] into)
-    {
-        for (var i = dims.Length - 1; i >= 0; i--)
-        {
-            into[i] = flat % dims[i];
-            flat /= dims[i];
-        }
-    }
 }

@@ -92,7 +92,7 @@ internal static class Pool
         var at = new int[padded.Length];
         for (var p = 0; p < count; p++)
         {
-            Unravel(p, padded, at);
+            Windows.Unravel(p, padded, at);
             var isPad = at.Where((v, i) => v < pads[i].Low || v >= padded[i] - pads[i].High).Any();
             mask[p] = isPad ? pad : inside;
         }
@@ -107,34 +107,6 @@ internal static class Pool
     }
 
     /// <summary>The flat padded position of every (output position, window offset) pair, output positions outer.</summary>
-    internal static long[] WindowPositions(int[] padded, int[] output, int[] window, int[] strides)
-    {
-        var d = window.Length;
-        var outCount = output.Aggregate(1, (a, b) => a * b);
-        var kCount = window.Aggregate(1, (a, b) => a * b);
-        var index = new long[outCount * kCount];
-        var o = new int[d];
-        var k = new int[d];
-        for (var p = 0; p < outCount; p++)
-        {
-            Unravel(p, output, o);
-            for (var q = 0; q < kCount; q++)
-            {
-                Unravel(q, window, k);
-                long flat = 0;
-                for (var i = 0; i < d; i++) flat = flat * padded[i] + o[i] * strides[i] + k[i];
-                index[p * kCount + q] = flat;
-            }
-        }
-        return index;
-    }
-
-    private static void Unravel(int flat, int[] dims, int[] into)
-    {
-        for (var i = dims.Length - 1; i >= 0; i--)
-        {
-            into[i] = flat % dims[i];
-            flat /= dims[i];
-        }
-    }
+    internal static long[] WindowPositions(int[] padded, int[] output, int[] window, int[] strides) =>
+        Windows.Positions(padded, output, window, strides);
 }

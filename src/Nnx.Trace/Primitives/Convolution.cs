@@ -59,10 +59,10 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
         var (po, pk) = (new int[d], new int[d]);
         for (var p = 0; p < outSize; p++)
         {
-            Unravel(p, outSp, po);
+            Windows.Unravel(p, outSp, po);
             for (var q = 0; q < kSize; q++)
             {
-                Unravel(q, kSp, pk);
+                Windows.Unravel(q, kSp, pk);
                 var flat = 0;
                 var inside = true;
                 for (var i = 0; i < d && inside; i++)
@@ -148,25 +148,7 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
     }
 
     /// <summary>The flat padded position of every (output position, kernel offset) pair, output positions outer.</summary>
-    private long[] WindowIndex(int[] padded, int[] outSp, int[] kSp)
-    {
-        var d = Strides.Count;
-        var (kSize, outSize) = (Product(kSp), Product(outSp));
-        var index = new long[outSize * kSize];
-        var (po, pk) = (new int[d], new int[d]);
-        for (var p = 0; p < outSize; p++)
-        {
-            Unravel(p, outSp, po);
-            for (var q = 0; q < kSize; q++)
-            {
-                Unravel(q, kSp, pk);
-                long flat = 0;
-                for (var i = 0; i < d; i++) flat = flat * padded[i] + po[i] * Strides[i] + pk[i] * Dilation[i];
-                index[p * kSize + q] = flat;
-            }
-        }
-        return index;
-    }
+    private long[] WindowIndex(int[] padded, int[] outSp, int[] kSp) => Windows.Positions(padded, outSp, kSp, Strides, Dilation);
 
     /// <summary>
     /// The convolution as im2col for dtypes without an ONNX Runtime Conv kernel: pad, gather every window's
@@ -197,12 +179,4 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
 
     private static int Product(int[] dims) => dims.Aggregate(1, (a, b) => a * b);
 
-    private static void Unravel(int flat, int[] dims, int[] into)
-    {
-        for (var i = dims.Length - 1; i >= 0; i--)
-        {
-            into[i] = flat % dims[i];
-            flat /= dims[i];
-        }
-    }
 }
