@@ -49,8 +49,6 @@ public sealed record Mul : Binary
 public sealed record Div : Binary
 {
     /// <inheritdoc/>
-    protected override string OnnxOp => "Div";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => a / b;
     /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => b == 0 ? 0 : b == -1 ? unchecked(-a) : a / b;
@@ -108,8 +106,6 @@ public sealed record Pow : Binary
 public sealed record Max : Binary
 {
     /// <inheritdoc/>
-    protected override string OnnxOp => "Max";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b);
     /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => Math.Max(a, b);
@@ -136,8 +132,6 @@ public sealed record Max : Binary
 /// <summary>Elementwise minimum. At ties the gradient is split equally between the operands (as JAX).</summary>
 public sealed record Min : Binary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "Min";
     /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Min(a, b);
     /// <inheritdoc/>

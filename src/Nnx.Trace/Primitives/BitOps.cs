@@ -57,8 +57,6 @@ public sealed record BitwiseXor : BitBinary
 public sealed record ShiftLeft : BitBinary
 {
     /// <inheritdoc/>
-    protected override string OnnxOp => "BitShift";
-    /// <inheritdoc/>
     protected override bool Accepts(DType t) => t.IsUnsigned();
     /// <inheritdoc/>
     protected override string AcceptsWhat => "uint32 or uint64 (ONNX shifts only unsigned integers)";
@@ -73,8 +71,6 @@ public sealed record ShiftLeft : BitBinary
 /// <summary>a &gt;&gt; b (logical) on unsigned integers; shifting by the width or more gives 0.</summary>
 public sealed record ShiftRight : BitBinary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "BitShift";
     /// <inheritdoc/>
     protected override bool Accepts(DType t) => t.IsUnsigned();
     /// <inheritdoc/>

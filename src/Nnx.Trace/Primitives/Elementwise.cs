@@ -9,8 +9,11 @@ public abstract record Unary : Primitive
     /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <summary>The ONNX operator this lowers to.</summary>
-    protected abstract string OnnxOp { get; }
+    /// <summary>
+    /// The ONNX operator that the default <see cref="Lower"/> emits; null (the default) for a primitive that overrides
+    /// <see cref="Lower"/> and emits no operator of its own name.
+    /// </summary>
+    protected virtual string? OnnxOp => null;
 
     /// <summary>Which dtypes the op accepts (default: float32 and float64).</summary>
     protected virtual bool Accepts(DType t) => t is DType.Float32 or DType.Float64;
@@ -30,7 +33,7 @@ public abstract record Unary : Primitive
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
+        ShapeRules.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
         return inputs[0];
     }
 
@@ -39,7 +42,8 @@ public abstract record Unary : Primitive
         Kernels.Map(inputs[0].DType, inputs[0].Shape, inputs, a => EvalFloat(a[0]), a => EvalSigned(a[0]), a => EvalUnsigned(a[0]), inputs[0].DType);
 
     /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Node(OnnxOp ?? throw new NotSupportedException($"{Name} names no ONNX operator and does not override Lower."), args.Inputs);
 }
 
 /// <summary>
@@ -51,8 +55,11 @@ public abstract record Binary : Primitive
     /// <inheritdoc/>
     public override int Arity => 2;
 
-    /// <summary>The ONNX operator this lowers to.</summary>
-    protected abstract string OnnxOp { get; }
+    /// <summary>
+    /// The ONNX operator that the default <see cref="Lower"/> emits; null (the default) for a primitive that overrides
+    /// <see cref="Lower"/> and emits no operator of its own name.
+    /// </summary>
+    protected virtual string? OnnxOp => null;
 
     /// <summary>Which dtypes the op accepts (default: numeric).</summary>
     protected virtual bool Accepts(DType t) => t.IsNumeric();
@@ -75,21 +82,22 @@ public abstract record Binary : Primitive
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        var t = Kernels.SameDType(Name, inputs);
-        Kernels.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
-        return new Aval(Kernels.Broadcast(Name, inputs), ResultType(t));
+        var t = ShapeRules.SameDType(Name, inputs);
+        ShapeRules.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
+        return new Aval(ShapeRules.Broadcast(Name, inputs), ResultType(t));
     }
 
     /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
-        var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
+        var shape = ShapeRules.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
         return Kernels.Map(ResultType(inputs[0].DType), shape, inputs,
             a => EvalFloat(a[0], a[1]), a => EvalSigned(a[0], a[1]), a => EvalUnsigned(a[0], a[1]), inputs[0].DType);
     }
 
     /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Node(OnnxOp ?? throw new NotSupportedException($"{Name} names no ONNX operator and does not override Lower."), args.Inputs);
 }
 
 /// <summary>Comparisons give bool; they have no gradient.</summary>

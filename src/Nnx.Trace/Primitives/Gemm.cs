@@ -18,14 +18,14 @@ public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Bet
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        var t = Kernels.SameDType(Name, inputs);
-        Kernels.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
+        var t = ShapeRules.SameDType(Name, inputs);
+        ShapeRules.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
         var (a, b, c) = (inputs[0].Shape, inputs[1].Shape, inputs[2].Shape);
         if (a.Rank != 2 || b.Rank != 2)
-            throw new ArgumentException($"{Name}: A and B must be matrices but got {Kernels.Describe(inputs)}.");
+            throw new ArgumentException($"{Name}: A and B must be matrices but got {ShapeRules.Describe(inputs)}.");
         var (m, ka) = TransA ? (a[1], a[0]) : (a[0], a[1]);
         var (kb, n) = TransB ? (b[1], b[0]) : (b[0], b[1]);
-        if (ka != kb) throw new ArgumentException($"{Name}: contracting dimensions differ: {Kernels.Describe(inputs)} ({ka} ≠ {kb}).");
+        if (ka != kb) throw new ArgumentException($"{Name}: contracting dimensions differ: {ShapeRules.Describe(inputs)} ({ka} ≠ {kb}).");
         var result = Shape.Of(m, n);
         if (c.Rank > 2 || Shape.TryBroadcast(c, result) != result)
             throw new ArgumentException($"{Name}: C {inputs[2]} (argument 2) does not broadcast to [{m},{n}].");

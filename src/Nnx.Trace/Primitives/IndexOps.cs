@@ -15,7 +15,7 @@ public sealed record Gather(int Axis) : Primitive
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var s = inputs[0].Shape;
-        Kernels.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
+        ShapeRules.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
         if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
         var d = s.ToArray();
         return new Aval(Shape.Of([.. d[..Axis], .. inputs[1].Shape, .. d[(Axis + 1)..]]), inputs[0].DType);
@@ -76,12 +76,12 @@ public sealed record ScatterAdd : Primitive
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var (op, idx, upd) = (inputs[0], inputs[1], inputs[2]);
-        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
-        Kernels.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        ShapeRules.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
         if (op.Shape.Rank == 0) throw new ArgumentException($"{Name}: operand {op} (argument 0) must have rank ≥ 1.");
         Shape expected = Shape.Of([.. idx.Shape, .. op.Shape.ToArray()[1..]]);
         if (upd.DType != op.DType || upd.Shape != expected)
-            throw new ArgumentException($"{Name}: updates must be {new Aval(expected, op.DType)} for {Kernels.Describe(inputs)}.");
+            throw new ArgumentException($"{Name}: updates must be {new Aval(expected, op.DType)} for {ShapeRules.Describe(inputs)}.");
         return op;
     }
 

@@ -12,15 +12,15 @@ public sealed record MatMul : Primitive
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        var t = Kernels.SameDType(Name, inputs);
-        Kernels.RequireDType(Name, inputs, 0, d => d.IsNumeric(), "a numeric dtype");
+        var t = ShapeRules.SameDType(Name, inputs);
+        ShapeRules.RequireDType(Name, inputs, 0, d => d.IsNumeric(), "a numeric dtype");
         var (a, b) = (inputs[0].Shape, inputs[1].Shape);
         if (a.Rank < 2 || b.Rank < 2)
-            throw new ArgumentException($"{Name}: operands must have rank ≥ 2 but got {Kernels.Describe(inputs)}.");
+            throw new ArgumentException($"{Name}: operands must have rank ≥ 2 but got {ShapeRules.Describe(inputs)}.");
         if (a[^1] != b[^2])
-            throw new ArgumentException($"{Name}: contracting dimensions differ: {Kernels.Describe(inputs)} ({a[^1]} ≠ {b[^2]}).");
+            throw new ArgumentException($"{Name}: contracting dimensions differ: {ShapeRules.Describe(inputs)} ({a[^1]} ≠ {b[^2]}).");
         var batch = Shape.TryBroadcast(Shape.Of(a.ToArray()[..^2]), Shape.Of(b.ToArray()[..^2]))
-            ?? throw new ArgumentException($"{Name}: cannot broadcast the batch dimensions of {Kernels.Describe(inputs)}.");
+            ?? throw new ArgumentException($"{Name}: cannot broadcast the batch dimensions of {ShapeRules.Describe(inputs)}.");
         return new Aval(Shape.Of([.. batch, a[^2], b[^1]]), t);
     }
 

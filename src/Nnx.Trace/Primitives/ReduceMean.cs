@@ -25,7 +25,7 @@ public sealed record ReduceMean(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDim
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t is DType.Float32 or DType.Float64, "float32 or float64");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t is DType.Float32 or DType.Float64, "float32 or float64");
         return base.Infer(inputs);
     }
 

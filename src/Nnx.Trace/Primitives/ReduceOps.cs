@@ -31,12 +31,12 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
         var s = inputs[0].Shape;
         foreach (var a in Axes)
             if (a < 0 || a >= s.Rank)
                 throw new ArgumentException($"{Name}: axis {a} is out of range for {inputs[0]} (argument 0).");
-        if (!Kernels.Axes(Name, s, Axes).Equals(Axes))
+        if (!ShapeRules.Axes(Name, s, Axes).Equals(Axes))
             throw new ArgumentException($"{Name}: axes {Axes} must be sorted and distinct.");
         if (Identity is double.NegativeInfinity or double.PositiveInfinity && Axes.Any(a => s[a] == 0))
             throw new ArgumentException($"{Name}: cannot reduce an empty axis of {inputs[0]} (argument 0).");
@@ -219,7 +219,7 @@ public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
         var s = inputs[0].Shape;
         if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
         if (s[Axis] == 0) throw new ArgumentException($"{Name}: cannot search an empty axis of {inputs[0]} (argument 0).");

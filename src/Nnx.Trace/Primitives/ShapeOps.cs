@@ -201,7 +201,7 @@ public sealed record Concat(int Axis) : Primitive
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         if (inputs.Count == 0) throw new ArgumentException($"{Name}: needs at least one operand.");
-        var t = Kernels.SameDType(Name, inputs);
+        var t = ShapeRules.SameDType(Name, inputs);
         var s = inputs[0].Shape;
         if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
         var total = 0;

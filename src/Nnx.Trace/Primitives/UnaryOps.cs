@@ -40,8 +40,6 @@ public sealed record Abs : Unary
 public sealed record Sign : Unary
 {
     /// <inheritdoc/>
-    protected override string OnnxOp => "Sign";
-    /// <inheritdoc/>
     protected override bool Accepts(DType t) => t.IsNumeric();
     /// <inheritdoc/>
     protected override string AcceptsWhat => "a numeric dtype";
@@ -102,8 +100,6 @@ public sealed record Sqrt : Unary
 public sealed record Rsqrt : Unary
 {
     /// <inheritdoc/>
-    protected override string OnnxOp => "Sqrt";
-    /// <inheritdoc/>
     protected override double EvalFloat(double x) => 1 / Math.Sqrt(x);
     /// <summary>Reciprocal of Sqrt.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Reciprocal", e.Node("Sqrt", args.Inputs));
@@ -137,8 +133,6 @@ public sealed record Logistic : Unary
 public sealed record Erf : Unary
 {
     /// <inheritdoc/>
-    protected override string OnnxOp => "Erf";
-    /// <inheritdoc/>
     protected override double EvalFloat(double x) => SpecialFunctions.Erf(x);
 
     /// <summary>
@@ -164,8 +158,6 @@ public sealed record Erf : Unary
 /// <summary>max(x, 0). Its gradient at 0 is 0, as in JAX and PyTorch.</summary>
 public sealed record Relu : Unary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "Relu";
     /// <inheritdoc/>
     protected override bool Accepts(DType t) => t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
     /// <inheritdoc/>
@@ -223,8 +215,6 @@ public sealed record BitwiseNot : Unary
 /// <summary>The identity whose gradient is zero: blocks differentiation. Lowers to nothing.</summary>
 public sealed record StopGradient : Unary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "Identity";
     /// <inheritdoc/>
     protected override bool Accepts(DType t) => true;
     /// <inheritdoc/>

@@ -9,15 +9,15 @@ public sealed record Where : Primitive
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t == DType.Bool, "bool");
-        var t = Kernels.SameDType(Name, [inputs[1], inputs[2]]);
-        return new Aval(Kernels.Broadcast(Name, inputs), t);
+        ShapeRules.RequireDType(Name, inputs, 0, t => t == DType.Bool, "bool");
+        var t = ShapeRules.SameDType(Name, [inputs[1], inputs[2]]);
+        return new Aval(ShapeRules.Broadcast(Name, inputs), t);
     }
 
     /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
-        var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
+        var shape = ShapeRules.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
         var c = Kernels.BroadcastMap(shape, inputs[0].Shape);
         var a = Kernels.BroadcastMap(shape, inputs[1].Shape);
         var b = Kernels.BroadcastMap(shape, inputs[2].Shape);
