@@ -12,7 +12,7 @@ namespace NnxSharp.Primitives;
 /// <param name="PadLow">Zeros before each spatial axis.</param>
 /// <param name="PadHigh">Zeros after each spatial axis.</param>
 /// <param name="Dilation">The kernel's dilation per spatial axis (1: dense).</param>
-public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation) : Primitive
+internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation) : Primitive
 {
     /// <inheritdoc/>
     public override int Arity => 2;

@@ -10,12 +10,10 @@ namespace NnxSharp.Primitives;
 /// <param name="TransB">Whether B is transposed.</param>
 /// <param name="Alpha">The scale of the product.</param>
 /// <param name="Beta">The scale of C.</param>
-public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Beta = 1) : Primitive
+internal sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Beta = 1) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 3;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var t = ShapeRules.SameDType(Name, inputs);
@@ -32,7 +30,6 @@ public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Bet
         return new Aval(result, t);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var a = TransA ? new Transpose(Ints.Of(1, 0)).Eval([inputs[0]]) : inputs[0];
@@ -45,7 +42,6 @@ public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Bet
         return new Add().Eval([product, c]);
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         List<OnnxAttribute> attributes = [OnnxAttribute.Int("transA", TransA ? 1 : 0), OnnxAttribute.Int("transB", TransB ? 1 : 0)];

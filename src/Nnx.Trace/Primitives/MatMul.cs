@@ -4,12 +4,10 @@ namespace NnxSharp.Primitives;
 /// Batched matrix product of operands of rank ≥ 2: <c>[..., m, k] @ [..., k, n] → [..., m, n]</c>, the batch
 /// dimensions broadcast as in NumPy.
 /// </summary>
-public sealed record MatMul : Primitive
+internal sealed record MatMul : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 2;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var t = ShapeRules.SameDType(Name, inputs);
@@ -24,7 +22,6 @@ public sealed record MatMul : Primitive
         return new Aval(Shape.Of([.. batch, a[^2], b[^1]]), t);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var (x, y) = (inputs[0], inputs[1]);
@@ -67,7 +64,6 @@ public sealed record MatMul : Primitive
         }
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("MatMul", args.Inputs);
 
     /// <summary>∂a = g·bᵀ, ∂b = aᵀ·g (batch dimensions are summed down by the reverse pass).</summary>

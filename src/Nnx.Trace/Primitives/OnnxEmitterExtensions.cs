@@ -1,7 +1,7 @@
 namespace NnxSharp.Primitives;
 
 /// <summary>Small helpers for lowerings.</summary>
-public static class OnnxEmitterExtensions
+internal static class OnnxEmitterExtensions
 {
     /// <summary>A 1-D int64 constant, as ONNX wants shapes, axes, starts and ends.</summary>
     public static string Int64s(this IOnnxEmitter e, params long[] values) =>

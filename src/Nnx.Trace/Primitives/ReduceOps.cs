@@ -4,9 +4,8 @@ namespace NnxSharp.Primitives;
 /// Shared rule of reductions over a sorted list of axes; with <c>KeepDims</c> the reduced axes stay as size 1.
 /// An empty axis list is the identity.
 /// </summary>
-public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
+internal abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
     /// <summary>The ONNX operator this lowers to.</summary>
@@ -28,7 +27,6 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
     protected Shape Reduced(Shape s) =>
         Shape.Of(Enumerable.Range(0, s.Rank).Where(d => KeepDims || !Axes.Contains(d)).Select(d => Axes.Contains(d) ? 1 : s[d]).ToArray());
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
@@ -43,7 +41,6 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
         return new Aval(Reduced(s), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
@@ -129,17 +126,12 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
 /// <summary>Sum over axes.</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "ReduceSum";
-    /// <inheritdoc/>
     protected override double Identity => 0;
-    /// <inheritdoc/>
     protected override double EvalFloat(double acc, double x) => acc + x;
-    /// <inheritdoc/>
     protected override long EvalSigned(long acc, long x) => unchecked(acc + x);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong acc, ulong x) => unchecked(acc + x);
 
     /// <summary>Floats: ReduceSum. Integers: the reduced axes moved last and flattened, times a column of ones.</summary>
@@ -160,22 +152,15 @@ public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
 /// <summary>Maximum over axes. Ties share the gradient equally (as JAX).</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "ReduceMax";
-    /// <inheritdoc/>
     protected override double Identity => double.NegativeInfinity;
-    /// <inheritdoc/>
     protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
-    /// <inheritdoc/>
     protected override long EvalSigned(long acc, long x) => Math.Max(acc, x);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Max(acc, x);
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMax");
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ChooserVjp(this, x[0], y, g)];
 
     internal static Tensor ChooserVjp(Reduce r, Tensor x, Tensor y, Tensor g)
@@ -189,34 +174,25 @@ public sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
 /// <summary>Minimum over axes. Ties share the gradient equally (as JAX).</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "ReduceMin";
-    /// <inheritdoc/>
     protected override double Identity => double.PositiveInfinity;
-    /// <inheritdoc/>
     protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
-    /// <inheritdoc/>
     protected override long EvalSigned(long acc, long x) => Math.Min(acc, x);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Min(acc, x);
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMin");
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ReduceMax.ChooserVjp(this, x[0], y, g)];
 }
 
 /// <summary>The int64 index of the first maximum along an axis.</summary>
 /// <param name="Axis">The axis searched.</param>
 /// <param name="KeepDims">Whether the axis stays as size 1.</param>
-public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
+internal sealed record ArgMax(int Axis, bool KeepDims) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
@@ -226,7 +202,6 @@ public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
         return new Aval(Shape.Of(Enumerable.Range(0, s.Rank).Where(d => KeepDims || d != Axis).Select(d => d == Axis ? 1 : s[d]).ToArray()), DType.Int64);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
@@ -258,6 +233,5 @@ public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
         return e.Node("ArgMax", [x], OnnxAttribute.Int("axis", Axis), OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
     }
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];
 }
