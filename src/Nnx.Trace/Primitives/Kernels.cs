@@ -67,6 +67,17 @@ internal static class Kernels
         return r;
     }
 
+    /// <summary>
+    /// The array of <paramref name="shape"/> whose element at multi-index idx is <paramref name="x"/>'s element at flat
+    /// index <paramref name="source"/>(idx): transposes, slices, pads.
+    /// </summary>
+    public static HostArray TakeAt(HostArray x, Shape shape, Func<int[], int> source)
+    {
+        var src = new int[shape.Size];
+        for (var k = 0; k < src.Length; k++) src[k] = source(Unravel(k, shape));
+        return Take(x, shape, src);
+    }
+
     /// <summary>Gathers elements by flat source index into a new array of the given shape.</summary>
     public static HostArray Take(HostArray x, Shape shape, int[] sourceIndex) => HostArray.KindOf(x.DType) switch
     {

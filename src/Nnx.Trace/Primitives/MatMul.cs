@@ -30,39 +30,29 @@ internal sealed record MatMul : Primitive
         var batch = Shape.Of(outAval.Shape.ToArray()[..^2]);
         var mapA = Kernels.BroadcastMap(batch, Shape.Of(x.Shape.ToArray()[..^2]));
         var mapB = Kernels.BroadcastMap(batch, Shape.Of(y.Shape.ToArray()[..^2]));
-        var size = outAval.Shape.Size;
-        switch (HostArray.KindOf(x.DType))
-        {
-            case StorageKind.Float:
-            {
-                var r = new double[size];
-                for (var bi = 0; bi < batch.Size; bi++)
-                    for (var i = 0; i < m; i++)
-                        for (var j = 0; j < n; j++)
-                        {
-                            double s = 0;
-                            for (var p = 0; p < k; p++)
-                                s += x.F![mapA[bi] * m * k + i * k + p] * y.F![mapB[bi] * k * n + p * n + j];
-                            r[bi * m * n + i * n + j] = s;
-                        }
-                return HostArray.FromDoubles(x.DType, outAval.Shape, r);
-            }
-            default:
-            {
-                var r = new ulong[size];
-                for (var bi = 0; bi < batch.Size; bi++)
-                    for (var i = 0; i < m; i++)
-                        for (var j = 0; j < n; j++)
-                        {
-                            ulong s = 0;
-                            for (var p = 0; p < k; p++)
-                                s = unchecked(s + x.GetULong(mapA[bi] * m * k + i * k + p) * y.GetULong(mapB[bi] * k * n + p * n + j));
-                            r[bi * m * n + i * n + j] = s;
-                        }
-                return HostArray.FromULongs(x.DType, outAval.Shape, r);
-            }
-        }
+        return HostArray.KindOf(x.DType) == StorageKind.Float
+            ? HostArray.FromDoubles(x.DType, outAval.Shape, Product(x.F!, y.F!, mapA, mapB, m, k, n))
+            // Integers multiply and add wrapping, in 64 bits: the low bits of any width come out right.
+            : HostArray.FromULongs(x.DType, outAval.Shape, Product(ULongs(x), ULongs(y), mapA, mapB, m, k, n));
     }
+
+    /// <summary>The batched product of row-major [batch, m, k] and [batch, k, n] storage, batches read through the broadcast maps.</summary>
+    private static T[] Product<T>(T[] a, T[] b, int[] mapA, int[] mapB, int m, int k, int n) where T : System.Numerics.INumber<T>
+    {
+        var r = new T[mapA.Length * m * n];
+        for (var bi = 0; bi < mapA.Length; bi++)
+            for (var i = 0; i < m; i++)
+                for (var j = 0; j < n; j++)
+                {
+                    var s = T.Zero;
+                    for (var p = 0; p < k; p++)
+                        s = unchecked(s + a[mapA[bi] * m * k + i * k + p] * b[mapB[bi] * k * n + p * n + j]);
+                    r[bi * m * n + i * n + j] = s;
+                }
+        return r;
+    }
+
+    private static ulong[] ULongs(HostArray x) => [.. Enumerable.Range(0, x.Size).Select(x.GetULong)];
 
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("MatMul", args.Inputs);
 

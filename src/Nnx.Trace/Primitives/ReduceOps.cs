@@ -101,22 +101,6 @@ internal abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
         return e.Reshape(moved, Shape.Of(kept.Aggregate(1, (acc, d) => acc * shape[d]), Axes.Aggregate(1, (acc, d) => acc * shape[d])));
     }
 
-    /// <summary>
-    /// ReduceMax/ReduceMin, except for int64, uint32 and uint64: the element that <paramref name="argOp"/>
-    /// (ArgMax/ArgMin) picks in each row of <see cref="Rows"/>.
-    /// </summary>
-    private protected string LowerExtremum(IOnnxEmitter e, LowerArgs args, string argOp)
-    {
-        var x = args.InputAvals[0];
-        if (Axes.Count == 0) return args.Inputs[0];
-        if (x.DType is not (DType.Int64 or DType.UInt32 or DType.UInt64)) return Emit(e, args.Inputs[0]);
-        // ORT-CPU workaround: ReduceMax/ReduceMin lack uint kernels and get int64 wrong (values in [2^31, 2^32) compare as negative); ArgMax/ArgMin are exact.
-        var rows = Rows(e, args.Inputs[0], x.Shape);
-        var keys = x.DType.IsUnsigned() ? e.ToOrderedInt64(rows, x.DType) : rows;
-        var index = e.Node(argOp, [keys], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 1));
-        return e.Reshape(e.Node("GatherElements", [rows, index], OnnxAttribute.Int("axis", 1)), args.Output.Shape);
-    }
-
     /// <summary>The cotangent (or output) reshaped to keep the reduced axes as size 1.</summary>
     internal Tensor KeptOf(Tensor t, Shape input) => KeepDims
         ? t
@@ -149,41 +133,64 @@ internal sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDi
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [KeptOf(g, x[0].Shape).BroadcastTo(x[0].Shape.ToArray())];
 }
 
-/// <summary>Maximum over axes. Ties share the gradient equally (as JAX).</summary>
+/// <summary>
+/// ReduceMax and ReduceMin: ties share the gradient equally (as JAX); lowered as ONNX's reduction except for int64,
+/// uint32 and uint64, which pick the element that ArgMax/ArgMin finds.
+/// </summary>
+internal abstract record Extremum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+{
+    /// <summary>ArgMax or ArgMin: the ONNX operator that finds the extremum's index.</summary>
+    protected abstract string ArgOp { get; }
+
+    /// <summary>
+    /// The ONNX reduction, except for int64, uint32 and uint64: the element that <see cref="ArgOp"/> picks in each row
+    /// of <see cref="Reduce.Rows"/>.
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        var x = args.InputAvals[0];
+        if (Axes.Count == 0) return args.Inputs[0];
+        if (x.DType is not (DType.Int64 or DType.UInt32 or DType.UInt64)) return Emit(e, args.Inputs[0]);
+        // ORT-CPU workaround: ReduceMax/ReduceMin lack uint kernels and get int64 wrong (values in [2^31, 2^32) compare as negative); ArgMax/ArgMin are exact.
+        var rows = Rows(e, args.Inputs[0], x.Shape);
+        var keys = x.DType.IsUnsigned() ? e.ToOrderedInt64(rows, x.DType) : rows;
+        var index = e.Node(ArgOp, [keys], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 1));
+        return e.Reshape(e.Node("GatherElements", [rows, index], OnnxAttribute.Int("axis", 1)), args.Output.Shape);
+    }
+
+    /// <summary>The cotangent split equally among the elements equal to the extremum.</summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g)
+    {
+        var mask = x[0].Equal(KeptOf(y, x[0].Shape)).Cast(g.DType);
+        var count = mask.Sum(Axes.ToArray(), keepDims: true);
+        return [mask / count * KeptOf(g, x[0].Shape)];
+    }
+}
+
+/// <summary>Maximum over axes.</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-internal sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceMax(Ints Axes, bool KeepDims) : Extremum(Axes, KeepDims)
 {
     protected override string OnnxOp => "ReduceMax";
+    protected override string ArgOp => "ArgMax";
     protected override double Identity => double.NegativeInfinity;
     protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
     protected override long EvalSigned(long acc, long x) => Math.Max(acc, x);
     protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Max(acc, x);
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMax");
-
-    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ChooserVjp(this, x[0], y, g)];
-
-    internal static Tensor ChooserVjp(Reduce r, Tensor x, Tensor y, Tensor g)
-    {
-        var mask = x.Equal(r.KeptOf(y, x.Shape)).Cast(g.DType);
-        var count = mask.Sum(r.Axes.ToArray(), keepDims: true);
-        return mask / count * r.KeptOf(g, x.Shape);
-    }
 }
 
-/// <summary>Minimum over axes. Ties share the gradient equally (as JAX).</summary>
+/// <summary>Minimum over axes.</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-internal sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceMin(Ints Axes, bool KeepDims) : Extremum(Axes, KeepDims)
 {
     protected override string OnnxOp => "ReduceMin";
+    protected override string ArgOp => "ArgMin";
     protected override double Identity => double.PositiveInfinity;
     protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
     protected override long EvalSigned(long acc, long x) => Math.Min(acc, x);
     protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Min(acc, x);
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMin");
-
-    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ReduceMax.ChooserVjp(this, x[0], y, g)];
 }
 
 /// <summary>The int64 index of the first maximum along an axis.</summary>

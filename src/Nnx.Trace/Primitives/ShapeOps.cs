@@ -36,17 +36,8 @@ internal sealed record Transpose(Ints Perm) : Primitive
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
-        var outShape = Infer([x.Aval]).Shape;
         var inStrides = x.Shape.Strides();
-        var src = new int[outShape.Size];
-        for (var k = 0; k < src.Length; k++)
-        {
-            var idx = Kernels.Unravel(k, outShape);
-            var s = 0;
-            for (var d = 0; d < idx.Length; d++) s += idx[d] * inStrides[Perm[d]];
-            src[k] = s;
-        }
-        return Kernels.Take(x, outShape, src);
+        return Kernels.TakeAt(x, Infer([x.Aval]).Shape, idx => idx.Select((i, d) => i * inStrides[Perm[d]]).Sum());
     }
 
     public override string Lower(IOnnxEmitter e, LowerArgs args) =>
@@ -103,17 +94,8 @@ internal sealed record Slice(Ints Starts, Ints Ends) : Primitive
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
-        var outShape = Infer([x.Aval]).Shape;
         var strides = x.Shape.Strides();
-        var src = new int[outShape.Size];
-        for (var k = 0; k < src.Length; k++)
-        {
-            var idx = Kernels.Unravel(k, outShape);
-            var s = 0;
-            for (var d = 0; d < idx.Length; d++) s += (idx[d] + Starts[d]) * strides[d];
-            src[k] = s;
-        }
-        return Kernels.Take(x, outShape, src);
+        return Kernels.TakeAt(x, Infer([x.Aval]).Shape, idx => idx.Select((i, d) => (i + Starts[d]) * strides[d]).Sum());
     }
 
     /// <summary>ONNX Slice; nothing when the block is the whole operand (ONNX Runtime cannot slice a scalar).</summary>
@@ -144,21 +126,19 @@ internal sealed record Pad(Ints Before, Ints After) : Primitive
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
-        var outShape = Infer([x.Aval]).Shape;
         var strides = x.Shape.Strides();
-        var src = new int[outShape.Size];
-        for (var k = 0; k < src.Length; k++)
+        // A padding element reads the zero appended after x's elements, at flat index x.Size.
+        return Kernels.TakeAt(Concat.Flat(x, HostArray.Zeros(x.DType, Shape.Of(1))), Infer([x.Aval]).Shape, idx =>
         {
-            var idx = Kernels.Unravel(k, outShape);
             var s = 0;
-            for (var d = 0; d < idx.Length && s >= 0; d++)
+            for (var d = 0; d < idx.Length; d++)
             {
                 var i = idx[d] - Before[d];
-                s = i < 0 || i >= x.Shape[d] ? -1 : s + i * strides[d];
+                if (i < 0 || i >= x.Shape[d]) return x.Size;
+                s += i * strides[d];
             }
-            src[k] = s < 0 ? x.Size : s;
-        }
-        return Kernels.Take(Concat.Flat(x, HostArray.Zeros(x.DType, Shape.Of(1))), outShape, src);
+            return s;
+        });
     }
 
     /// <summary>ONNX Pad; nothing when every pad is 0 (ONNX Runtime cannot pad a scalar).</summary>
