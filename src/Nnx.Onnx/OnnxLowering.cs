@@ -192,6 +192,7 @@ public static class OnnxLowering
                 case long[] ints: p.Type = AttributeProto.Types.AttributeType.Ints; p.Ints.AddRange(ints); break;
                 case float[] floats: p.Type = AttributeProto.Types.AttributeType.Floats; p.Floats.AddRange(floats); break;
                 case HostArray t: p.Type = AttributeProto.Types.AttributeType.Tensor; p.T = Tensor("", t); break;
+                case DType t: p.Type = AttributeProto.Types.AttributeType.Int; p.I = OnnxTypes.ElementType(t); break;
                 default: throw new NotSupportedException($"ONNX attribute {a.Name} has an unsupported value type {a.Value.GetType().Name}.");
             }
             return p;

@@ -43,6 +43,13 @@ public sealed class OrtBackend : IBackend
     public static OrtBackend Cpu => CpuInstance.Value;
 
     /// <summary>
+    /// Makes <see cref="Cpu"/> the default backend (<see cref="Backend.Default"/>) unless one is set. NnxSharp.Onnx's
+    /// build calls this from a module initializer compiled into the application (opt out with
+    /// <c>&lt;NnxRegisterBackend&gt;false&lt;/NnxRegisterBackend&gt;</c>), so an application's first tensor runs on ONNX Runtime.
+    /// </summary>
+    public static void Register() => Backend.Register(() => Cpu);
+
+    /// <summary>
     /// The CPU execution provider with graphs lowered as for CUDA (integer arithmetic in place of the bit
     /// operators): runs on any machine what a CUDA session would run, for tests of the CUDA lowerings.
     /// </summary>

@@ -5,7 +5,7 @@ namespace NnxSharp;
 public sealed partial class Tensor
 {
     private Ints AxesOf(string op, int[]? axes) =>
-        axes is null ? new Ints(Enumerable.Range(0, Rank).ToArray()) : Kernels.Axes(op, Shape, axes);
+        axes is null ? new Ints(Enumerable.Range(0, Rank).ToArray()) : ShapeRules.Axes(op, Shape, axes);
 
     /// <summary>Sum over an axis, or over all axes when <paramref name="axis"/> is null.</summary>
     public Tensor Sum(int? axis = null, bool keepDims = false) => Sum(axis is { } a ? [a] : null, keepDims);

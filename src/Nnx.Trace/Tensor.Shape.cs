@@ -101,6 +101,18 @@ public sealed partial class Tensor
     public Tensor Slice(int[] starts, int[] ends) =>
         starts.All(s => s == 0) && ends.SequenceEqual(Shape) ? this : new Slice(new Ints(starts), new Ints(ends)).Bind(this);
 
+    /// <summary>
+    /// Pads with zeros: <paramref name="before"/>[d] elements before and <paramref name="after"/>[d] after each axis d
+    /// (one non-negative entry per axis).
+    /// </summary>
+    public Tensor Pad(int[] before, int[] after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        return before.All(p => p == 0) && after.All(p => p == 0) && before.Length == Rank && after.Length == Rank
+            ? this : new Pad(new Ints(before), new Ints(after)).Bind(this);
+    }
+
     /// <summary>Joins tensors along an axis (promoted to one dtype).</summary>
     public static Tensor Concat(int axis, params Tensor[] tensors)
     {

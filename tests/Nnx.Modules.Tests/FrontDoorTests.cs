@@ -18,4 +18,17 @@ public sealed class FrontDoorTests
         libraries.Distinct().Should().HaveCount(3);
         libraries.SelectMany(a => a.GetTypes()).Select(t => t.Namespace).Should().NotContain(n => n == "Nnx" || (n != null && n.StartsWith("Nnx.")));
     }
+
+    [TestMethod]
+    public void ThePrimitivesArePrivateToNnxTraceAndTheLoweringSeamIsPublic()
+    {
+        // Users call tensor methods; a backend lowers graphs through Primitive.Lower and IOnnxEmitter. The records
+        // themselves (Add, Pad, ConvGeneral, ...) are internal, listed once in OpRegistry.All.
+        var trace = typeof(NnxSharp.Tensor).Assembly;
+        trace.GetExportedTypes().Where(t => t.Namespace == "NnxSharp.Primitives").Select(t => t.Name).Should().BeEquivalentTo(
+            ["Primitive", "OpRegistry", "IOnnxEmitter", "LowerArgs", "OnnxAttribute", "OnnxTarget"]);
+        NnxSharp.Primitives.OpRegistry.All.Select(p => p.GetType()).Should().OnlyContain(t => !t.IsVisible);
+        typeof(NnxSharp.Ir.Node).GetProperty("Op")!.PropertyType.Should().Be(typeof(NnxSharp.Primitives.Primitive), "graphs show their primitives");
+        Console.WriteLine($"Nnx.Trace exports {trace.GetExportedTypes().Length} types");
+    }
 }

@@ -61,6 +61,22 @@ public sealed class PrimitiveTableTests
         PrimitiveCases.All.Select(c => c.Op.GetType()).Distinct().Should().BeSubsetOf(registered);
     }
 
+    [TestMethod]
+    public void AnElementwisePrimitiveWithNoOnnxOperatorOfItsOwnLowersItself()
+    {
+        var onnxOp = typeof(Unary).GetProperty("OnnxOp", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        var binaryOnnxOp = typeof(Binary).GetProperty("OnnxOp", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        var ownLowering = new List<string>();
+        foreach (var op in OpRegistry.All.Where(p => p is Unary or Binary))
+        {
+            var name = (string?)(op is Unary ? onnxOp : binaryOnnxOp).GetValue(op);
+            var lowers = op.GetType().GetMethod(nameof(Primitive.Lower))!.DeclaringType == op.GetType();
+            (name is not null || lowers).Should().BeTrue($"{op.Name} names no ONNX operator, so it must override Lower");
+            if (name is null) ownLowering.Add(op.Name);
+        }
+        ownLowering.Should().Contain(["rsqrt", "stop_gradient"], "they emit Reciprocal(Sqrt) and nothing, not an operator named after them");
+    }
+
     private static bool Accepts(Primitive op, Aval[] avals)
     {
         try

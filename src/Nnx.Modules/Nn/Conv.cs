@@ -114,7 +114,7 @@ public sealed class Conv : Module, ILayer
         var spatial = Enumerable.Range(1, d).ToArray();
         var xc = xn.Transpose([0, d + 1, .. spatial]);
         var kc = kernel.Transpose([d + 1, d, .. Enumerable.Range(0, d)]);
-        var y = new ConvGeneral(new Ints(Strides), new Ints([.. pads.Select(p => p.Low)]), new Ints([.. pads.Select(p => p.High)]), new Ints(KernelDilation)).Bind(xc, kc);
+        var y = xc.ConvGeneral(kc, Strides, [.. pads.Select(p => p.Low)], [.. pads.Select(p => p.High)], KernelDilation);
         return y.Transpose([0, .. Enumerable.Range(2, d), 1]);
     }
 
@@ -123,7 +123,7 @@ public sealed class Conv : Module, ILayer
     {
         var n = xn.Shape[0];
         if (pads.Any(p => p.Low != 0 || p.High != 0))
-            xn = new Pad(new Ints([0, .. pads.Select(p => p.Low), 0]), new Ints([0, .. pads.Select(p => p.High), 0])).Bind(xn);
+            xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
         var windows = xn.Reshape(n, padded.Aggregate(1, (a, b) => a * b), InFeatures).Gather(WindowIndex(padded, output), axis: 1);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
         var window = KernelSize.Aggregate(1, (a, b) => a * b) * InFeatures;

@@ -61,7 +61,7 @@ internal static class Pool
         {
             if (!unpadded)
             {
-                xn = new Pad(new Ints([0, .. pads.Select(p => p.Low), 0]), new Ints([0, .. pads.Select(p => p.High), 0])).Bind(xn);
+                xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
                 if (kind == Kind.Max) xn += Constant(PadMask(padded, pads, double.NegativeInfinity, 0), [1, .. padded, 1], x.DType);
             }
             var windows = xn.Reshape(n, padded.Aggregate(1, (a, b) => a * b), c).Gather(WindowIndex(padded, output, window, s), axis: 1);

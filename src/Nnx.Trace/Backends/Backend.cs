@@ -1,40 +1,29 @@
-using NnxSharp.Ir;
-
 namespace NnxSharp.Backends;
 
-/// <summary>The default backend used by eager operations and Jit.</summary>
+/// <summary>
+/// The default backend used by eager operations and Jit. Nnx.Trace knows no backend but its reference
+/// interpreter: the ONNX Runtime backend registers itself (<c>NnxSharp.Onnx.OrtBackend.Register</c>, which
+/// NnxSharp.Onnx's build calls from a module initializer compiled into the application).
+/// </summary>
 public static class Backend
 {
-    private static IBackend? _default;
-    private static readonly object Gate = new();
+    private static readonly DefaultBackend Slot = new();
 
     /// <summary>
-    /// The backend for new tensors. Unless set, ONNX Runtime's CPU backend when the Nnx.Onnx assembly is
-    /// present, else the managed reference interpreter.
+    /// The backend for new tensors: the one set here, else the registered one (ONNX Runtime's CPU backend in an
+    /// application that references NnxSharp.Onnx), else an <see cref="InvalidOperationException"/> that says how
+    /// to choose one.
     /// </summary>
     public static IBackend Default
     {
-        get
-        {
-            if (_default is { } b) return b;
-            lock (Gate)
-                return _default ??= Discover();
-        }
-        set => _default = value;
+        get => Slot.Value;
+        set => Slot.Value = value;
     }
 
-    private static IBackend Discover()
-    {
-        var type = Type.GetType("NnxSharp.Onnx.OrtBackend, Nnx.Onnx", throwOnError: false);
-        try
-        {
-            return type?.GetProperty("Cpu")?.GetValue(null) as IBackend ?? ReferenceBackend.Instance;
-        }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
-        {
-            // The backend's own error (a missing native library names the package to add), not the reflection wrapper.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-            throw;
-        }
-    }
+    /// <summary>
+    /// Registers the backend that <see cref="Default"/> gives unless one is set. The factory runs at the first read
+    /// of <see cref="Default"/>, so a backend that cannot start (a missing native library) says so there, with its
+    /// own exception. The last registration wins.
+    /// </summary>
+    public static void Register(Func<IBackend> factory) => Slot.Register(factory);
 }

@@ -53,20 +53,27 @@ public abstract class Executable : IDisposable
     /// <summary>Throws unless the output buffers match the graph's output avals in count and avals (names the output index).</summary>
     protected void CheckOutputs(IReadOnlyList<DeviceBuffer> outputs)
     {
-        if (outputs.Count != Graph.Outputs.Length)
-            throw new ArgumentException($"Executable produces {Graph.Outputs.Length} output(s) but got {outputs.Count} buffers.");
-        for (var i = 0; i < outputs.Count; i++)
-            if (outputs[i].Aval != Graph.Outputs[i].Aval)
-                throw new ArgumentException($"Executable output {i} is {Graph.Outputs[i].Aval} but the buffer is {outputs[i].Aval}.");
+        if (Mismatch(outputs, Graph.Outputs) is not { } i) return;
+        throw new ArgumentException(i < 0
+            ? $"Executable produces {Graph.Outputs.Length} output(s) but got {outputs.Count} buffers."
+            : $"Executable output {i} is {Graph.Outputs[i].Aval} but the buffer is {outputs[i].Aval}.");
     }
 
     /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>
     protected void CheckInputs(IReadOnlyList<DeviceBuffer> inputs)
     {
-        if (inputs.Count != Graph.Inputs.Length)
-            throw new ArgumentException($"Executable expects {Graph.Inputs.Length} input(s) but got {inputs.Count}.");
-        for (var i = 0; i < inputs.Count; i++)
-            if (inputs[i].Aval != Graph.Inputs[i].Aval)
-                throw new ArgumentException($"Executable input {i} is {inputs[i].Aval} but the graph was compiled for {Graph.Inputs[i].Aval}.");
+        if (Mismatch(inputs, Graph.Inputs) is not { } i) return;
+        throw new ArgumentException(i < 0
+            ? $"Executable expects {Graph.Inputs.Length} input(s) but got {inputs.Count}."
+            : $"Executable input {i} is {inputs[i].Aval} but the graph was compiled for {Graph.Inputs[i].Aval}.");
+    }
+
+    /// <summary>Null when the buffers have the values' avals; −1 when their counts differ; else the first index that differs.</summary>
+    private static int? Mismatch(IReadOnlyList<DeviceBuffer> buffers, System.Collections.Immutable.ImmutableArray<Value> values)
+    {
+        if (buffers.Count != values.Length) return -1;
+        for (var i = 0; i < buffers.Count; i++)
+            if (buffers[i].Aval != values[i].Aval) return i;
+        return null;
     }
 }

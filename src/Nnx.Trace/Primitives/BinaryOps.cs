@@ -1,60 +1,40 @@
 namespace NnxSharp.Primitives;
 
 /// <summary>a + b (integers wrap).</summary>
-public sealed record Add : Binary
+internal sealed record Add : Binary
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Add";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => a + b;
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => unchecked(a + b);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a + b);
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g, g];
 }
 
 /// <summary>a − b (integers wrap).</summary>
-public sealed record Sub : Binary
+internal sealed record Sub : Binary
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Sub";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => a - b;
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => unchecked(a - b);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a - b);
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g, -g];
 }
 
 /// <summary>a · b (integers wrap).</summary>
-public sealed record Mul : Binary
+internal sealed record Mul : Binary
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Mul";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => a * b;
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => unchecked(a * b);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a * b);
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g * x[1], g * x[0]];
 }
 
 /// <summary>a / b. Integer division truncates toward zero; an integer divided by zero gives 0; min ÷ −1 wraps to min.</summary>
-public sealed record Div : Binary
+internal sealed record Div : Binary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "Div";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => a / b;
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => b == 0 ? 0 : b == -1 ? unchecked(-a) : a / b;
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => b == 0 ? 0 : a / b;
 
     /// <summary>
@@ -80,15 +60,11 @@ public sealed record Div : Binary
 }
 
 /// <summary>a^b on floats.</summary>
-public sealed record Pow : Binary
+internal sealed record Pow : Binary
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Pow";
-    /// <inheritdoc/>
     protected override bool Accepts(DType t) => t is DType.Float32 or DType.Float64;
-    /// <inheritdoc/>
     protected override string AcceptsWhat => "float32 or float64";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => Math.Pow(a, b);
 
     /// <summary>
@@ -105,19 +81,13 @@ public sealed record Pow : Binary
 }
 
 /// <summary>Elementwise maximum. At ties the gradient is split equally between the operands (as JAX).</summary>
-public sealed record Max : Binary
+internal sealed record Max : Binary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "Max";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b);
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => Math.Max(a, b);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => Math.Max(a, b);
     /// <summary>ONNX Max; int64 as <c>a &gt; b ? a : b</c>.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerChooser(e, args, "Max", "Greater");
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => ChooserVjp(x[0] > x[1], x[0].Equal(x[1]), g);
 
     internal static string LowerChooser(IOnnxEmitter e, LowerArgs args, string op, string firstWins) =>
@@ -134,67 +104,49 @@ public sealed record Max : Binary
 }
 
 /// <summary>Elementwise minimum. At ties the gradient is split equally between the operands (as JAX).</summary>
-public sealed record Min : Binary
+internal sealed record Min : Binary
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "Min";
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Min(a, b);
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => Math.Min(a, b);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => Math.Min(a, b);
     /// <summary>ONNX Min; int64 as <c>a &lt; b ? a : b</c>.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => Max.LowerChooser(e, args, "Min", "Less");
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => Max.ChooserVjp(x[0] < x[1], x[0].Equal(x[1]), g);
 }
 
 /// <summary>a == b, elementwise (any dtype but float16).</summary>
-public sealed record Equal : Comparison
+internal sealed record Equal : Comparison
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Equal";
-    /// <inheritdoc/>
     protected override bool Accepts(DType t) => t != DType.Float16;
-    /// <inheritdoc/>
     protected override string AcceptsWhat => "any dtype but float16";
-    /// <inheritdoc/>
     protected override bool Compare(int sign) => sign == 0;
 }
 
 /// <summary>a &lt; b.</summary>
-public sealed record Less : Comparison
+internal sealed record Less : Comparison
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Less";
-    /// <inheritdoc/>
     protected override bool Compare(int sign) => sign < 0;
 }
 
 /// <summary>a ≤ b.</summary>
-public sealed record LessEqual : Comparison
+internal sealed record LessEqual : Comparison
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "LessOrEqual";
-    /// <inheritdoc/>
     protected override bool Compare(int sign) => sign <= 0;
 }
 
 /// <summary>a &gt; b.</summary>
-public sealed record Greater : Comparison
+internal sealed record Greater : Comparison
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "Greater";
-    /// <inheritdoc/>
     protected override bool Compare(int sign) => sign > 0;
 }
 
 /// <summary>a ≥ b.</summary>
-public sealed record GreaterEqual : Comparison
+internal sealed record GreaterEqual : Comparison
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "GreaterOrEqual";
-    /// <inheritdoc/>
     protected override bool Compare(int sign) => sign >= 0;
 }

@@ -12,7 +12,7 @@ namespace NnxSharp.Primitives;
 /// <param name="PadLow">Zeros before each spatial axis.</param>
 /// <param name="PadHigh">Zeros after each spatial axis.</param>
 /// <param name="Dilation">The kernel's dilation per spatial axis (1: dense).</param>
-public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation) : Primitive
+internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation) : Primitive
 {
     /// <inheritdoc/>
     public override int Arity => 2;
@@ -20,8 +20,8 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
     /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        var t = Kernels.SameDType(Name, inputs);
-        Kernels.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
+        var t = ShapeRules.SameDType(Name, inputs);
+        ShapeRules.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
         var (x, w) = (inputs[0].Shape, inputs[1].Shape);
         var d = Strides.Count;
         if (d == 0 || PadLow.Count != d || PadHigh.Count != d || Dilation.Count != d)
@@ -29,16 +29,16 @@ public sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints D
         if (Strides.Any(s => s <= 0) || Dilation.Any(s => s <= 0) || PadLow.Any(p => p < 0) || PadHigh.Any(p => p < 0))
             throw new ArgumentException($"{Name}: strides {Strides} and dilation {Dilation} must be positive and pads {PadLow} {PadHigh} non-negative.");
         if (x.Rank != d + 2 || w.Rank != d + 2)
-            throw new ArgumentException($"{Name}: expects x [N, C, {d} spatial] and kernel [O, C, {d} spatial] but got {Kernels.Describe(inputs)}.");
+            throw new ArgumentException($"{Name}: expects x [N, C, {d} spatial] and kernel [O, C, {d} spatial] but got {ShapeRules.Describe(inputs)}.");
         if (x[1] != w[1])
-            throw new ArgumentException($"{Name}: x has {x[1]} channels but the kernel expects {w[1]} ({Kernels.Describe(inputs)}).");
+            throw new ArgumentException($"{Name}: x has {x[1]} channels but the kernel expects {w[1]} ({ShapeRules.Describe(inputs)}).");
         var output = new int[d];
         for (var i = 0; i < d; i++)
         {
             var padded = x[2 + i] + PadLow[i] + PadHigh[i];
             var extent = Dilation[i] * (w[2 + i] - 1) + 1;
             if (padded < extent)
-                throw new ArgumentException($"{Name}: spatial axis {i} of x padded to {padded} is smaller than the dilated kernel's extent {extent} ({Kernels.Describe(inputs)}).");
+                throw new ArgumentException($"{Name}: spatial axis {i} of x padded to {padded} is smaller than the dilated kernel's extent {extent} ({ShapeRules.Describe(inputs)}).");
             output[i] = (padded - extent) / Strides[i] + 1;
         }
         return new Aval(Shape.Of([x[0], w[0], .. output]), t);

@@ -2,21 +2,16 @@ namespace NnxSharp.Primitives;
 
 /// <summary>A constant value embedded in the graph (an ONNX initializer).</summary>
 /// <param name="Value">The data.</param>
-public sealed record Literal(HostArray Value) : Primitive
+internal sealed record Literal(HostArray Value) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 0;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs) => Value.Aval;
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) => Value;
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Constant(Value);
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [];
 
     /// <summary>Prints small values inline and large ones by aval.</summary>
@@ -31,15 +26,12 @@ public sealed record Literal(HostArray Value) : Primitive
 /// <param name="Shape">The result's shape.</param>
 /// <param name="DType">The result's dtype.</param>
 /// <param name="Value">The value (rounded or wrapped to the dtype).</param>
-public sealed record Full(Shape Shape, DType DType, double Value) : Primitive
+internal sealed record Full(Shape Shape, DType DType, double Value) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 0;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs) => new(Shape, DType);
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) => HostArray.Full(DType, Shape, Value);
 
     /// <summary>Small tensors are initializers; large ones ConstantOfShape, so the file stays small.</summary>
@@ -47,7 +39,6 @@ public sealed record Full(Shape Shape, DType DType, double Value) : Primitive
         ? e.Constant(HostArray.Full(DType, Shape, Value))
         : e.Node("ConstantOfShape", [e.Int64s(Shape.ToLongArray())], OnnxAttribute.Tensor("value", HostArray.Full(DType, NnxSharp.Shape.Of(1), Value)));
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [];
 }
 
@@ -55,12 +46,10 @@ public sealed record Full(Shape Shape, DType DType, double Value) : Primitive
 /// <param name="Shape">The result's shape.</param>
 /// <param name="DType">The result's dtype.</param>
 /// <param name="Axis">The axis that counts.</param>
-public sealed record Iota(Shape Shape, DType DType, int Axis) : Primitive
+internal sealed record Iota(Shape Shape, DType DType, int Axis) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 0;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         if (Axis < 0 || Axis >= Shape.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for shape {Shape}.");
@@ -68,7 +57,6 @@ public sealed record Iota(Shape Shape, DType DType, int Axis) : Primitive
         return new Aval(Shape, DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) =>
         HostArray.FromLongs(DType, Shape, Enumerable.Range(0, Shape.Size).Select(k => (long)Kernels.Unravel(k, Shape)[Axis]).ToArray());
 
@@ -83,6 +71,5 @@ public sealed record Iota(Shape Shape, DType DType, int Axis) : Primitive
         return e.Node("Expand", [e.Node("Reshape", [r, e.Int64s(kept)]), e.Int64s(Shape.ToLongArray())]);
     }
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [];
 }

@@ -4,13 +4,15 @@ namespace NnxSharp.Primitives;
 /// Shared shape rule, evaluation and lowering of one-operand elementwise primitives: the output has the
 /// operand's aval; the operand's dtype must be one the op accepts.
 /// </summary>
-public abstract record Unary : Primitive
+internal abstract record Unary : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <summary>The ONNX operator this lowers to.</summary>
-    protected abstract string OnnxOp { get; }
+    /// <summary>
+    /// The ONNX operator that the default <see cref="Lower"/> emits; null (the default) for a primitive that overrides
+    /// <see cref="Lower"/> and emits no operator of its own name.
+    /// </summary>
+    protected virtual string? OnnxOp => null;
 
     /// <summary>Which dtypes the op accepts (default: float32 and float64).</summary>
     protected virtual bool Accepts(DType t) => t is DType.Float32 or DType.Float64;
@@ -27,32 +29,32 @@ public abstract record Unary : Primitive
     /// <summary>The function on unsigned integers.</summary>
     protected virtual ulong EvalUnsigned(ulong x) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
+        ShapeRules.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
         return inputs[0];
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) =>
         Kernels.Map(inputs[0].DType, inputs[0].Shape, inputs, a => EvalFloat(a[0]), a => EvalSigned(a[0]), a => EvalUnsigned(a[0]), inputs[0].DType);
 
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Node(OnnxOp ?? throw new NotSupportedException($"{Name} names no ONNX operator and does not override Lower."), args.Inputs);
 }
 
 /// <summary>
 /// Shared shape rule, evaluation and lowering of two-operand elementwise primitives with NumPy
 /// broadcasting: both operands have one dtype (the Tensor operators promote first).
 /// </summary>
-public abstract record Binary : Primitive
+internal abstract record Binary : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 2;
 
-    /// <summary>The ONNX operator this lowers to.</summary>
-    protected abstract string OnnxOp { get; }
+    /// <summary>
+    /// The ONNX operator that the default <see cref="Lower"/> emits; null (the default) for a primitive that overrides
+    /// <see cref="Lower"/> and emits no operator of its own name.
+    /// </summary>
+    protected virtual string? OnnxOp => null;
 
     /// <summary>Which dtypes the op accepts (default: numeric).</summary>
     protected virtual bool Accepts(DType t) => t.IsNumeric();
@@ -72,45 +74,38 @@ public abstract record Binary : Primitive
     /// <summary>The function on unsigned integers.</summary>
     protected virtual ulong EvalUnsigned(ulong a, ulong b) => throw new NotSupportedException($"{Name} has no unsigned evaluation.");
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        var t = Kernels.SameDType(Name, inputs);
-        Kernels.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
-        return new Aval(Kernels.Broadcast(Name, inputs), ResultType(t));
+        var t = ShapeRules.SameDType(Name, inputs);
+        ShapeRules.RequireDType(Name, inputs, 0, Accepts, AcceptsWhat);
+        return new Aval(ShapeRules.Broadcast(Name, inputs), ResultType(t));
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
-        var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
+        var shape = ShapeRules.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
         return Kernels.Map(ResultType(inputs[0].DType), shape, inputs,
             a => EvalFloat(a[0], a[1]), a => EvalSigned(a[0], a[1]), a => EvalUnsigned(a[0], a[1]), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node(OnnxOp, args.Inputs);
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        e.Node(OnnxOp ?? throw new NotSupportedException($"{Name} names no ONNX operator and does not override Lower."), args.Inputs);
 }
 
 /// <summary>Comparisons give bool; they have no gradient.</summary>
-public abstract record Comparison : Binary
+internal abstract record Comparison : Binary
 {
-    /// <inheritdoc/>
     protected override DType ResultType(DType t) => DType.Bool;
 
     /// <summary>The comparison on doubles (exact for every stored value of a float or signed dtype).</summary>
     protected abstract bool Compare(int sign);
 
-    /// <inheritdoc/>
     protected override double EvalFloat(double a, double b) => !double.IsNaN(a) && !double.IsNaN(b) && Compare(a.CompareTo(b)) ? 1 : 0;
 
-    /// <inheritdoc/>
     protected override long EvalSigned(long a, long b) => Compare(a.CompareTo(b)) ? 1 : 0;
 
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong a, ulong b) => Compare(a.CompareTo(b)) ? 1UL : 0UL;
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] inputs, Tensor output, Tensor cotangent) => [null, null];
 }
 

@@ -10,29 +10,26 @@ namespace NnxSharp.Primitives;
 /// <param name="TransB">Whether B is transposed.</param>
 /// <param name="Alpha">The scale of the product.</param>
 /// <param name="Beta">The scale of C.</param>
-public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Beta = 1) : Primitive
+internal sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Beta = 1) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 3;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        var t = Kernels.SameDType(Name, inputs);
-        Kernels.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
+        var t = ShapeRules.SameDType(Name, inputs);
+        ShapeRules.RequireDType(Name, inputs, 0, d => d is DType.Float32 or DType.Float64, "float32 or float64");
         var (a, b, c) = (inputs[0].Shape, inputs[1].Shape, inputs[2].Shape);
         if (a.Rank != 2 || b.Rank != 2)
-            throw new ArgumentException($"{Name}: A and B must be matrices but got {Kernels.Describe(inputs)}.");
+            throw new ArgumentException($"{Name}: A and B must be matrices but got {ShapeRules.Describe(inputs)}.");
         var (m, ka) = TransA ? (a[1], a[0]) : (a[0], a[1]);
         var (kb, n) = TransB ? (b[1], b[0]) : (b[0], b[1]);
-        if (ka != kb) throw new ArgumentException($"{Name}: contracting dimensions differ: {Kernels.Describe(inputs)} ({ka} ≠ {kb}).");
+        if (ka != kb) throw new ArgumentException($"{Name}: contracting dimensions differ: {ShapeRules.Describe(inputs)} ({ka} ≠ {kb}).");
         var result = Shape.Of(m, n);
         if (c.Rank > 2 || Shape.TryBroadcast(c, result) != result)
             throw new ArgumentException($"{Name}: C {inputs[2]} (argument 2) does not broadcast to [{m},{n}].");
         return new Aval(result, t);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var a = TransA ? new Transpose(Ints.Of(1, 0)).Eval([inputs[0]]) : inputs[0];
@@ -45,7 +42,6 @@ public sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double Bet
         return new Add().Eval([product, c]);
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         List<OnnxAttribute> attributes = [OnnxAttribute.Int("transA", TransA ? 1 : 0), OnnxAttribute.Int("transB", TransB ? 1 : 0)];

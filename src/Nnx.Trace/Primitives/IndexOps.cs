@@ -6,22 +6,19 @@ namespace NnxSharp.Primitives;
 /// the end; an index out of range is an error.
 /// </summary>
 /// <param name="Axis">The axis indexed (non-negative).</param>
-public sealed record Gather(int Axis) : Primitive
+internal sealed record Gather(int Axis) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 2;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var s = inputs[0].Shape;
-        Kernels.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
+        ShapeRules.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
         if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
         var d = s.ToArray();
         return new Aval(Shape.Of([.. d[..Axis], .. inputs[1].Shape, .. d[(Axis + 1)..]]), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var (x, idx) = (inputs[0], inputs[1]);
@@ -43,7 +40,6 @@ public sealed record Gather(int Axis) : Primitive
     internal static int Normalize(long i, int n, string op) =>
         i >= -n && i < n ? (int)(i < 0 ? i + n : i) : throw new ArgumentException($"{op}: index {i} is out of range for an axis of size {n}.");
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("Gather", args.Inputs, OnnxAttribute.Int("axis", Axis));
 
     /// <summary>Scatter-adds the cotangent into zeros, so repeated indices add up.</summary>
@@ -67,25 +63,22 @@ public sealed record Gather(int Axis) : Primitive
 /// <c>operand</c> with <c>updates[j…]</c> added at row <c>indices[j]</c> of axis 0; repeated indices add up.
 /// <c>updates.shape = indices.shape + operand.shape[1..]</c>.
 /// </summary>
-public sealed record ScatterAdd : Primitive
+internal sealed record ScatterAdd : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 3;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var (op, idx, upd) = (inputs[0], inputs[1], inputs[2]);
-        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
-        Kernels.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        ShapeRules.RequireDType(Name, inputs, 1, t => t is DType.Int32 or DType.Int64, "int32 or int64");
         if (op.Shape.Rank == 0) throw new ArgumentException($"{Name}: operand {op} (argument 0) must have rank ≥ 1.");
         Shape expected = Shape.Of([.. idx.Shape, .. op.Shape.ToArray()[1..]]);
         if (upd.DType != op.DType || upd.Shape != expected)
-            throw new ArgumentException($"{Name}: updates must be {new Aval(expected, op.DType)} for {Kernels.Describe(inputs)}.");
+            throw new ArgumentException($"{Name}: updates must be {new Aval(expected, op.DType)} for {ShapeRules.Describe(inputs)}.");
         return op;
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var (op, idx, upd) = (inputs[0], inputs[1], inputs[2]);
@@ -133,6 +126,5 @@ public sealed record ScatterAdd : Primitive
         return e.Node("ScatterND", [args.Inputs[0], idx, args.Inputs[2]], OnnxAttribute.String("reduction", "add"));
     }
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g, null, g.Gather(x[1], 0)];
 }

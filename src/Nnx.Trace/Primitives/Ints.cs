@@ -4,7 +4,7 @@ using System.Collections.Immutable;
 namespace NnxSharp.Primitives;
 
 /// <summary>An immutable list of integers with structural equality: axes, permutations, starts and ends.</summary>
-public sealed class Ints : IEquatable<Ints>, IReadOnlyList<int>
+internal sealed class Ints : IEquatable<Ints>, IReadOnlyList<int>
 {
     private readonly ImmutableArray<int> _items;
 
@@ -17,10 +17,8 @@ public sealed class Ints : IEquatable<Ints>, IReadOnlyList<int>
     /// <summary>Creates a list.</summary>
     public static Ints Of(params int[] items) => new(items);
 
-    /// <inheritdoc/>
     public int this[int index] => _items[index];
 
-    /// <inheritdoc/>
     public int Count => _items.Length;
 
     /// <summary>The items as 64-bit integers, as ONNX wants them.</summary>
@@ -32,13 +30,10 @@ public sealed class Ints : IEquatable<Ints>, IReadOnlyList<int>
     /// <summary>True when the list holds <paramref name="value"/>.</summary>
     public bool Contains(int value) => _items.Contains(value);
 
-    /// <inheritdoc/>
     public bool Equals(Ints? other) => other is not null && _items.SequenceEqual(other._items);
 
-    /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as Ints);
 
-    /// <inheritdoc/>
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -49,7 +44,6 @@ public sealed class Ints : IEquatable<Ints>, IReadOnlyList<int>
     /// <summary>Prints as <c>(0,1)</c>.</summary>
     public override string ToString() => "(" + string.Join(",", _items) + ")";
 
-    /// <inheritdoc/>
     public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)_items).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -1,6 +1,9 @@
 namespace NnxSharp.Primitives;
 
-/// <summary>Helpers for reference evaluations and shape rules: broadcasting, index mapping, checks.</summary>
+/// <summary>
+/// Helpers of the reference evaluations (<see cref="Primitive.Eval"/>): broadcast index maps, unravelling, elementwise
+/// maps. The checks of shape rules are in <see cref="ShapeRules"/>.
+/// </summary>
 internal static class Kernels
 {
     /// <summary>For each flat index of <paramref name="output"/>, the flat index of the broadcast operand.</summary>
@@ -43,43 +46,36 @@ internal static class Kernels
         Func<double[], double>? f, Func<long[], long>? i, Func<ulong[], ulong>? u, DType computeIn)
     {
         var maps = xs.Select(x => BroadcastMap(shape, x.Shape)).ToArray();
-        var n = shape.Size;
-        switch (HostArray.KindOf(computeIn))
+        return HostArray.KindOf(computeIn) switch
         {
-            case StorageKind.Float:
-            {
-                var r = new double[n];
-                var a = new double[xs.Count];
-                for (var k = 0; k < n; k++)
-                {
-                    for (var j = 0; j < xs.Count; j++) a[j] = xs[j].GetDouble(maps[j][k]);
-                    r[k] = f!(a);
-                }
-                return HostArray.FromDoubles(outType, shape, r);
-            }
-            case StorageKind.Signed:
-            {
-                var r = new long[n];
-                var a = new long[xs.Count];
-                for (var k = 0; k < n; k++)
-                {
-                    for (var j = 0; j < xs.Count; j++) a[j] = xs[j].GetLong(maps[j][k]);
-                    r[k] = i!(a);
-                }
-                return HostArray.FromLongs(outType, shape, r);
-            }
-            default:
-            {
-                var r = new ulong[n];
-                var a = new ulong[xs.Count];
-                for (var k = 0; k < n; k++)
-                {
-                    for (var j = 0; j < xs.Count; j++) a[j] = xs[j].GetULong(maps[j][k]);
-                    r[k] = u!(a);
-                }
-                return HostArray.FromULongs(outType, shape, r);
-            }
+            StorageKind.Float => HostArray.FromDoubles(outType, shape, MapElements(xs, maps, shape.Size, (x, k) => x.GetDouble(k), f!)),
+            StorageKind.Signed => HostArray.FromLongs(outType, shape, MapElements(xs, maps, shape.Size, (x, k) => x.GetLong(k), i!)),
+            _ => HostArray.FromULongs(outType, shape, MapElements(xs, maps, shape.Size, (x, k) => x.GetULong(k), u!)),
+        };
+    }
+
+    /// <summary>The <paramref name="n"/> values of <paramref name="f"/> over the operands' elements read through their broadcast maps.</summary>
+    private static T[] MapElements<T>(IReadOnlyList<HostArray> xs, int[][] maps, int n, Func<HostArray, int, T> get, Func<T[], T> f)
+    {
+        var r = new T[n];
+        var a = new T[xs.Count];
+        for (var k = 0; k < n; k++)
+        {
+            for (var j = 0; j < xs.Count; j++) a[j] = get(xs[j], maps[j][k]);
+            r[k] = f(a);
         }
+        return r;
+    }
+
+    /// <summary>
+    /// The array of <paramref name="shape"/> whose element at multi-index idx is <paramref name="x"/>'s element at flat
+    /// index <paramref name="source"/>(idx): transposes, slices, pads.
+    /// </summary>
+    public static HostArray TakeAt(HostArray x, Shape shape, Func<int[], int> source)
+    {
+        var src = new int[shape.Size];
+        for (var k = 0; k < src.Length; k++) src[k] = source(Unravel(k, shape));
+        return Take(x, shape, src);
     }
 
     /// <summary>Gathers elements by flat source index into a new array of the given shape.</summary>
@@ -89,44 +85,4 @@ internal static class Kernels
         StorageKind.Signed => HostArray.FromLongs(x.DType, shape, sourceIndex.Select(x.GetLong).ToArray()),
         _ => HostArray.FromULongs(x.DType, shape, sourceIndex.Select(x.GetULong).ToArray()),
     };
-
-    /// <summary>The NumPy broadcast of operand shapes, or an error naming the op and every operand.</summary>
-    public static Shape Broadcast(string op, IReadOnlyList<Aval> xs)
-    {
-        var s = xs[0].Shape;
-        for (var i = 1; i < xs.Count; i++)
-            s = Shape.TryBroadcast(s, xs[i].Shape)
-                ?? throw new ArgumentException($"{op}: cannot broadcast {Describe(xs)}.");
-        return s;
-    }
-
-    /// <summary>Requires every operand to have the same dtype.</summary>
-    public static DType SameDType(string op, IReadOnlyList<Aval> xs)
-    {
-        for (var i = 1; i < xs.Count; i++)
-            if (xs[i].DType != xs[0].DType)
-                throw new ArgumentException($"{op}: operands must have one dtype but got {Describe(xs)}.");
-        return xs[0].DType;
-    }
-
-    /// <summary>Requires operand <paramref name="index"/> to satisfy <paramref name="ok"/>.</summary>
-    public static void RequireDType(string op, IReadOnlyList<Aval> xs, int index, Func<DType, bool> ok, string what)
-    {
-        if (!ok(xs[index].DType))
-            throw new ArgumentException($"{op}: argument {index} must be {what} but is {xs[index]}.");
-    }
-
-    /// <summary>"f32[3,4] (argument 0) and f32[5] (argument 1)".</summary>
-    public static string Describe(IReadOnlyList<Aval> xs) =>
-        string.Join(" and ", xs.Select((a, i) => $"{a} (argument {i})"));
-
-    /// <summary>Normalises and checks a list of axes: in range, no repeats.</summary>
-    public static Ints Axes(string op, Shape shape, IEnumerable<int> axes)
-    {
-        var list = axes.Select(a => shape.Axis(a, op)).ToArray();
-        if (list.Distinct().Count() != list.Length)
-            throw new ArgumentException($"{op}: axes ({string.Join(",", axes)}) repeat an axis of shape {shape}.");
-        Array.Sort(list);
-        return new Ints(list);
-    }
 }

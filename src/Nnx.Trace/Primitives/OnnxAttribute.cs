@@ -2,7 +2,7 @@ namespace NnxSharp.Primitives;
 
 /// <summary>An ONNX node attribute. Create with the static factories.</summary>
 /// <param name="Name">The attribute's name.</param>
-/// <param name="Value">A long, float, string, long[], float[] or <see cref="HostArray"/>.</param>
+/// <param name="Value">A long, float, string, long[], float[], <see cref="HostArray"/> or <see cref="DType"/> (an element type).</param>
 public sealed record OnnxAttribute(string Name, object Value)
 {
     /// <summary>An integer attribute.</summary>
@@ -19,6 +19,9 @@ public sealed record OnnxAttribute(string Name, object Value)
 
     /// <summary>A float-list attribute.</summary>
     public static OnnxAttribute Floats(string name, params float[] value) => new(name, value);
+
+    /// <summary>An element-type attribute (Cast's <c>to</c>): the emitter writes the dtype's ONNX type code, an integer.</summary>
+    public static OnnxAttribute ElementType(string name, DType value) => new(name, value);
 
     /// <summary>A tensor attribute.</summary>
     public static OnnxAttribute Tensor(string name, HostArray value) => new(name, value);

@@ -1,7 +1,7 @@
 namespace NnxSharp.Primitives;
 
 /// <summary>Small helpers for lowerings.</summary>
-public static class OnnxEmitterExtensions
+internal static class OnnxEmitterExtensions
 {
     /// <summary>A 1-D int64 constant, as ONNX wants shapes, axes, starts and ends.</summary>
     public static string Int64s(this IOnnxEmitter e, params long[] values) =>
@@ -16,7 +16,7 @@ public static class OnnxEmitterExtensions
 
     /// <summary>A Cast node, or the input itself when no cast is needed.</summary>
     public static string Cast(this IOnnxEmitter e, string input, DType from, DType to) =>
-        from == to ? input : e.Node("Cast", [input], OnnxAttribute.Int("to", OnnxTypes.ElementType(to)));
+        from == to ? input : e.Node("Cast", [input], OnnxAttribute.ElementType("to", to));
 
     /// <summary>A Reshape node; <c>allowzero</c> is set when the target has a 0, which ONNX otherwise reads as "copy that input dim".</summary>
     internal static string Reshape(this IOnnxEmitter e, string input, Shape target) => target.Contains(0)

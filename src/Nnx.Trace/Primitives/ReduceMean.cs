@@ -6,30 +6,23 @@ namespace NnxSharp.Primitives;
 /// </summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceMean(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceMean(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "ReduceMean";
-    /// <inheritdoc/>
     protected override double Identity => 0;
-    /// <inheritdoc/>
     protected override double EvalFloat(double acc, double x) => acc + x;
-    /// <inheritdoc/>
     protected override long EvalSigned(long acc, long x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong acc, ulong x) => throw new NotSupportedException($"{Name} has no integer evaluation.");
 
     /// <summary>The number of elements each output element averages.</summary>
     public static int Count(Shape input, Ints axes) => axes.Aggregate(1, (acc, d) => acc * input[d]);
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t is DType.Float32 or DType.Float64, "float32 or float64");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t is DType.Float32 or DType.Float64, "float32 or float64");
         return base.Infer(inputs);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var sum = base.Eval(inputs);

@@ -4,9 +4,8 @@ namespace NnxSharp.Primitives;
 /// Shared rule of reductions over a sorted list of axes; with <c>KeepDims</c> the reduced axes stay as size 1.
 /// An empty axis list is the identity.
 /// </summary>
-public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
+internal abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
     /// <summary>The ONNX operator this lowers to.</summary>
@@ -28,22 +27,20 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
     protected Shape Reduced(Shape s) =>
         Shape.Of(Enumerable.Range(0, s.Rank).Where(d => KeepDims || !Axes.Contains(d)).Select(d => Axes.Contains(d) ? 1 : s[d]).ToArray());
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
         var s = inputs[0].Shape;
         foreach (var a in Axes)
             if (a < 0 || a >= s.Rank)
                 throw new ArgumentException($"{Name}: axis {a} is out of range for {inputs[0]} (argument 0).");
-        if (!Kernels.Axes(Name, s, Axes).Equals(Axes))
+        if (!ShapeRules.Axes(Name, s, Axes).Equals(Axes))
             throw new ArgumentException($"{Name}: axes {Axes} must be sorted and distinct.");
         if (Identity is double.NegativeInfinity or double.PositiveInfinity && Axes.Any(a => s[a] == 0))
             throw new ArgumentException($"{Name}: cannot reduce an empty axis of {inputs[0]} (argument 0).");
         return new Aval(Reduced(s), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
@@ -104,22 +101,6 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
         return e.Reshape(moved, Shape.Of(kept.Aggregate(1, (acc, d) => acc * shape[d]), Axes.Aggregate(1, (acc, d) => acc * shape[d])));
     }
 
-    /// <summary>
-    /// ReduceMax/ReduceMin, except for int64, uint32 and uint64: the element that <paramref name="argOp"/>
-    /// (ArgMax/ArgMin) picks in each row of <see cref="Rows"/>.
-    /// </summary>
-    private protected string LowerExtremum(IOnnxEmitter e, LowerArgs args, string argOp)
-    {
-        var x = args.InputAvals[0];
-        if (Axes.Count == 0) return args.Inputs[0];
-        if (x.DType is not (DType.Int64 or DType.UInt32 or DType.UInt64)) return Emit(e, args.Inputs[0]);
-        // ORT-CPU workaround: ReduceMax/ReduceMin lack uint kernels and get int64 wrong (values in [2^31, 2^32) compare as negative); ArgMax/ArgMin are exact.
-        var rows = Rows(e, args.Inputs[0], x.Shape);
-        var keys = x.DType.IsUnsigned() ? e.ToOrderedInt64(rows, x.DType) : rows;
-        var index = e.Node(argOp, [keys], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 1));
-        return e.Reshape(e.Node("GatherElements", [rows, index], OnnxAttribute.Int("axis", 1)), args.Output.Shape);
-    }
-
     /// <summary>The cotangent (or output) reshaped to keep the reduced axes as size 1.</summary>
     internal Tensor KeptOf(Tensor t, Shape input) => KeepDims
         ? t
@@ -129,17 +110,12 @@ public abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
 /// <summary>Sum over axes.</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
 {
-    /// <inheritdoc/>
     protected override string OnnxOp => "ReduceSum";
-    /// <inheritdoc/>
     protected override double Identity => 0;
-    /// <inheritdoc/>
     protected override double EvalFloat(double acc, double x) => acc + x;
-    /// <inheritdoc/>
     protected override long EvalSigned(long acc, long x) => unchecked(acc + x);
-    /// <inheritdoc/>
     protected override ulong EvalUnsigned(ulong acc, ulong x) => unchecked(acc + x);
 
     /// <summary>Floats: ReduceSum. Integers: the reduced axes moved last and flattened, times a column of ones.</summary>
@@ -157,76 +133,82 @@ public sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [KeptOf(g, x[0].Shape).BroadcastTo(x[0].Shape.ToArray())];
 }
 
-/// <summary>Maximum over axes. Ties share the gradient equally (as JAX).</summary>
-/// <param name="Axes">The reduced axes, sorted.</param>
-/// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceMax(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+/// <summary>
+/// ReduceMax and ReduceMin: ties share the gradient equally (as JAX); lowered as ONNX's reduction except for int64,
+/// uint32 and uint64, which pick the element that ArgMax/ArgMin finds.
+/// </summary>
+internal abstract record Extremum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "ReduceMax";
-    /// <inheritdoc/>
-    protected override double Identity => double.NegativeInfinity;
-    /// <inheritdoc/>
-    protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
-    /// <inheritdoc/>
-    protected override long EvalSigned(long acc, long x) => Math.Max(acc, x);
-    /// <inheritdoc/>
-    protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Max(acc, x);
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMax");
+    /// <summary>ArgMax or ArgMin: the ONNX operator that finds the extremum's index.</summary>
+    protected abstract string ArgOp { get; }
 
-    /// <inheritdoc/>
-    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ChooserVjp(this, x[0], y, g)];
-
-    internal static Tensor ChooserVjp(Reduce r, Tensor x, Tensor y, Tensor g)
+    /// <summary>
+    /// The ONNX reduction, except for int64, uint32 and uint64: the element that <see cref="ArgOp"/> picks in each row
+    /// of <see cref="Reduce.Rows"/>.
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
-        var mask = x.Equal(r.KeptOf(y, x.Shape)).Cast(g.DType);
-        var count = mask.Sum(r.Axes.ToArray(), keepDims: true);
-        return mask / count * r.KeptOf(g, x.Shape);
+        var x = args.InputAvals[0];
+        if (Axes.Count == 0) return args.Inputs[0];
+        if (x.DType is not (DType.Int64 or DType.UInt32 or DType.UInt64)) return Emit(e, args.Inputs[0]);
+        // ORT-CPU workaround: ReduceMax/ReduceMin lack uint kernels and get int64 wrong (values in [2^31, 2^32) compare as negative); ArgMax/ArgMin are exact.
+        var rows = Rows(e, args.Inputs[0], x.Shape);
+        var keys = x.DType.IsUnsigned() ? e.ToOrderedInt64(rows, x.DType) : rows;
+        var index = e.Node(ArgOp, [keys], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 1));
+        return e.Reshape(e.Node("GatherElements", [rows, index], OnnxAttribute.Int("axis", 1)), args.Output.Shape);
+    }
+
+    /// <summary>The cotangent split equally among the elements equal to the extremum.</summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g)
+    {
+        var mask = x[0].Equal(KeptOf(y, x[0].Shape)).Cast(g.DType);
+        var count = mask.Sum(Axes.ToArray(), keepDims: true);
+        return [mask / count * KeptOf(g, x[0].Shape)];
     }
 }
 
-/// <summary>Minimum over axes. Ties share the gradient equally (as JAX).</summary>
+/// <summary>Maximum over axes.</summary>
 /// <param name="Axes">The reduced axes, sorted.</param>
 /// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
-public sealed record ReduceMin(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDims)
+internal sealed record ReduceMax(Ints Axes, bool KeepDims) : Extremum(Axes, KeepDims)
 {
-    /// <inheritdoc/>
-    protected override string OnnxOp => "ReduceMin";
-    /// <inheritdoc/>
-    protected override double Identity => double.PositiveInfinity;
-    /// <inheritdoc/>
-    protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
-    /// <inheritdoc/>
-    protected override long EvalSigned(long acc, long x) => Math.Min(acc, x);
-    /// <inheritdoc/>
-    protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Min(acc, x);
-    /// <inheritdoc/>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => LowerExtremum(e, args, "ArgMin");
+    protected override string OnnxOp => "ReduceMax";
+    protected override string ArgOp => "ArgMax";
+    protected override double Identity => double.NegativeInfinity;
+    protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Max(acc, x);
+    protected override long EvalSigned(long acc, long x) => Math.Max(acc, x);
+    protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Max(acc, x);
+}
 
-    /// <inheritdoc/>
-    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [ReduceMax.ChooserVjp(this, x[0], y, g)];
+/// <summary>Minimum over axes.</summary>
+/// <param name="Axes">The reduced axes, sorted.</param>
+/// <param name="KeepDims">Whether reduced axes stay as size 1.</param>
+internal sealed record ReduceMin(Ints Axes, bool KeepDims) : Extremum(Axes, KeepDims)
+{
+    protected override string OnnxOp => "ReduceMin";
+    protected override string ArgOp => "ArgMin";
+    protected override double Identity => double.PositiveInfinity;
+    protected override double EvalFloat(double acc, double x) => double.IsNaN(x) || double.IsNaN(acc) ? double.NaN : Math.Min(acc, x);
+    protected override long EvalSigned(long acc, long x) => Math.Min(acc, x);
+    protected override ulong EvalUnsigned(ulong acc, ulong x) => Math.Min(acc, x);
 }
 
 /// <summary>The int64 index of the first maximum along an axis.</summary>
 /// <param name="Axis">The axis searched.</param>
 /// <param name="KeepDims">Whether the axis stays as size 1.</param>
-public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
+internal sealed record ArgMax(int Axis, bool KeepDims) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
+        ShapeRules.RequireDType(Name, inputs, 0, t => t.IsNumeric(), "a numeric dtype");
         var s = inputs[0].Shape;
         if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
         if (s[Axis] == 0) throw new ArgumentException($"{Name}: cannot search an empty axis of {inputs[0]} (argument 0).");
         return new Aval(Shape.Of(Enumerable.Range(0, s.Rank).Where(d => KeepDims || d != Axis).Select(d => d == Axis ? 1 : s[d]).ToArray()), DType.Int64);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
@@ -258,6 +240,5 @@ public sealed record ArgMax(int Axis, bool KeepDims) : Primitive
         return e.Node("ArgMax", [x], OnnxAttribute.Int("axis", Axis), OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));
     }
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [null];
 }

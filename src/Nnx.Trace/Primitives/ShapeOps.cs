@@ -2,36 +2,29 @@ namespace NnxSharp.Primitives;
 
 /// <summary>The same elements in row-major order with another shape of the same size.</summary>
 /// <param name="NewShape">The result's shape.</param>
-public sealed record Reshape(Shape NewShape) : Primitive
+internal sealed record Reshape(Shape NewShape) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs) => inputs[0].Shape.Size == NewShape.Size
         ? new Aval(NewShape, inputs[0].DType)
         : throw new ArgumentException($"{Name}: cannot reshape {inputs[0]} (argument 0, {inputs[0].Shape.Size} elements) to {NewShape} ({NewShape.Size} elements).");
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) => inputs[0].Reshape(NewShape);
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => args.InputAvals[0].Shape == NewShape
         ? args.Inputs[0]
         : e.Reshape(args.Inputs[0], NewShape);
 
-    /// <inheritdoc/>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g.Reshape(x[0].Shape.ToArray())];
 }
 
 /// <summary>Permutes the axes: output axis i is input axis Perm[i].</summary>
 /// <param name="Perm">A permutation of 0..rank−1.</param>
-public sealed record Transpose(Ints Perm) : Primitive
+internal sealed record Transpose(Ints Perm) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var s = inputs[0].Shape;
@@ -40,24 +33,13 @@ public sealed record Transpose(Ints Perm) : Primitive
         return new Aval(Shape.Of(Perm.Select(p => s[p]).ToArray()), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
-        var outShape = Infer([x.Aval]).Shape;
         var inStrides = x.Shape.Strides();
-        var src = new int[outShape.Size];
-        for (var k = 0; k < src.Length; k++)
-        {
-            var idx = Kernels.Unravel(k, outShape);
-            var s = 0;
-            for (var d = 0; d < idx.Length; d++) s += idx[d] * inStrides[Perm[d]];
-            src[k] = s;
-        }
-        return Kernels.Take(x, outShape, src);
+        return Kernels.TakeAt(x, Infer([x.Aval]).Shape, idx => idx.Select((i, d) => i * inStrides[Perm[d]]).Sum());
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) =>
         e.Node("Transpose", args.Inputs, OnnxAttribute.Ints("perm", Perm.ToLongArray()));
 
@@ -72,21 +54,17 @@ public sealed record Transpose(Ints Perm) : Primitive
 
 /// <summary>Broadcasts to a shape as NumPy does (ONNX Expand).</summary>
 /// <param name="Target">The result's shape.</param>
-public sealed record BroadcastTo(Shape Target) : Primitive
+internal sealed record BroadcastTo(Shape Target) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs) => Shape.TryBroadcast(inputs[0].Shape, Target) == Target
         ? new Aval(Target, inputs[0].DType)
         : throw new ArgumentException($"{Name}: cannot broadcast {inputs[0]} (argument 0) to {Target}.");
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs) =>
         Kernels.Take(inputs[0], Target, Kernels.BroadcastMap(Target, inputs[0].Shape));
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => args.InputAvals[0].Shape == Target
         ? args.Inputs[0]
         : e.Node("Expand", [args.Inputs[0], e.Int64s(Target.ToLongArray())]);
@@ -98,12 +76,10 @@ public sealed record BroadcastTo(Shape Target) : Primitive
 /// <summary>A contiguous block: on every axis d, elements Starts[d] ≤ i &lt; Ends[d] (step 1).</summary>
 /// <param name="Starts">First index per axis.</param>
 /// <param name="Ends">One past the last index per axis.</param>
-public sealed record Slice(Ints Starts, Ints Ends) : Primitive
+internal sealed record Slice(Ints Starts, Ints Ends) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var s = inputs[0].Shape;
@@ -115,21 +91,11 @@ public sealed record Slice(Ints Starts, Ints Ends) : Primitive
         return new Aval(Shape.Of(Enumerable.Range(0, s.Rank).Select(d => Ends[d] - Starts[d]).ToArray()), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
-        var outShape = Infer([x.Aval]).Shape;
         var strides = x.Shape.Strides();
-        var src = new int[outShape.Size];
-        for (var k = 0; k < src.Length; k++)
-        {
-            var idx = Kernels.Unravel(k, outShape);
-            var s = 0;
-            for (var d = 0; d < idx.Length; d++) s += (idx[d] + Starts[d]) * strides[d];
-            src[k] = s;
-        }
-        return Kernels.Take(x, outShape, src);
+        return Kernels.TakeAt(x, Infer([x.Aval]).Shape, idx => idx.Select((i, d) => (i + Starts[d]) * strides[d]).Sum());
     }
 
     /// <summary>ONNX Slice; nothing when the block is the whole operand (ONNX Runtime cannot slice a scalar).</summary>
@@ -145,12 +111,10 @@ public sealed record Slice(Ints Starts, Ints Ends) : Primitive
 /// <summary>Pads with zeros: Before[d] elements before and After[d] after each axis d.</summary>
 /// <param name="Before">Zeros before, per axis.</param>
 /// <param name="After">Zeros after, per axis.</param>
-public sealed record Pad(Ints Before, Ints After) : Primitive
+internal sealed record Pad(Ints Before, Ints After) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var s = inputs[0].Shape;
@@ -159,25 +123,22 @@ public sealed record Pad(Ints Before, Ints After) : Primitive
         return new Aval(Shape.Of(Enumerable.Range(0, s.Rank).Select(d => Before[d] + s[d] + After[d]).ToArray()), inputs[0].DType);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
-        var outShape = Infer([x.Aval]).Shape;
         var strides = x.Shape.Strides();
-        var src = new int[outShape.Size];
-        for (var k = 0; k < src.Length; k++)
+        // A padding element reads the zero appended after x's elements, at flat index x.Size.
+        return Kernels.TakeAt(Concat.Flat(x, HostArray.Zeros(x.DType, Shape.Of(1))), Infer([x.Aval]).Shape, idx =>
         {
-            var idx = Kernels.Unravel(k, outShape);
             var s = 0;
-            for (var d = 0; d < idx.Length && s >= 0; d++)
+            for (var d = 0; d < idx.Length; d++)
             {
                 var i = idx[d] - Before[d];
-                s = i < 0 || i >= x.Shape[d] ? -1 : s + i * strides[d];
+                if (i < 0 || i >= x.Shape[d]) return x.Size;
+                s += i * strides[d];
             }
-            src[k] = s < 0 ? x.Size : s;
-        }
-        return Kernels.Take(Concat.Flat(x, HostArray.Zeros(x.DType, Shape.Of(1))), outShape, src);
+            return s;
+        });
     }
 
     /// <summary>ONNX Pad; nothing when every pad is 0 (ONNX Runtime cannot pad a scalar).</summary>
@@ -192,16 +153,14 @@ public sealed record Pad(Ints Before, Ints After) : Primitive
 
 /// <summary>Joins operands of one dtype along an axis; the other dimensions must agree.</summary>
 /// <param name="Axis">The axis joined along (non-negative).</param>
-public sealed record Concat(int Axis) : Primitive
+internal sealed record Concat(int Axis) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => -1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         if (inputs.Count == 0) throw new ArgumentException($"{Name}: needs at least one operand.");
-        var t = Kernels.SameDType(Name, inputs);
+        var t = ShapeRules.SameDType(Name, inputs);
         var s = inputs[0].Shape;
         if (Axis < 0 || Axis >= s.Rank) throw new ArgumentException($"{Name}: axis {Axis} is out of range for {inputs[0]} (argument 0).");
         var total = 0;
@@ -217,7 +176,6 @@ public sealed record Concat(int Axis) : Primitive
         return new Aval(Shape.Of(dims), t);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var outShape = Infer(inputs.Select(x => x.Aval).ToArray()).Shape;
@@ -251,7 +209,6 @@ public sealed record Concat(int Axis) : Primitive
         };
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => args.Inputs.Count == 1
         ? args.Inputs[0]
         : e.Node("Concat", args.Inputs, OnnxAttribute.Int("axis", Axis));

@@ -1,23 +1,20 @@
 namespace NnxSharp.Primitives;
 
 /// <summary><c>cond ? a : b</c> elementwise, with NumPy broadcasting of all three operands.</summary>
-public sealed record Where : Primitive
+internal sealed record Where : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 3;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
-        Kernels.RequireDType(Name, inputs, 0, t => t == DType.Bool, "bool");
-        var t = Kernels.SameDType(Name, [inputs[1], inputs[2]]);
-        return new Aval(Kernels.Broadcast(Name, inputs), t);
+        ShapeRules.RequireDType(Name, inputs, 0, t => t == DType.Bool, "bool");
+        var t = ShapeRules.SameDType(Name, [inputs[1], inputs[2]]);
+        return new Aval(ShapeRules.Broadcast(Name, inputs), t);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
-        var shape = Kernels.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
+        var shape = ShapeRules.Broadcast(Name, inputs.Select(x => x.Aval).ToArray());
         var c = Kernels.BroadcastMap(shape, inputs[0].Shape);
         var a = Kernels.BroadcastMap(shape, inputs[1].Shape);
         var b = Kernels.BroadcastMap(shape, inputs[2].Shape);
@@ -50,15 +47,12 @@ public sealed record Where : Primitive
 
 /// <summary>Converts to another dtype: floats to integers truncate toward zero; to bool is "nonzero".</summary>
 /// <param name="To">The target dtype.</param>
-public sealed record Cast(DType To) : Primitive
+internal sealed record Cast(DType To) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 1;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs) => inputs[0] with { DType = To };
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var x = inputs[0];
@@ -72,7 +66,6 @@ public sealed record Cast(DType To) : Primitive
         };
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Cast(args.Inputs[0], args.InputAvals[0].DType, To);
 
     /// <summary>Between float types the cotangent is cast back; to or from integers there is no gradient.</summary>

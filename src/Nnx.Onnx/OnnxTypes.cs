@@ -1,7 +1,10 @@
-namespace NnxSharp.Primitives;
+namespace NnxSharp.Onnx;
 
-/// <summary>ONNX's TensorProto.DataType codes.</summary>
-public static class OnnxTypes
+/// <summary>
+/// ONNX's TensorProto.DataType codes. Only Nnx.Onnx speaks them: lowerings name element types as dtypes
+/// (<see cref="NnxSharp.Primitives.OnnxAttribute.ElementType"/>), and the emitter writes the code.
+/// </summary>
+internal static class OnnxTypes
 {
     /// <summary>The ONNX element type code of a dtype.</summary>
     public static int ElementType(DType t) => t switch
