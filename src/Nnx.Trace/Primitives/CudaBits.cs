@@ -82,14 +82,16 @@ internal static class CudaBits
         return e.Node("Mul", [e.Node("Div", [x, factor]), inRange]);
     }
 
-    private static DType Unsigned(DType t) => t switch
+    /// <summary>The unsigned dtype of <paramref name="t"/>'s width, which Cast reinterprets it as.</summary>
+    internal static DType Unsigned(DType t) => t switch
     {
         DType.UInt32 or DType.Int32 => DType.UInt32,
         DType.UInt64 or DType.Int64 => DType.UInt64,
-        _ => throw new ArgumentException($"CUDA bit operations: {t.ShortName()} is not an integer dtype."),
+        _ => throw new ArgumentException($"CUDA lowering: {t.ShortName()} is not an integer dtype."),
     };
 
-    private static int Width(DType t) => t.ItemSize() * 8;
+    /// <summary>The width of an integer dtype in bits.</summary>
+    internal static int Width(DType t) => t.ItemSize() * 8;
 
     /// <summary>The operand with a new last axis of size 1, where its bits will go.</summary>
     private static string BitAxis(IOnnxEmitter e, string input, Shape shape) => e.Reshape(input, Shape.Of([.. shape, 1]));

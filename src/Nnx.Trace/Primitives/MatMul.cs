@@ -54,7 +54,10 @@ internal sealed record MatMul : Primitive
 
     private static ulong[] ULongs(HostArray x) => [.. Enumerable.Range(0, x.Size).Select(x.GetULong)];
 
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Node("MatMul", args.Inputs);
+    /// <summary>ONNX MatMul; integers on CUDA (no integer MatMul kernel there): float64 products of their chunks.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda && args.Output.DType.IsInteger()
+        ? CudaInts.MatMul(e, args)
+        : e.Node("MatMul", args.Inputs);
 
     /// <summary>∂a = g·bᵀ, ∂b = aᵀ·g (batch dimensions are summed down by the reverse pass).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>

@@ -98,8 +98,12 @@ internal abstract record Reduce(Ints Axes, bool KeepDims) : Primitive
         var moved = perm.SequenceEqual(Enumerable.Range(0, perm.Length))
             ? input
             : e.Node("Transpose", [input], OnnxAttribute.Ints("perm", [.. perm.Select(p => (long)p)]));
-        return e.Reshape(moved, Shape.Of(kept.Aggregate(1, (acc, d) => acc * shape[d]), Axes.Aggregate(1, (acc, d) => acc * shape[d])));
+        return e.Reshape(moved, RowsShape(shape));
     }
+
+    /// <summary>The shape of <see cref="Rows"/>: [kept elements, reduced elements].</summary>
+    private protected Shape RowsShape(Shape shape) =>
+        Shape.Of(Enumerable.Range(0, shape.Rank).Where(d => !Axes.Contains(d)).Aggregate(1, (acc, d) => acc * shape[d]), Axes.Aggregate(1, (acc, d) => acc * shape[d]));
 
     /// <summary>The cotangent (or output) reshaped to keep the reduced axes as size 1.</summary>
     internal Tensor KeptOf(Tensor t, Shape input) => KeepDims
@@ -123,6 +127,7 @@ internal sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDi
     {
         var x = args.InputAvals[0];
         if (Axes.Count == 0 || x.DType.IsFloat()) return base.Lower(e, args);
+        if (e.Target == OnnxTarget.Cuda) return e.Reshape(CudaInts.SumRows(e, Rows(e, args.Inputs[0], x.Shape), RowsShape(x.Shape), x.DType), args.Output.Shape);
         // ORT-CPU workaround: ReduceSum sums integers in double (inexact past 2^53, saturates on overflow) and has no uint kernels; MatMul wraps exactly.
         var n = Axes.Aggregate(1, (acc, d) => acc * x.Shape[d]);
         var ones = e.Node("ConstantOfShape", [e.Int64s(n, 1)], OnnxAttribute.Tensor("value", HostArray.Full(x.DType, Shape.Of(1), 1)));
@@ -150,6 +155,12 @@ internal abstract record Extremum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepD
     {
         var x = args.InputAvals[0];
         if (Axes.Count == 0) return args.Inputs[0];
+        // CUDA: integer ReduceMax/ReduceMin compute through float32 there, and ArgMax has no integer kernels.
+        if (e.Target == OnnxTarget.Cuda && x.DType.IsInteger())
+        {
+            var extremum = CudaInts.Extremum(e, args.Inputs[0], x.DType, Axes.ToLongArray(), max: ArgOp == "ArgMax");
+            return KeepDims ? extremum : e.Reshape(extremum, args.Output.Shape);
+        }
         if (x.DType is not (DType.Int64 or DType.UInt32 or DType.UInt64)) return Emit(e, args.Inputs[0]);
         // ORT-CPU workaround: ReduceMax/ReduceMin lack uint kernels and get int64 wrong (values in [2^31, 2^32) compare as negative); ArgMax/ArgMin are exact.
         var rows = Rows(e, args.Inputs[0], x.Shape);
@@ -235,6 +246,7 @@ internal sealed record ArgMax(int Axis, bool KeepDims) : Primitive
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         var t = args.InputAvals[0].DType;
+        if (e.Target == OnnxTarget.Cuda && t.IsInteger()) return CudaInts.ArgMax(e, args, Axis);
         // ORT-CPU workaround: ArgMax has no uint32/uint64 kernels; search in int64 (exact, order-preserving).
         var x = t.IsUnsigned() ? e.ToOrderedInt64(args.Inputs[0], t) : args.Inputs[0];
         return e.Node("ArgMax", [x], OnnxAttribute.Int("axis", Axis), OnnxAttribute.Int("keepdims", KeepDims ? 1 : 0));

@@ -144,6 +144,8 @@ internal sealed record Pad(Ints Before, Ints After) : Primitive
     /// <summary>ONNX Pad; nothing when every pad is 0 (ONNX Runtime cannot pad a scalar).</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args) => Before.Concat(After).All(p => p == 0)
         ? args.Inputs[0]
+        : e.Target == OnnxTarget.Cuda && args.Output.DType.IsInteger()
+        ? CudaInts.Pad(e, args, Before, After) // no integer Pad kernel on CUDA: Concat with blocks of zeros
         : e.Node("Pad", [args.Inputs[0], e.Int64s([.. Before.ToLongArray(), .. After.ToLongArray()])]);
 
     /// <summary>The slice of the cotangent where the operand sits.</summary>
