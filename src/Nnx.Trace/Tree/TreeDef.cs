@@ -58,14 +58,16 @@ public sealed class TreeDef : IEquatable<TreeDef>
         if (ReferenceEquals(this, other)) return true;
         if (other is null || _hash != other._hash || Kind != other.Kind || Type != other.Type || Children.Length != other.Children.Length)
             return false;
-        var auxEqual = Aux is ImmutableArray<string> a && other.Aux is ImmutableArray<string> b
-            ? a.SequenceEqual(b, StringComparer.Ordinal)
-            : StaticEquality.Same(Aux, other.Aux);
-        if (!auxEqual) return false;
+        if (!SameAux(Aux, other.Aux)) return false;
         for (var i = 0; i < Children.Length; i++)
             if (!Children[i].Equals(other.Children[i])) return false;
         return true;
     }
+
+    /// <summary>Equality of auxiliary data: dictionary keys ordinally, static values and node data as <see cref="StaticEquality.Same(object?, object?)"/>.</summary>
+    internal static bool SameAux(object? a, object? b) => a is ImmutableArray<string> x && b is ImmutableArray<string> y
+        ? x.AsSpan().SequenceEqual(y.AsSpan())
+        : StaticEquality.Same(a, b);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as TreeDef);
