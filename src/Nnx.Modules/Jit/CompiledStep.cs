@@ -8,55 +8,35 @@ namespace NnxSharp;
 /// which variables it writes, the result's structure, and the buffers of the last call (bound once to the
 /// executable's IOBindings). Not thread-safe: <see cref="ModuleJit"/> calls it under its lock.
 /// </summary>
-internal sealed class CompiledStep
+internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, TreeDef resultDef, string[] inputNames, string[] outputNames)
 {
-    private readonly IBackend _backend;
-    private readonly Executable? _executable;
-    private readonly int[] _changed;
-    private readonly TreeDef _resultDef;
-    private readonly Aval[] _resultAvals;
-    private readonly DeviceBuffer[] _inputs;
-    private readonly DeviceBuffer[] _outputs;
-    private readonly Tensor?[] _spares;
-    private readonly Tensor[] _results;
+    private readonly IBackend _backend = key.Backend;
+    private readonly Executable? _executable = staged.Executable;
+    private readonly int[] _changed = changed;
+    private readonly TreeDef _resultDef = resultDef;
+    private readonly Aval[] _resultAvals = [.. staged.Optimized.Outputs.Skip(changed.Length).Select(v => v.Aval)];
+    private readonly DeviceBuffer[] _inputs = new DeviceBuffer[staged.Optimized.Inputs.Length];
+    private readonly DeviceBuffer[] _outputs = new DeviceBuffer[staged.Optimized.Outputs.Length];
+    private readonly Tensor?[] _spares = new Tensor?[changed.Length];
+    private readonly Tensor[] _results = new Tensor[staged.Optimized.Outputs.Length - changed.Length];
 
     /// <summary>The tensors of the call being run (its non-module arguments' leaves), cleared after it.</summary>
-    private readonly Tensor[] _leaves;
+    private readonly Tensor[] _leaves = new Tensor[key.LeafAvals.Length];
 
     // The bound call: its kinds, module roots and snapshot.
     private ArgKind[] _kinds = [];
     private object[] _roots = [];
     private GraphSnapshot? _snapshot;
 
-    public CompiledStep(StepKey key, Graph optimized, IBackend backend, Executable? executable, int[] changed, TreeDef resultDef,
-        CompileStats stats, string[] inputNames, string[] outputNames)
-    {
-        Key = key;
-        Optimized = optimized;
-        _backend = backend;
-        _executable = executable;
-        _changed = changed;
-        _resultDef = resultDef;
-        Stats = stats;
-        InputNames = inputNames;
-        OutputNames = outputNames;
-        _resultAvals = [.. optimized.Outputs.Skip(changed.Length).Select(v => v.Aval)];
-        _inputs = new DeviceBuffer[optimized.Inputs.Length];
-        _outputs = new DeviceBuffer[optimized.Outputs.Length];
-        _spares = new Tensor?[changed.Length];
-        _results = new Tensor[_resultAvals.Length];
-        _leaves = new Tensor[key.LeafAvals.Length];
-    }
+    public StepKey Key { get; } = key;
 
-    public StepKey Key { get; }
+    public Graph Optimized { get; } = staged.Optimized;
 
-    public Graph Optimized { get; }
+    public CompileStats Stats { get; } = staged.Stats;
 
-    public CompileStats Stats { get; }
+    public string[] InputNames { get; } = inputNames;
 
-    public string[] InputNames { get; }
-
-    public string[] OutputNames { get; }
+    public string[] OutputNames { get; } = outputNames;
 
     /// <summary>Binds the step to a call's objects and tensors (after a cache lookup that found it, or a trace).</summary>
     public void Bind(CallShape call)

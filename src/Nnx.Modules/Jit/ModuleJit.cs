@@ -132,7 +132,7 @@ internal sealed class ModuleJit : StagedFunction<StepKey, CompiledStep>
             throw;
         }
         var (inputNames, outputNames) = call.Names(changed, resultDef);
-        return new CompiledStep(call.Key, staged.Optimized, call.Key.Backend, staged.Executable, changed, resultDef, staged.Stats, inputNames, outputNames);
+        return new CompiledStep(call.Key, staged, changed, resultDef, inputNames, outputNames);
     }
 
     /// <summary>

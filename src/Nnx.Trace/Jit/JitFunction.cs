@@ -97,11 +97,12 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
     /// </summary>
     public object? Call(ReadOnlySpan<object?> args)
     {
-        if (!JitInlining.InTransform && Volatile.Read(ref _last) is { } last && last.Scratch.TryTake() is { } room)
+        if (!JitInlining.InTransform && Volatile.Read(ref _last) is { } last)
         {
+            var room = last.Scratch.Take();
             try
             {
-                if (last.Key.Matches(args, room.Leaves)) return Run(last, room.Leaves, room.Buffers);
+                if (last.Key.Matches(args, room.Leaves)) return Run(last, room);
             }
             finally
             {
@@ -113,17 +114,27 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
         if (JitInlining.ShouldInline(leaves)) return Invoke(array);
         var compiled = Lookup(key, (Jit: this, Key: key, Args: array), static s => s.Jit.Trace(s.Key, s.Args));
         Volatile.Write(ref _last, compiled);
-        return Run(compiled, [.. leaves], new DeviceBuffer[leaves.Count]);
+        var fresh = compiled.Scratch.Take();
+        try
+        {
+            leaves.CopyTo(fresh.Leaves);
+            return Run(compiled, fresh);
+        }
+        finally
+        {
+            compiled.Scratch.GiveBack(fresh);
+        }
     }
 
-    /// <summary>Runs an entry on the arguments' tensors (<paramref name="inputs"/> is room for their buffers).</summary>
-    private object? Run(Compiled compiled, Tensor[] leaves, DeviceBuffer[] inputs)
+    /// <summary>Runs an entry on the call's tensors (in <paramref name="room"/>, which also holds the arrays the run needs).</summary>
+    private object? Run(Compiled compiled, CallScratch.Room room)
     {
+        var (leaves, inputs) = (room.Leaves, room.Buffers);
         for (var i = 0; i < inputs.Length; i++) inputs[i] = leaves[i].DeviceBuffer;
         DeviceBuffer[] results;
         try
         {
-            results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(inputs) : RunDonating(compiled, exe, leaves, inputs);
+            results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(inputs) : RunDonating(compiled, exe, leaves, inputs, room.Results);
         }
         catch (BackendException e)
         {
@@ -131,7 +142,7 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
         }
         if (JitOptions.DebugNans && results.Length > 0)
             NanCheck.Outputs($"Jit.Pure({Name})", results, [.. LeafNames(compiled).Outputs.Where((_, i) => compiled.Forward[i] < 0)]);
-        var outs = new Tensor[compiled.Forward.Length];
+        var outs = room.Outputs;
         for (int i = 0, r = 0; i < outs.Length; i++)
             outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
         return Tree.Unflatten(compiled.OutputDef, outs);
@@ -139,12 +150,11 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
 
     /// <summary>
     /// Runs into buffers that earlier calls' donated arguments gave up (new ones the first time), then takes
-    /// this call's donated leaves for later calls: their tensors become invalid.
+    /// this call's donated leaves for later calls: their tensors become invalid. <paramref name="results"/> is room for the outputs.
     /// </summary>
-    private DeviceBuffer[] RunDonating(Compiled compiled, Executable exe, Tensor[] leaves, DeviceBuffer[] inputs)
+    private DeviceBuffer[] RunDonating(Compiled compiled, Executable exe, Tensor[] leaves, DeviceBuffer[] inputs, DeviceBuffer[] results)
     {
         var outputs = exe.Graph.Outputs;
-        var results = new DeviceBuffer[outputs.Length];
         for (var i = 0; i < results.Length; i++) results[i] = compiled.Donated.Take(outputs[i].Aval, compiled.Key.Backend);
         exe.RunInto(inputs, results);
         foreach (var leaf in compiled.DonatedLeaves)
@@ -221,7 +231,8 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
         // An output that is an input unchanged (state the function did not touch) is returned as the caller's
         // own tensor: tensors are immutable, so there is nothing to copy.
         var forward = Forward(staged.Optimized);
-        return new Compiled(key, staged.Optimized, staged.Executable, forward, outDef, staged.Stats, DonatedLeaves(key, forward), new DonatedBuffers(), new CallScratch(key.Avals.Length));
+        return new Compiled(key, staged.Optimized, staged.Executable, forward, outDef, staged.Stats, DonatedLeaves(key, forward), new DonatedBuffers(),
+            new CallScratch(key.Avals.Length, staged.Executable?.Graph.Outputs.Length ?? 0, forward.Length));
     }
 
     /// <summary>Per output, the index of the input it is (passed through unchanged), else −1.</summary>
@@ -243,27 +254,30 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
         int[] DonatedLeaves, DonatedBuffers Donated, CallScratch Scratch);
 
     /// <summary>
-    /// Room for one call's argument tensors and their buffers, so that a call on the fast path allocates no arrays. One
-    /// caller holds it at a time; a caller on another thread meanwhile takes the slow path. Cleared when given back,
-    /// so it keeps no tensor alive.
+    /// Room for one call: its argument tensors and their buffers, the donated path's output buffers and the outputs
+    /// before they are rebuilt into the result's tree, so that a cached call allocates none of these arrays. One
+    /// caller holds the pooled room at a time (a caller on another thread meanwhile gets a new one); it is cleared
+    /// when given back, so it keeps no tensor alive.
     /// </summary>
-    internal sealed class CallScratch(int leaves)
+    internal sealed class CallScratch(int leaves, int computed, int outputs)
     {
-        private Room? _room = new(new Tensor[leaves], new DeviceBuffer[leaves]);
+        private Room? _room;
 
-        /// <summary>The room, or null while another call holds it.</summary>
-        public Room? TryTake() => Interlocked.Exchange(ref _room, null);
+        /// <summary>The pooled room, or a new one while another call holds it.</summary>
+        public Room Take() => Interlocked.Exchange(ref _room, null) ?? new Room(new Tensor[leaves], new DeviceBuffer[leaves], new DeviceBuffer[computed], new Tensor[outputs]);
 
-        /// <summary>Clears the room and makes it available again.</summary>
+        /// <summary>Clears a room and pools it.</summary>
         public void GiveBack(Room room)
         {
             Array.Clear(room.Leaves);
             Array.Clear(room.Buffers);
+            Array.Clear(room.Results);
+            Array.Clear(room.Outputs);
             Volatile.Write(ref _room, room);
         }
 
-        /// <summary>The arrays: a call's tensors and their buffers.</summary>
-        public sealed record Room(Tensor[] Leaves, DeviceBuffer[] Buffers);
+        /// <summary>The arrays: a call's tensors and their buffers, the computed outputs' buffers, and every output.</summary>
+        public sealed record Room(Tensor[] Leaves, DeviceBuffer[] Buffers, DeviceBuffer[] Results, Tensor[] Outputs);
     }
 
     /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>

@@ -9,7 +9,7 @@ namespace NnxSharp;
 /// node auxiliary data and static (non-tensor) leaves, which compare by value. Immutable; equality and
 /// hash are exact and cheap (the hash is computed once), so a def can be a cache key.
 /// </summary>
-public sealed class TreeDef : IEquatable<TreeDef>
+public sealed record TreeDef
 {
     private readonly int _hash;
 
@@ -70,16 +70,7 @@ public sealed class TreeDef : IEquatable<TreeDef>
         : StaticEquality.Same(a, b);
 
     /// <inheritdoc/>
-    public override bool Equals(object? obj) => Equals(obj as TreeDef);
-
-    /// <inheritdoc/>
     public override int GetHashCode() => _hash;
-
-    /// <summary>Structural equality.</summary>
-    public static bool operator ==(TreeDef? a, TreeDef? b) => a is null ? b is null : a.Equals(b);
-
-    /// <summary>Structural inequality.</summary>
-    public static bool operator !=(TreeDef? a, TreeDef? b) => !(a == b);
 
     /// <summary>Prints the structure with <c>*</c> for each tensor: <c>(*, [*, *], {'b': *, 'w': *}, 3)</c>.</summary>
     public override string ToString()
