@@ -54,26 +54,33 @@ internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, Tr
     /// </summary>
     public bool Matches(ReadOnlySpan<object?> args)
     {
+        if (ArgumentsMatch(args) && StateOnDevice() && (_snapshot is null || _snapshot.IsCurrent())) return true;
+        Array.Clear(_leaves);
+        return false;
+    }
+
+    /// <summary>The module arguments are the bound objects, and the others match their trees (their tensors written to <c>_leaves</c>).</summary>
+    private bool ArgumentsMatch(ReadOnlySpan<object?> args)
+    {
         if (args.Length != _kinds.Length) return false;
         var root = 0;
         var next = 0;
         for (var i = 0; i < args.Length; i++)
         {
-            if (_kinds[i] == ArgKind.Graph ? !ReferenceEquals(args[i], _roots[root++]) : !TreeMatch.Matches(args[i], Key.Trees[i]!, Key.LeafAvals, _leaves, ref next))
-            {
-                Array.Clear(_leaves);
-                return false;
-            }
+            var same = _kinds[i] == ArgKind.Graph
+                ? ReferenceEquals(args[i], _roots[root++])
+                : TreeMatch.Matches(args[i], Key.Trees[i]!, Key.LeafAvals, _leaves, ref next);
+            if (!same) return false;
         }
-        if (_snapshot is { Variables.Length: > 0 } s ? s.Variables[0].RawValue.IsDisposed || s.Variables[0].RawValue.DeviceBuffer.Backend != _backend
-            : _leaves.Length > 0 && _leaves[0].DeviceBuffer.Backend != _backend)
-        {
-            Array.Clear(_leaves);
-            return false;
-        }
-        if (_snapshot is null || _snapshot.IsCurrent()) return true;
-        Array.Clear(_leaves);
-        return false;
+        return true;
+    }
+
+    /// <summary>The state (the first variable, or else the first tensor) is still on the step's device.</summary>
+    private bool StateOnDevice()
+    {
+        if (_snapshot is { Variables.Length: > 0 } s)
+            return !s.Variables[0].RawValue.IsDisposed && s.Variables[0].RawValue.DeviceBuffer.Backend == _backend;
+        return _leaves.Length == 0 || _leaves[0].DeviceBuffer.Backend == _backend;
     }
 
     /// <summary>
