@@ -8,6 +8,7 @@
 //   dotnet run -c Release --project samples/Benchmarks -- modules [BenchmarkDotNet options]    Split, Merge, the structure check
 //   dotnet run -c Release --project samples/Benchmarks -- parity [--device cuda] [--steps 50]  CPU against CUDA, same losses and bits
 //   dotnet run -c Release --project samples/Benchmarks -- memory --mode eager|jit [--steps 20000]  eager vs jitted memory
+//   dotnet run -c Release --project samples/Benchmarks -- jitcalls [--calls 20000] [--rounds 3]   one cached call per argument kind
 using BenchmarkDotNet.Running;
 using NnxSharp.Benchmarks;
 
@@ -22,9 +23,10 @@ if (args.Length > 0 && args[0] == "parity") return ParityCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "nodes") return NodeCounts.Run(args[1..]);
 if (args.Length > 0 && args[0] == "convnet") return ConvnetCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "memory") return MemoryCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "jitcalls") return JitCallsCommand.Run(args[1..]);
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var benchmarks))
 {
-    Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|convnet|{string.Join("|", commands.Keys)}> [options]");
+    Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|convnet|memory|jitcalls|{string.Join("|", commands.Keys)}> [options]");
     return 1;
 }
 BenchmarkRunner.Run(benchmarks, args: args[1..]);

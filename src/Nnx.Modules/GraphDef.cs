@@ -9,7 +9,7 @@ namespace NnxSharp;
 /// <c>Equals</c>, so two models built the same way have equal GraphDefs) and the hash is computed once, so a
 /// GraphDef is a cheap, exact cache key and a static leaf of a <see cref="Tree"/>.
 /// </summary>
-public sealed class GraphDef : IEquatable<GraphDef>, IStaticValue
+public sealed record GraphDef : IStaticValue
 {
     private readonly int _hash;
 
@@ -58,16 +58,7 @@ public sealed class GraphDef : IEquatable<GraphDef>, IStaticValue
     }
 
     /// <inheritdoc/>
-    public override bool Equals(object? obj) => Equals(obj as GraphDef);
-
-    /// <inheritdoc/>
     public override int GetHashCode() => _hash;
-
-    /// <summary>Structural equality.</summary>
-    public static bool operator ==(GraphDef? a, GraphDef? b) => a is null ? b is null : a.Equals(b);
-
-    /// <summary>Structural inequality.</summary>
-    public static bool operator !=(GraphDef? a, GraphDef? b) => !(a == b);
 
     /// <summary>
     /// Lists the nodes: <c>#0 Model training=true</c>, then one line per slot (<c>linear → #1</c>,

@@ -10,31 +10,24 @@ namespace NnxSharp;
 /// reference, static attributes with Equals, variables' avals), allocating nothing. Split, State and
 /// Update reuse the snapshot of the same roots while it is current (a per-root cache).
 /// </summary>
-internal sealed class GraphSnapshot
+internal sealed class GraphSnapshot(GraphDef def, object?[] objects, string[] nodePaths, Variable[] variables, object[] roots, bool tupleRoot)
 {
     private static readonly ConditionalWeakTable<object, GraphSnapshot[]> ByRoot = new();
 
-    private readonly object?[] _objects;
-    private readonly string[] _nodePaths;
+    /// <summary>The node objects, by node index.</summary>
+    private readonly object?[] _objects = objects;
 
-    private GraphSnapshot(GraphDef def, object?[] objects, string[] nodePaths, Variable[] variables, object[] roots, bool tupleRoot)
-    {
-        GraphDef = def;
-        _objects = objects;
-        _nodePaths = nodePaths;
-        Variables = variables;
-        Roots = roots;
-        TupleRoot = tupleRoot;
-    }
+    /// <summary>Each node's path (where it was first reached).</summary>
+    private readonly string[] _nodePaths = nodePaths;
 
-    public GraphDef GraphDef { get; }
+    public GraphDef GraphDef { get; } = def;
 
     /// <summary>The variables, in state order (each once).</summary>
-    public Variable[] Variables { get; }
+    public Variable[] Variables { get; } = variables;
 
-    public object[] Roots { get; }
+    public object[] Roots { get; } = roots;
 
-    public bool TupleRoot { get; }
+    public bool TupleRoot { get; } = tupleRoot;
 
     /// <summary>
     /// The current snapshot of these roots: a cached one when it is current, else a new traversal, then cached.

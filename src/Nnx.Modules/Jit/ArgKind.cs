@@ -8,8 +8,6 @@ internal enum ArgKind : byte
 {
     /// <summary>A module or variable: a root of the object graph, its variables are state.</summary>
     Graph,
-    /// <summary>A concrete tensor: one input.</summary>
-    Tensor,
-    /// <summary>Anything else a <see cref="NnxSharp.Tree"/> takes: containers of tensors, static values, null.</summary>
+    /// <summary>Anything else a <see cref="NnxSharp.Tree"/> takes: tensors, containers of tensors, static values, null.</summary>
     Tree,
 }

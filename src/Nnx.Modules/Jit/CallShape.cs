@@ -1,38 +1,25 @@
-using System.Reflection;
 using NnxSharp.Backends;
 
 namespace NnxSharp;
 
 /// <summary>One call's arguments taken apart: kinds, the module roots and their snapshot, tensor leaves and the key.</summary>
-internal sealed class CallShape
+internal sealed class CallShape(ArgKind[] kinds, object[] roots, GraphSnapshot? snapshot, List<Tensor> leaves, StepKey key, string[] names)
 {
-    private readonly ParameterInfo[] _parameters;
-
-    private CallShape(ArgKind[] kinds, object[] roots, GraphSnapshot? snapshot, List<Tensor> leaves, StepKey key, ParameterInfo[] parameters)
-    {
-        Kinds = kinds;
-        Roots = roots;
-        Snapshot = snapshot;
-        Leaves = leaves;
-        Key = key;
-        _parameters = parameters;
-    }
-
-    public ArgKind[] Kinds { get; }
+    public ArgKind[] Kinds { get; } = kinds;
 
     /// <summary>The module arguments, in order.</summary>
-    public object[] Roots { get; }
+    public object[] Roots { get; } = roots;
 
     /// <summary>The current snapshot of the roots (null without module arguments).</summary>
-    public GraphSnapshot? Snapshot { get; }
+    public GraphSnapshot? Snapshot { get; } = snapshot;
 
     /// <summary>The tensors of the non-module arguments, in order.</summary>
-    public List<Tensor> Leaves { get; }
+    public List<Tensor> Leaves { get; } = leaves;
 
-    public StepKey Key { get; }
+    public StepKey Key { get; } = key;
 
     /// <summary>Takes the arguments apart. A symbolic tensor here means one escaped from a trace.</summary>
-    public static CallShape Of(object?[] args, ParameterInfo[] parameters)
+    public static CallShape Of(object?[] args, string[] names)
     {
         var kinds = new ArgKind[args.Length];
         var roots = new List<object>();
@@ -46,13 +33,13 @@ internal sealed class CallShape
                 roots.Add(args[i]!);
                 continue;
             }
-            kinds[i] = args[i] is Tensor ? ArgKind.Tensor : ArgKind.Tree;
+            kinds[i] = ArgKind.Tree;
             var start = leaves.Count;
             trees[i] = Tree.Flatten(args[i], leaves);
             for (var j = start; j < leaves.Count; j++)
                 if (leaves[j].IsSymbolic)
                     throw new ArgumentException(
-                        $"Nnx.Jit: argument {Name(parameters, i)} holds a symbolic tensor {leaves[j].Aval} outside its trace (did it escape from a traced function?).");
+                        $"Nnx.Jit: argument {names[i]} holds a symbolic tensor {leaves[j].Aval} outside its trace (did it escape from a traced function?).");
         }
         var rootArray = roots.ToArray();
         var snapshot = rootArray.Length == 0 ? null : GraphSnapshot.For(rootArray, tupleRoot: rootArray.Length > 1);
@@ -70,7 +57,7 @@ internal sealed class CallShape
         var backend = snapshot is { Variables.Length: > 0 } ? snapshot.Variables[0].RawValue.DeviceBuffer.Backend
             : leaves.Count > 0 ? leaves[0].DeviceBuffer.Backend
             : NnxSharp.Backends.Backend.Default;
-        return new CallShape(kinds, rootArray, snapshot, leaves, new StepKey(snapshot?.GraphDef, trees, avals, backend), parameters);
+        return new CallShape(kinds, rootArray, snapshot, leaves, new StepKey(snapshot?.GraphDef, trees, avals, backend), names);
     }
 
     /// <summary>
@@ -84,7 +71,7 @@ internal sealed class CallShape
         var variablePaths = VariableNames();
         var inputs = new List<string>(variablePaths);
         for (var i = 0; i < Kinds.Length; i++)
-            if (Kinds[i] != ArgKind.Graph) inputs.AddRange(Key.Trees[i]!.LeafNames(Name(_parameters, i)));
+            if (Kinds[i] != ArgKind.Graph) inputs.AddRange(Key.Trees[i]!.LeafNames(names[i]));
         var outputs = changed.Select(c => $"new/{variablePaths[c]}").ToList();
         outputs.AddRange(resultDef.Kind == TreeKind.Tuple
             ? resultDef.Children.SelectMany((c, i) => c.LeafNames($"out{i}"))
@@ -99,13 +86,10 @@ internal sealed class CallShape
         var graphArgs = Enumerable.Range(0, Kinds.Length).Where(i => Kinds[i] == ArgKind.Graph).ToArray();
         return [.. paths.Select(p =>
         {
-            if (Roots.Length == 1) return p.Length == 0 ? Name(_parameters, graphArgs[0]) : $"{Name(_parameters, graphArgs[0])}/{p}";
+            if (Roots.Length == 1) return p.Length == 0 ? names[graphArgs[0]] : $"{names[graphArgs[0]]}/{p}";
             var slash = p.IndexOf('/', StringComparison.Ordinal);
             var root = int.Parse(slash < 0 ? p : p[..slash], System.Globalization.CultureInfo.InvariantCulture);
-            return slash < 0 ? Name(_parameters, graphArgs[root]) : $"{Name(_parameters, graphArgs[root])}/{p[(slash + 1)..]}";
+            return slash < 0 ? names[graphArgs[root]] : $"{names[graphArgs[root]]}/{p[(slash + 1)..]}";
         })];
     }
-
-    private static string Name(ParameterInfo[] parameters, int i) =>
-        i < parameters.Length && !string.IsNullOrEmpty(parameters[i].Name) ? parameters[i].Name! : $"arg{i}";
 }

@@ -4,105 +4,91 @@ using NnxSharp.Ir;
 namespace NnxSharp;
 
 /// <summary>
-/// One compiled module step and the call it is bound to: the executable, which variables it writes, the
-/// result's structure, and the buffers of the last call (bound once to the executable's IOBindings). Not
-/// thread-safe: <see cref="ModuleJit"/> calls it under its lock.
+/// One compiled module step and the call it is bound to: the executable (null when the step has no outputs),
+/// which variables it writes, the result's structure, and the buffers of the last call (bound once to the
+/// executable's IOBindings). Not thread-safe: <see cref="ModuleJit"/> calls it under its lock.
 /// </summary>
-internal sealed class CompiledStep
+internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, TreeDef resultDef, string[] inputNames, string[] outputNames)
 {
-    private readonly IBackend _backend;
-    private readonly Executable _executable;
-    private readonly int[] _changed;
-    private readonly TreeDef _resultDef;
-    private readonly Aval[] _resultAvals;
-    private readonly DeviceBuffer[] _inputs;
-    private readonly DeviceBuffer[] _outputs;
-    private readonly Tensor?[] _spares;
-    private readonly Tensor[] _results;
+    private readonly IBackend _backend = key.Backend;
+    private readonly Executable? _executable = staged.Executable;
+    private readonly int[] _changed = changed;
+    private readonly TreeDef _resultDef = resultDef;
+    private readonly Aval[] _resultAvals = [.. staged.Optimized.Outputs.Skip(changed.Length).Select(v => v.Aval)];
+    private readonly DeviceBuffer[] _inputs = new DeviceBuffer[staged.Optimized.Inputs.Length];
+    private readonly DeviceBuffer[] _outputs = new DeviceBuffer[staged.Optimized.Outputs.Length];
+    private readonly Tensor?[] _spares = new Tensor?[changed.Length];
+    private readonly Tensor[] _results = new Tensor[staged.Optimized.Outputs.Length - changed.Length];
 
-    // The bound call: its kinds, module roots and snapshot; the expected avals of plain tensor arguments.
+    /// <summary>The tensors of the call being run (its non-module arguments' leaves), cleared after it.</summary>
+    private readonly Tensor[] _leaves = new Tensor[key.LeafAvals.Length];
+
+    // The bound call: its kinds, module roots and snapshot.
     private ArgKind[] _kinds = [];
     private object[] _roots = [];
     private GraphSnapshot? _snapshot;
-    private Aval?[] _tensorAvals = [];
 
-    public CompiledStep(StepKey key, Graph optimized, IBackend backend, Executable executable, int[] changed, TreeDef resultDef,
-        CompileStats stats, string[] inputNames, string[] outputNames)
-    {
-        Key = key;
-        Optimized = optimized;
-        _backend = backend;
-        _executable = executable;
-        _changed = changed;
-        _resultDef = resultDef;
-        Stats = stats;
-        InputNames = inputNames;
-        OutputNames = outputNames;
-        _resultAvals = [.. optimized.Outputs.Skip(changed.Length).Select(v => v.Aval)];
-        _inputs = new DeviceBuffer[optimized.Inputs.Length];
-        _outputs = new DeviceBuffer[optimized.Outputs.Length];
-        _spares = new Tensor?[changed.Length];
-        _results = new Tensor[_resultAvals.Length];
-    }
+    public StepKey Key { get; } = key;
 
-    public StepKey Key { get; }
+    public Graph Optimized { get; } = staged.Optimized;
 
-    public Graph Optimized { get; }
+    public CompileStats Stats { get; } = staged.Stats;
 
-    public CompileStats Stats { get; }
+    public string[] InputNames { get; } = inputNames;
 
-    public string[] InputNames { get; }
+    public string[] OutputNames { get; } = outputNames;
 
-    public string[] OutputNames { get; }
-
-    /// <summary>Binds the step to a call's objects (after a cache lookup that found it, or a trace).</summary>
+    /// <summary>Binds the step to a call's objects and tensors (after a cache lookup that found it, or a trace).</summary>
     public void Bind(CallShape call)
     {
         _kinds = call.Kinds;
         _roots = call.Roots;
         _snapshot = call.Snapshot;
-        _tensorAvals = new Aval?[call.Kinds.Length];
-        var leaf = 0;
-        for (var i = 0; i < call.Kinds.Length; i++)
-        {
-            if (call.Kinds[i] == ArgKind.Graph) continue;
-            if (call.Kinds[i] == ArgKind.Tensor) _tensorAvals[i] = call.Key.LeafAvals[leaf];
-            leaf += call.Key.Trees[i]!.LeafCount;
-        }
+        call.Leaves.CopyTo(_leaves);
     }
 
     /// <summary>
     /// True when the arguments are the bound call's module objects, with an unchanged structure and the state
-    /// still on the step's device, and plain concrete tensors of the bound avals. Allocates nothing; any other argument kind answers false.
+    /// still on the step's device, and the other arguments have the key's trees, static values and avals
+    /// (compared in place, <see cref="TreeMatch"/>; their tensors are kept for <see cref="Run"/>). Allocates nothing.
     /// </summary>
     public bool Matches(ReadOnlySpan<object?> args)
     {
+        if (ArgumentsMatch(args) && StateOnDevice() && (_snapshot is null || _snapshot.IsCurrent())) return true;
+        Array.Clear(_leaves);
+        return false;
+    }
+
+    /// <summary>The module arguments are the bound objects, and the others match their trees (their tensors written to <c>_leaves</c>).</summary>
+    private bool ArgumentsMatch(ReadOnlySpan<object?> args)
+    {
         if (args.Length != _kinds.Length) return false;
         var root = 0;
+        var next = 0;
         for (var i = 0; i < args.Length; i++)
         {
-            switch (_kinds[i])
-            {
-                case ArgKind.Graph:
-                    if (!ReferenceEquals(args[i], _roots[root++])) return false;
-                    break;
-                case ArgKind.Tensor:
-                    if (args[i] is not Tensor t || t.IsSymbolic || !t.Aval.Equals(_tensorAvals[i])) return false;
-                    break;
-                default:
-                    return false;
-            }
+            var same = _kinds[i] == ArgKind.Graph
+                ? ReferenceEquals(args[i], _roots[root++])
+                : TreeMatch.Matches(args[i], Key.Trees[i]!, Key.LeafAvals, _leaves, ref next);
+            if (!same) return false;
         }
-        if (_snapshot is { Variables.Length: > 0 } s && (s.Variables[0].RawValue.IsDisposed || s.Variables[0].RawValue.DeviceBuffer.Backend != _backend)) return false;
-        return _snapshot is null || _snapshot.IsCurrent();
+        return true;
+    }
+
+    /// <summary>The state (the first variable, or else the first tensor) is still on the step's device.</summary>
+    private bool StateOnDevice()
+    {
+        if (_snapshot is { Variables.Length: > 0 } s)
+            return !s.Variables[0].RawValue.IsDisposed && s.Variables[0].RawValue.DeviceBuffer.Backend == _backend;
+        return _leaves.Length == 0 || _leaves[0].DeviceBuffer.Backend == _backend;
     }
 
     /// <summary>
-    /// Runs on the bound objects: binds the variables' buffers and the tensor arguments, runs into the spare
-    /// buffers, hands each changed variable its new tensor and keeps the old one as a spare when only the
-    /// variable held it.
+    /// Runs on the bound objects and the tensors of the last <see cref="Bind"/> or <see cref="Matches"/>: binds the
+    /// variables' buffers and the tensors, runs into the spare buffers, hands each changed variable its new tensor
+    /// and keeps the old one as a spare when only the variable held it.
     /// </summary>
-    public object? Run(ReadOnlySpan<object?> args)
+    public object? Run()
     {
         var variables = _snapshot?.Variables ?? [];
         for (var i = 0; i < variables.Length; i++)
@@ -113,13 +99,8 @@ internal sealed class CompiledStep
                     $"Nnx.Jit: variable '{_snapshot!.GraphDef.StateDef.Paths[i]}' holds a disposed tensor {value.Aval}; assign it a new tensor before the step.");
             _inputs[i] = value.DeviceBuffer;
         }
-        var next = variables.Length;
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (_kinds[i] == ArgKind.Graph) continue;
-            if (args[i] is Tensor t) _inputs[next++] = t.DeviceBuffer;
-            else foreach (var leaf in Tree.Leaves(args[i])) _inputs[next++] = leaf.DeviceBuffer;
-        }
+        for (var i = 0; i < _leaves.Length; i++) _inputs[variables.Length + i] = _leaves[i].DeviceBuffer;
+        Array.Clear(_leaves);
         var backend = _backend;
         for (var c = 0; c < _changed.Length; c++)
         {
@@ -129,7 +110,7 @@ internal sealed class CompiledStep
         for (var r = 0; r < _resultAvals.Length; r++) _outputs[_changed.Length + r] = backend.Allocate(_resultAvals[r]);
         try
         {
-            _executable.RunStep(_inputs, _outputs, variables.Length, _changed.Length);
+            _executable?.RunStep(_inputs, _outputs, variables.Length, _changed.Length);
         }
         catch (BackendException e)
         {

@@ -1,15 +1,12 @@
-using System.Reflection;
-
 namespace NnxSharp;
 
 /// <summary>Why a module jit's call missed its cache: the module structure (a variable's shape, a static attribute, a node), a tree or leaf, or the device.</summary>
 internal static class StepMiss
 {
     /// <summary>The first difference between the previous key and this one.</summary>
-    public static string Explain(StepKey previous, StepKey now, ParameterInfo[] parameters)
+    public static string Explain(StepKey previous, StepKey now, string[] names)
     {
         if (previous.Backend != now.Backend) return "the state is on another device";
-        var names = parameters.Select((p, i) => string.IsNullOrEmpty(p.Name) ? $"arg{i}" : p.Name!).ToArray();
         if (!Equals(previous.Graph, now.Graph))
             return previous.Graph is null || now.Graph is null ? "the module arguments changed" : GraphChange(previous.Graph, now.Graph);
         return CacheMiss.Explain(previous.Trees, previous.LeafAvals, now.Trees, now.LeafAvals, names);

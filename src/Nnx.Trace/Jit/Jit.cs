@@ -18,35 +18,35 @@ public static class Jit
     public static Func<T1, TResult> Pure<T1, TResult>(Func<T1, TResult> f, params int[] donate)
     {
         var jit = new JitFunction(f, donate);
-        return jit.Expose<Func<T1, TResult>>(a => (TResult)jit.Call([a])!);
+        return jit.Expose<Func<T1, TResult>>(a => (TResult)jit.Call([jit.Boxes.Of(0, a)])!);
     }
 
     /// <summary>Compiles a function of two arguments.</summary>
     public static Func<T1, T2, TResult> Pure<T1, T2, TResult>(Func<T1, T2, TResult> f, params int[] donate)
     {
         var jit = new JitFunction(f, donate);
-        return jit.Expose<Func<T1, T2, TResult>>((a, b) => (TResult)jit.Call([a, b])!);
+        return jit.Expose<Func<T1, T2, TResult>>((a, b) => (TResult)jit.Call([jit.Boxes.Of(0, a), jit.Boxes.Of(1, b)])!);
     }
 
     /// <summary>Compiles a function of three arguments.</summary>
     public static Func<T1, T2, T3, TResult> Pure<T1, T2, T3, TResult>(Func<T1, T2, T3, TResult> f, params int[] donate)
     {
         var jit = new JitFunction(f, donate);
-        return jit.Expose<Func<T1, T2, T3, TResult>>((a, b, c) => (TResult)jit.Call([a, b, c])!);
+        return jit.Expose<Func<T1, T2, T3, TResult>>((a, b, c) => (TResult)jit.Call([jit.Boxes.Of(0, a), jit.Boxes.Of(1, b), jit.Boxes.Of(2, c)])!);
     }
 
     /// <summary>Compiles a function of four arguments.</summary>
     public static Func<T1, T2, T3, T4, TResult> Pure<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, TResult> f, params int[] donate)
     {
         var jit = new JitFunction(f, donate);
-        return jit.Expose<Func<T1, T2, T3, T4, TResult>>((a, b, c, d) => (TResult)jit.Call([a, b, c, d])!);
+        return jit.Expose<Func<T1, T2, T3, T4, TResult>>((a, b, c, d) => (TResult)jit.Call([jit.Boxes.Of(0, a), jit.Boxes.Of(1, b), jit.Boxes.Of(2, c), jit.Boxes.Of(3, d)])!);
     }
 
     /// <summary>Compiles a function of five arguments.</summary>
     public static Func<T1, T2, T3, T4, T5, TResult> Pure<T1, T2, T3, T4, T5, TResult>(Func<T1, T2, T3, T4, T5, TResult> f, params int[] donate)
     {
         var jit = new JitFunction(f, donate);
-        return jit.Expose<Func<T1, T2, T3, T4, T5, TResult>>((a, b, c, d, e) => (TResult)jit.Call([a, b, c, d, e])!);
+        return jit.Expose<Func<T1, T2, T3, T4, T5, TResult>>((a, b, c, d, e) => (TResult)jit.Call([jit.Boxes.Of(0, a), jit.Boxes.Of(1, b), jit.Boxes.Of(2, c), jit.Boxes.Of(3, d), jit.Boxes.Of(4, e)])!);
     }
 
     /// <summary>

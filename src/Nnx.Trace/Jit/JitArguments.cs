@@ -16,6 +16,7 @@ internal static class JitArguments
     {
         ArgumentNullException.ThrowIfNull(args, "args");
         var parameters = function.Method.GetParameters();
+        var names = Names(function);
         var name = function.Method.Name;
         if (args.Length != parameters.Length)
             throw new ArgumentException(
@@ -24,7 +25,7 @@ internal static class JitArguments
         for (var i = 0; i < args.Length; i++)
         {
             var p = parameters[i];
-            var pname = string.IsNullOrEmpty(p.Name) ? $"arg{i}" : p.Name;
+            var pname = names[i];
             if (args[i] is null)
             {
                 if (p.ParameterType.IsValueType && Nullable.GetUnderlyingType(p.ParameterType) is null)
@@ -39,6 +40,10 @@ internal static class JitArguments
                     $"{what}({name}): argument {i} '{pname}' must be a {p.ParameterType.Name} but is a {args[i]!.GetType().Name}.", pname);
         }
     }
+
+    /// <summary>Each parameter's name, or <c>arg{i}</c> for one that has none: how inputs, outputs and errors name an argument.</summary>
+    public static string[] Names(Delegate function) =>
+        [.. function.Method.GetParameters().Select((p, i) => string.IsNullOrEmpty(p.Name) ? $"arg{i}" : p.Name)];
 
     private static string Describe(ParameterInfo p) => $"{p.ParameterType.Name} {p.Name}";
 }

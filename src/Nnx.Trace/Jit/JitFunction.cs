@@ -1,40 +1,36 @@
-using System.Diagnostics;
-using System.Reflection;
 using NnxSharp.Backends;
 using NnxSharp.Ir;
-using NnxSharp.Passes;
 
 namespace NnxSharp;
 
 /// <summary>
-/// The engine behind <see cref="Jit.Pure{T1, TResult}"/>: a cache from (argument structure, static values,
-/// leaf avals) to a compiled executable. A miss traces the function on symbolic tensors, optimises the
-/// graph and compiles it; a hit flattens the arguments and runs.
+/// The engine behind <see cref="Jit.Pure{T1, TResult}"/>: pure trees. The staging core
+/// (<see cref="StagedFunction{TKey, TEntry}"/>) keeps a cache from (argument structure, static values, leaf avals,
+/// backend) to a compiled executable; a miss stages the function on symbolic trees. A call whose arguments match
+/// the last entry (<see cref="CallKey.Matches"/>: structure, static values and avals compared in place) runs it
+/// without building a key; any other call flattens its arguments into a key and looks it up.
 /// </summary>
-internal sealed class JitFunction : IJitted
+internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunction.Compiled>
 {
-    private readonly Delegate _function;
-    private readonly TraceCache<CallKey, Compiled> _cache = new();
-    private int _traceCount;
-
     private readonly int[] _donate;
+
+    /// <summary>The entry the last call ran (the fast path's candidate).</summary>
+    private Compiled? _last;
 
     /// <summary>A jit of <paramref name="function"/>; the arguments at the positions <paramref name="donate"/> are given up by callers.</summary>
     public JitFunction(Delegate function, int[]? donate = null)
+        : base(function, "Jit.Pure")
     {
-        _function = function;
-        var arity = function.Method.GetParameters().Length;
+        var arity = ArgumentNames.Length;
         _donate = donate is null ? [] : [.. donate.Distinct().Order()];
         foreach (var d in _donate)
             if (d < 0 || d >= arity)
                 throw new ArgumentOutOfRangeException(nameof(donate), d, $"Jit.Pure({function.Method.Name}): donated argument {d} is not a position of its {arity} argument(s).");
+        Boxes = new ArgBoxes(arity);
     }
 
-    /// <summary>How many times the function has been traced.</summary>
-    public int TraceCount => Volatile.Read(ref _traceCount);
-
-    /// <summary>The function's name, for exported models' doc strings.</summary>
-    public string Name => _function.Method.Name;
+    /// <summary>The boxes of the last call's value-type arguments, reused for equal ones.</summary>
+    public ArgBoxes Boxes { get; }
 
     /// <summary>
     /// Names for the compiled graph's inputs and outputs: each input by its parameter's name and its path in the
@@ -46,16 +42,14 @@ internal sealed class JitFunction : IJitted
     /// </summary>
     public (string[] Inputs, string[] Outputs) LeafNames(Compiled compiled)
     {
-        var parameters = _function.Method.GetParameters();
         var defs = compiled.Key.Defs;
         var inputs = new List<string>();
         var argNames = new IReadOnlyList<string>[defs.Length];
         var argStart = new int[defs.Length];
         for (var i = 0; i < defs.Length; i++)
         {
-            var name = i < parameters.Length && !string.IsNullOrEmpty(parameters[i].Name) ? parameters[i].Name! : $"arg{i}";
             argStart[i] = inputs.Count;
-            argNames[i] = defs[i].LeafNames(name);
+            argNames[i] = defs[i].LeafNames(ArgumentNames[i]);
             inputs.AddRange(argNames[i]);
         }
         var outDef = compiled.OutputDef;
@@ -84,42 +78,71 @@ internal sealed class JitFunction : IJitted
         return ([.. inputs], [.. outputs]);
     }
 
-    /// <summary>The statistics of the most recent compilation.</summary>
-    public CompileStats? LastStats { get; private set; }
-
     /// <summary>Registers the user-facing delegate that calls this function.</summary>
     public TDelegate Expose<TDelegate>(TDelegate wrapper) where TDelegate : Delegate => JitRegistry.Expose(this, wrapper);
 
     /// <inheritdoc/>
-    public JitInspection Inspect(object?[] args)
+    public override JitInspection Inspect(object?[] args)
     {
-        JitArguments.Check("Jit.Lower/Export", _function, args);
+        JitArguments.Check("Jit.Lower/Export", Function, args);
         var compiled = Compile(args);
         var (inputs, outputs) = LeafNames(compiled);
         var fed = new HashSet<string>(outputs.Where(o => o.StartsWith("new/", StringComparison.Ordinal)).Select(o => o[4..]), StringComparer.Ordinal);
         return new JitInspection(compiled.Optimized, compiled.Stats, inputs, outputs, [.. inputs.Select(fed.Contains)], Flatten(args).Leaves);
     }
 
-    /// <summary>Calls the function: from the cache, or tracing it first. Inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).</summary>
-    public object? Call(object?[] args)
+    /// <summary>
+    /// Calls the function: the last entry when the arguments match it, else from the cache, tracing it first on a
+    /// miss. Inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).
+    /// </summary>
+    public object? Call(ReadOnlySpan<object?> args)
     {
-        var (key, leaves) = Flatten(args);
-        if (JitInlining.ShouldInline(leaves)) return Invoke(args);
-        var compiled = Lookup(key, args);
-        var buffers = new DeviceBuffer[leaves.Count];
-        for (var i = 0; i < buffers.Length; i++) buffers[i] = leaves[i].DeviceBuffer;
+        if (!JitInlining.InTransform && Volatile.Read(ref _last) is { } last)
+        {
+            var room = last.Scratch.Take();
+            try
+            {
+                if (last.Key.Matches(args, room.Leaves)) return Run(last, room);
+            }
+            finally
+            {
+                last.Scratch.GiveBack(room);
+            }
+        }
+        var array = args.ToArray();
+        var (key, leaves) = Flatten(array);
+        if (JitInlining.ShouldInline(leaves)) return Invoke(array);
+        var compiled = Lookup(key, (Jit: this, Key: key, Args: array), static s => s.Jit.Trace(s.Key, s.Args));
+        Volatile.Write(ref _last, compiled);
+        var fresh = compiled.Scratch.Take();
+        try
+        {
+            leaves.CopyTo(fresh.Leaves);
+            return Run(compiled, fresh);
+        }
+        finally
+        {
+            compiled.Scratch.GiveBack(fresh);
+        }
+    }
+
+    /// <summary>Runs an entry on the call's tensors (in <paramref name="room"/>, which also holds the arrays the run needs).</summary>
+    private object? Run(Compiled compiled, CallScratch.Room room)
+    {
+        var (leaves, inputs) = (room.Leaves, room.Buffers);
+        for (var i = 0; i < inputs.Length; i++) inputs[i] = leaves[i].DeviceBuffer;
         DeviceBuffer[] results;
         try
         {
-            results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(buffers) : RunDonating(compiled, exe, leaves, buffers);
+            results = compiled.Executable is not { } exe ? [] : compiled.DonatedLeaves.Length == 0 ? exe.Run(inputs) : RunDonating(compiled, exe, leaves, inputs, room.Results);
         }
         catch (BackendException e)
         {
-            throw e.In($"Jit.Pure({Name}) with arguments ({string.Join(", ", key.Avals)})");
+            throw e.In($"Jit.Pure({Name}) with arguments ({string.Join(", ", compiled.Key.Avals)})");
         }
         if (JitOptions.DebugNans && results.Length > 0)
             NanCheck.Outputs($"Jit.Pure({Name})", results, [.. LeafNames(compiled).Outputs.Where((_, i) => compiled.Forward[i] < 0)]);
-        var outs = new Tensor[compiled.Forward.Length];
+        var outs = room.Outputs;
         for (int i = 0, r = 0; i < outs.Length; i++)
             outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
         return Tree.Unflatten(compiled.OutputDef, outs);
@@ -127,12 +150,11 @@ internal sealed class JitFunction : IJitted
 
     /// <summary>
     /// Runs into buffers that earlier calls' donated arguments gave up (new ones the first time), then takes
-    /// this call's donated leaves for later calls: their tensors become invalid.
+    /// this call's donated leaves for later calls: their tensors become invalid. <paramref name="results"/> is room for the outputs.
     /// </summary>
-    private DeviceBuffer[] RunDonating(Compiled compiled, Executable exe, List<Tensor> leaves, DeviceBuffer[] inputs)
+    private DeviceBuffer[] RunDonating(Compiled compiled, Executable exe, Tensor[] leaves, DeviceBuffer[] inputs, DeviceBuffer[] results)
     {
         var outputs = exe.Graph.Outputs;
-        var results = new DeviceBuffer[outputs.Length];
         for (var i = 0; i < results.Length; i++) results[i] = compiled.Donated.Take(outputs[i].Aval, compiled.Key.Backend);
         exe.RunInto(inputs, results);
         foreach (var leaf in compiled.DonatedLeaves)
@@ -141,7 +163,7 @@ internal sealed class JitFunction : IJitted
     }
 
     /// <summary>Whether the call returns this very tensor (passed through from another argument): it stays valid.</summary>
-    private static bool IsReturned(Compiled compiled, List<Tensor> leaves, Tensor t)
+    private static bool IsReturned(Compiled compiled, Tensor[] leaves, Tensor t)
     {
         foreach (var f in compiled.Forward)
             if (f >= 0 && ReferenceEquals(leaves[f], t)) return true;
@@ -165,23 +187,15 @@ internal sealed class JitFunction : IJitted
     }
 
     /// <summary>The compiled form for these arguments (tracing on a miss).</summary>
-    public Compiled Compile(object?[] args) => Lookup(Flatten(args).Key, args);
-
-    /// <summary>How many compiled entries the cache holds, and how many it dropped (least recently used first).</summary>
-    public (int Entries, int Evictions) CacheInfo => (_cache.Count, _cache.Evictions);
-
-    // No lock is held while the function is traced: the cache locks only to look up and to publish.
-    private Compiled Lookup(CallKey key, object?[] args)
+    public Compiled Compile(object?[] args)
     {
-        if (_cache.TryGet(key, out var hit)) return hit;
-        if (JitOptions.ExplainCacheMisses)
-            JitOptions.Explain(() => $"Jit.Pure({Name}): tracing{(TraceCount == 0 ? " for the first time" : "")}: " +
-                (_cache.TryGetMostRecent(out var previous) ? CacheMiss.Explain(previous.Defs, previous.Avals, key.Defs, key.Avals, ParameterNames()) : "no earlier call"));
-        return _cache.GetOrTrace(key, () => Trace(key, args));
+        var key = Flatten(args).Key;
+        return Lookup(key, (Jit: this, Key: key, Args: args), static s => s.Jit.Trace(s.Key, s.Args));
     }
 
-    private string[] ParameterNames() =>
-        [.. _function.Method.GetParameters().Select((p, i) => string.IsNullOrEmpty(p.Name) ? $"arg{i}" : p.Name!)];
+    /// <inheritdoc/>
+    protected override string ExplainMiss(CallKey previous, CallKey now) =>
+        CacheMiss.Explain(previous.Defs, previous.Avals, now.Defs, now.Avals, ArgumentNames);
 
     private static (CallKey Key, List<Tensor> Leaves) Flatten(object?[] args)
     {
@@ -195,32 +209,13 @@ internal sealed class JitFunction : IJitted
         return (new CallKey(defs, avals, backend), leaves);
     }
 
-    private object? Invoke(object?[] args)
-    {
-        try
-        {
-            return _function.DynamicInvoke(args);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            ExceptionDispatchInfoThrow(e.InnerException);
-            throw;
-        }
-    }
-
-    private static void ExceptionDispatchInfoThrow(Exception e) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e).Throw();
-
+    /// <summary>Stages the function on symbolic trees of the arguments' structure; outputs that are inputs unchanged are not compiled.</summary>
     private Compiled Trace(CallKey key, object?[] args)
     {
-        JitArguments.Check("Jit.Pure", _function, args);
-        Interlocked.Increment(ref _traceCount);
-        var watch = Stopwatch.StartNew();
-        Graph graph;
-        TreeDef outDef;
-        TimeSpan autodiff;
-        using (var scope = TraceBuilder.Begin())
+        JitArguments.Check("Jit.Pure", Function, args);
+        TreeDef outDef = TreeDef.Null;
+        var staged = Stage(key.Avals, key.Backend, symbolic =>
         {
-            var symbolic = key.Avals.Select(scope.Builder.AddInput).ToArray();
             var symArgs = new object?[args.Length];
             var offset = 0;
             for (var i = 0; i < args.Length; i++)
@@ -229,34 +224,61 @@ internal sealed class JitFunction : IJitted
                 symArgs[i] = Tree.Unflatten(key.Defs[i], symbolic[offset..(offset + n)]);
                 offset += n;
             }
-            var autodiffBefore = Autodiff.ElapsedOnThisThread;
-            var result = Invoke(symArgs);
-            autodiff = Autodiff.ElapsedOnThisThread - autodiffBefore;
             var outLeaves = new List<Tensor>();
-            outDef = Tree.Flatten(result, outLeaves);
-            graph = scope.Builder.Finish(outLeaves);
-        }
-        var traceTime = watch.Elapsed;
-        watch.Restart();
-        var optimized = PassPipeline.Optimize(graph);
-        var passTime = watch.Elapsed;
+            outDef = Tree.Flatten(Invoke(symArgs), outLeaves);
+            return outLeaves;
+        }, ComputedOutputs);
         // An output that is an input unchanged (state the function did not touch) is returned as the caller's
         // own tensor: tensors are immutable, so there is nothing to copy.
-        var forward = optimized.Outputs.Select(v => optimized.Inputs.IndexOf(v)).ToArray();
-        var computed = optimized.With(optimized.Nodes, [.. optimized.Outputs.Where((_, i) => forward[i] < 0)]);
-        var exe = computed.Outputs.Length == 0 ? null : key.Backend.Compile(computed);
-        LastStats = new CompileStats(traceTime, autodiff, passTime, exe?.LoweringTime ?? TimeSpan.Zero, exe?.LoadTime ?? TimeSpan.Zero,
-            graph.Nodes.Length, optimized.Nodes.Length, exe?.LoweredNodeCount ?? 0);
-        return new Compiled(key, optimized, exe, forward, outDef, LastStats, DonatedLeaves(key, forward), new DonatedBuffers());
+        var forward = Forward(staged.Optimized);
+        return new Compiled(key, staged.Optimized, staged.Executable, forward, outDef, staged.Stats, DonatedLeaves(key, forward), new DonatedBuffers(),
+            new CallScratch(key.Avals.Length, staged.Executable?.Graph.Outputs.Length ?? 0, forward.Length));
+    }
+
+    /// <summary>Per output, the index of the input it is (passed through unchanged), else −1.</summary>
+    private static int[] Forward(Graph optimized) => [.. optimized.Outputs.Select(v => optimized.Inputs.IndexOf(v))];
+
+    /// <summary>The graph of the outputs that are computed (not inputs passed through).</summary>
+    private static Graph ComputedOutputs(Graph optimized)
+    {
+        var forward = Forward(optimized);
+        return optimized.With(optimized.Nodes, [.. optimized.Outputs.Where((_, i) => forward[i] < 0)]);
     }
 
     /// <summary>
     /// One cache entry: the optimised graph, the executable of the outputs that are computed (null when none is), which
     /// outputs are inputs passed through (their input index, else −1), the output structure, the leaves that calls
-    /// give up (donated arguments) and the buffers they gave.
+    /// give up (donated arguments), the buffers they gave, and the fast path's room for one call's tensors.
     /// </summary>
     internal sealed record Compiled(CallKey Key, Graph Optimized, Executable? Executable, int[] Forward, TreeDef OutputDef, CompileStats Stats,
-        int[] DonatedLeaves, DonatedBuffers Donated);
+        int[] DonatedLeaves, DonatedBuffers Donated, CallScratch Scratch);
+
+    /// <summary>
+    /// Room for one call: its argument tensors and their buffers, the donated path's output buffers and the outputs
+    /// before they are rebuilt into the result's tree, so that a cached call allocates none of these arrays. One
+    /// caller holds the pooled room at a time (a caller on another thread meanwhile gets a new one); it is cleared
+    /// when given back, so it keeps no tensor alive.
+    /// </summary>
+    internal sealed class CallScratch(int leaves, int computed, int outputs)
+    {
+        private Room? _room;
+
+        /// <summary>The pooled room, or a new one while another call holds it.</summary>
+        public Room Take() => Interlocked.Exchange(ref _room, null) ?? new Room(new Tensor[leaves], new DeviceBuffer[leaves], new DeviceBuffer[computed], new Tensor[outputs]);
+
+        /// <summary>Clears a room and pools it.</summary>
+        public void GiveBack(Room room)
+        {
+            Array.Clear(room.Leaves);
+            Array.Clear(room.Buffers);
+            Array.Clear(room.Results);
+            Array.Clear(room.Outputs);
+            Volatile.Write(ref _room, room);
+        }
+
+        /// <summary>The arrays: a call's tensors and their buffers, the computed outputs' buffers, and every output.</summary>
+        public sealed record Room(Tensor[] Leaves, DeviceBuffer[] Buffers, DeviceBuffer[] Results, Tensor[] Outputs);
+    }
 
     /// <summary>The cache key: each argument's tree structure (static values included) and every leaf's aval.</summary>
     internal sealed class CallKey(TreeDef[] defs, Aval[] avals, IBackend backend) : IEquatable<CallKey>
@@ -273,6 +295,20 @@ internal sealed class JitFunction : IJitted
             other is not null && _hash == other._hash && Backend == other.Backend && Defs.AsSpan().SequenceEqual(other.Defs) && Avals.AsSpan().SequenceEqual(other.Avals);
 
         public override bool Equals(object? obj) => Equals(obj as CallKey);
+
+        /// <summary>
+        /// True when a call with <paramref name="args"/> has this key: each argument matches its tree structure and
+        /// static values in place (<see cref="TreeMatch"/>), its tensors are concrete with these avals (written to
+        /// <paramref name="leaves"/>) and the first lives on this backend. Allocates nothing.
+        /// </summary>
+        public bool Matches(ReadOnlySpan<object?> args, Span<Tensor> leaves)
+        {
+            if (args.Length != Defs.Length || leaves.Length != Avals.Length) return false;
+            var next = 0;
+            for (var i = 0; i < args.Length; i++)
+                if (!TreeMatch.Matches(args[i], Defs[i], Avals, leaves, ref next)) return false;
+            return (leaves.Length > 0 ? leaves[0].DeviceBuffer.Backend : NnxSharp.Backends.Backend.Default) == Backend;
+        }
 
         public override int GetHashCode() => _hash;
 

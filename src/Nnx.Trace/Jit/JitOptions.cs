@@ -40,10 +40,4 @@ internal static class JitOptions
 
     /// <summary>Where explanations go (standard error by default).</summary>
     public static Action<string> Log { get; set; } = line => Console.Error.WriteLine(line);
-
-    /// <summary>Writes an explanation when they are on.</summary>
-    public static void Explain(Func<string> line)
-    {
-        if (_explainCacheMisses) Log(line());
-    }
 }

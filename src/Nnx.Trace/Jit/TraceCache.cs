@@ -24,9 +24,10 @@ internal sealed class TraceCache<TKey, TValue>
 
     /// <summary>
     /// The entry for <paramref name="key"/>: cached, or traced by another thread meanwhile (waiting at most
-    /// <see cref="InFlightWait"/>), or traced now by <paramref name="trace"/> with no lock held.
+    /// <see cref="InFlightWait"/>), or traced now by <paramref name="trace"/> (given <paramref name="state"/>, so that
+    /// callers need no closure) with no lock held.
     /// </summary>
-    public TValue GetOrTrace(TKey key, Func<TValue> trace)
+    public TValue GetOrTrace<TState>(TKey key, TState state, Func<TState, TValue> trace)
     {
         if (TryGet(key, out var hit)) return hit;
         ManualResetEventSlim? other;
@@ -47,7 +48,7 @@ internal sealed class TraceCache<TKey, TValue>
         }
         try
         {
-            return Publish(key, trace());
+            return Publish(key, trace(state));
         }
         finally
         {

@@ -9,7 +9,7 @@ namespace NnxSharp;
 /// node auxiliary data and static (non-tensor) leaves, which compare by value. Immutable; equality and
 /// hash are exact and cheap (the hash is computed once), so a def can be a cache key.
 /// </summary>
-public sealed class TreeDef : IEquatable<TreeDef>
+public sealed record TreeDef
 {
     private readonly int _hash;
 
@@ -58,26 +58,19 @@ public sealed class TreeDef : IEquatable<TreeDef>
         if (ReferenceEquals(this, other)) return true;
         if (other is null || _hash != other._hash || Kind != other.Kind || Type != other.Type || Children.Length != other.Children.Length)
             return false;
-        var auxEqual = Aux is ImmutableArray<string> a && other.Aux is ImmutableArray<string> b
-            ? a.SequenceEqual(b, StringComparer.Ordinal)
-            : StaticEquality.Same(Aux, other.Aux);
-        if (!auxEqual) return false;
+        if (!SameAux(Aux, other.Aux)) return false;
         for (var i = 0; i < Children.Length; i++)
             if (!Children[i].Equals(other.Children[i])) return false;
         return true;
     }
 
-    /// <inheritdoc/>
-    public override bool Equals(object? obj) => Equals(obj as TreeDef);
+    /// <summary>Equality of auxiliary data: dictionary keys ordinally, static values and node data as <see cref="StaticEquality.Same(object?, object?)"/>.</summary>
+    internal static bool SameAux(object? a, object? b) => a is ImmutableArray<string> x && b is ImmutableArray<string> y
+        ? x.AsSpan().SequenceEqual(y.AsSpan())
+        : StaticEquality.Same(a, b);
 
     /// <inheritdoc/>
     public override int GetHashCode() => _hash;
-
-    /// <summary>Structural equality.</summary>
-    public static bool operator ==(TreeDef? a, TreeDef? b) => a is null ? b is null : a.Equals(b);
-
-    /// <summary>Structural inequality.</summary>
-    public static bool operator !=(TreeDef? a, TreeDef? b) => !(a == b);
 
     /// <summary>Prints the structure with <c>*</c> for each tensor: <c>(*, [*, *], {'b': *, 'w': *}, 3)</c>.</summary>
     public override string ToString()
