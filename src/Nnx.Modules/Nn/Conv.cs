@@ -124,19 +124,25 @@ public sealed class Conv : Module, ILayer
         var n = xn.Shape[0];
         if (pads.Any(p => p.Low != 0 || p.High != 0))
             xn = new Pad(new Ints([0, .. pads.Select(p => p.Low), 0]), new Ints([0, .. pads.Select(p => p.High), 0])).Bind(xn);
-        var windows = xn.Reshape(n, padded.Aggregate(1, (a, b) => a * b), InFeatures).Gather(WindowIndex(padded, output), axis: 1);
+        var positions = padded.Aggregate(1, (a, b) => a * b);
+        var windows = xn.Reshape(n * positions, InFeatures).Gather(WindowIndex(n, positions, padded, output), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
         var window = KernelSize.Aggregate(1, (a, b) => a * b) * InFeatures;
         return windows.Reshape(n * outPositions, window).MatMul(kernel.Reshape(window, OutFeatures));
     }
 
     /// <summary>
-    /// The flat padded position of every (output position, kernel offset) pair, output positions outer and
-    /// offsets inner (row-major), so that the gathered rows line up with the kernel flattened to [k·in, out].
+    /// The row of [n·padded positions, in] of every (example, output position, kernel offset), offsets inner (row-major),
+    /// so that the gathered rows line up with the kernel flattened to [k·in, out]. The gather is along axis 0, whose
+    /// gradient scatters straight into the rows; along axis 1 ([n, positions, in]) the gradient moved the whole
+    /// [n, windows, in] cotangent to the front and back (notes/layers.md).
     /// </summary>
-    private Tensor WindowIndex(int[] padded, int[] output)
+    private Tensor WindowIndex(int n, int positions, int[] padded, int[] output)
     {
-        var index = Windows.Positions(padded, output, KernelSize, Strides, KernelDilation);
+        var one = Windows.Positions(padded, output, KernelSize, Strides, KernelDilation);
+        var index = new long[n * one.Length];
+        for (var b = 0; b < n; b++)
+            for (var j = 0; j < one.Length; j++) index[b * one.Length + j] = (long)b * positions + one[j];
         return Tensor.FromArray(index, index.Length);
     }
 
