@@ -7,9 +7,11 @@ namespace NnxSharp.Benchmarks;
 /// <summary>
 /// The Fashion-MNIST convnet's training step (Adam, cross-entropy, batch 128) timed three ways, alternating
 /// A B C A B C in rounds: Nnx with the conv_general primitive (ONNX Conv), Nnx with the im2col lowering, and the
-/// same model and loop in PyTorch (torch_convnet.py, run with /usr/bin/python3 at the same thread count).
-/// Prints each round's µs per step and the median ratios, and the epoch time (468 steps) they imply; PyTorch is
-/// compared with the faster Nnx lowering.
+/// same model and loop in PyTorch (torch_convnet.py, run with /usr/bin/python3 at the same thread count:
+/// <c>--threads T</c> sets ONNX Runtime's intra-op threads and PyTorch's). Prints each round's µs per step and the
+/// median ratios, and the epoch time (468 steps) they imply; PyTorch is compared with the faster Nnx lowering.
+/// <c>--modes</c> picks a subset; <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of each Nnx mode
+/// instead (<see cref="ConvnetProfile"/>).
 /// </summary>
 public static class ConvnetCommand
 {
