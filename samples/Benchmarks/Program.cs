@@ -3,7 +3,8 @@
 //       [--batch B] [--steps S] [--device cpu] [--sweep] [--out DIR]      the seed's benchmark (BENCHMARKS.md §1, §3)
 //   dotnet run -c Release --project samples/Benchmarks -- nodes [--width W] [--depth D] [--ir FILE]   the step's node counts by op
 //   dotnet run -c Release --project samples/Benchmarks -- convnet [--steps S] [--rounds R] [--threads T] [--no-torch]
-//       the Fashion-MNIST convnet's step: ONNX Conv vs im2col vs PyTorch, alternating (BENCHMARKS.md §5)
+//       [--modes nnx-conv,nnx-im2col,torch] [--profile DIR]
+//       the Fashion-MNIST convnet's step: ONNX Conv vs im2col vs PyTorch, alternating (BENCHMARKS.md §5); T threads for both
 //   dotnet run -c Release --project samples/Benchmarks -- dispatch [BenchmarkDotNet options]   one cached call (§2)
 //   dotnet run -c Release --project samples/Benchmarks -- modules [BenchmarkDotNet options]    Split, Merge, the structure check
 //   dotnet run -c Release --project samples/Benchmarks -- parity [--device cuda] [--steps 50]  CPU against CUDA, same losses and bits

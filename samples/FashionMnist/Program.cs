@@ -4,6 +4,7 @@
 //   sudo apt-get install dataset-fashion-mnist          (Debian/Ubuntu: the four .gz IDX files)
 //   dotnet run -c Release --project samples/FashionMnist [-- --data DIR] [--model mlp|cnn|both]
 //       [--epochs N] [--mlp-epochs N] [--cnn-epochs N] [--batch B] [--lr LR] [--seed S] [--limit N] [--prefetch K] [--out DIR]
+//       [--threads T] (ONNX Runtime's intra-op threads; by default 1 for small graphs, every core for large ones)
 using System.Diagnostics;
 using System.Globalization;
 using FashionMnist;
@@ -33,8 +34,9 @@ for (var i = 0; i < args.Length; i++)
         case "--limit": limit = Int(); break;
         case "--prefetch": prefetch = Int(); break;
         case "--out": output = Next(); break;
+        case "--threads": Nnx.Config.IntraOpThreads = Int(); break;
         default:
-            Console.Error.WriteLine($"unknown option {args[i]}; options: --data DIR --model mlp|cnn|both --epochs N --mlp-epochs N --cnn-epochs N --batch B --lr LR --seed S --limit N --prefetch K --out DIR");
+            Console.Error.WriteLine($"unknown option {args[i]}; options: --data DIR --model mlp|cnn|both --epochs N --mlp-epochs N --cnn-epochs N --batch B --lr LR --seed S --limit N --prefetch K --out DIR --threads T");
             return 2;
     }
 }

@@ -287,6 +287,16 @@ internal static class PrimitiveCases
             foreach (var t in Floats)
                 foreach (var (x, w, st, lo, hi, di) in convs[1..3])
                     Case(new ConvGeneral(Ints.Of(st), Ints.Of(lo), Ints.Of(hi), Ints.Of(di)), Uniform(-1, 1)(t, x), Uniform(-1, 1)(t, w));
+            // Feature groups (ONNX's group): 2 groups strided and padded, depthwise dilated, 1-D with 4 groups.
+            (Shape X, Shape W, int[] S, int[] L, int[] H, int[] D, int G)[] grouped =
+            [
+                (S(2, 4, 5, 5), S(6, 2, 3, 3), [2, 1], [1, 0], [1, 1], [1, 1], 2),
+                (S(1, 3, 6, 5), S(6, 1, 3, 2), [1, 1], [2, 1], [2, 0], [2, 1], 3),
+                (S(2, 4, 7), S(4, 1, 3), [1], [1], [1], [1], 4),
+            ];
+            foreach (var t in Floats)
+                foreach (var (x, w, st, lo, hi, di, g) in grouped)
+                    Case(new ConvGeneral(Ints.Of(st), Ints.Of(lo), Ints.Of(hi), Ints.Of(di), g), Uniform(-1, 1)(t, x), Uniform(-1, 1)(t, w));
         }
 
         private void ShapeOps()

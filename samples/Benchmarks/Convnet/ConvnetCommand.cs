@@ -7,9 +7,11 @@ namespace NnxSharp.Benchmarks;
 /// <summary>
 /// The Fashion-MNIST convnet's training step (Adam, cross-entropy, batch 128) timed three ways, alternating
 /// A B C A B C in rounds: Nnx with the conv_general primitive (ONNX Conv), Nnx with the im2col lowering, and the
-/// same model and loop in PyTorch (torch_convnet.py, run with /usr/bin/python3 at the same thread count).
-/// Prints each round's µs per step and the median ratios, and the epoch time (468 steps) they imply; PyTorch is
-/// compared with the faster Nnx lowering.
+/// same model and loop in PyTorch (torch_convnet.py, run with /usr/bin/python3 at the same thread count:
+/// <c>--threads T</c> sets ONNX Runtime's intra-op threads and PyTorch's). Prints each round's µs per step and the
+/// median ratios, and the epoch time (468 steps) they imply; PyTorch is compared with the faster Nnx lowering.
+/// <c>--modes</c> picks a subset; <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of each Nnx mode
+/// instead (<see cref="ConvnetProfile"/>).
 /// </summary>
 public static class ConvnetCommand
 {
@@ -18,6 +20,8 @@ public static class ConvnetCommand
         var (steps, rounds, batch, threads) = (30, 3, 128, 1);
         var data = "/usr/share/datasets/fashion-mnist";
         var torch = true;
+        string? profile = null;
+        string[] only = [];
         for (var i = 0; i < args.Length; i++)
         {
             int Int() => int.Parse(args[++i], CultureInfo.InvariantCulture);
@@ -29,19 +33,26 @@ public static class ConvnetCommand
                 case "--threads": threads = Int(); break;
                 case "--data": data = args[++i]; break;
                 case "--no-torch": torch = false; break;
+                case "--profile": profile = args[++i]; break;
+                case "--modes": only = args[++i].Split(','); break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; options: --steps S --rounds R --batch B --threads T (PyTorch's; ONNX Runtime runs 1 intra-op thread) --data DIR --no-torch");
+                    Console.Error.WriteLine($"unknown option {args[i]}; options: --steps S --rounds R --batch B --threads T (both frameworks') --data DIR --no-torch --modes a,b (a subset) --profile DIR (ONNX Runtime's per-op profile of each Nnx mode instead)");
                     return 2;
             }
         }
         var warmup = 5;
+        Nnx.Config.IntraOpThreads = threads;
         var (x, y) = Batches(data, batch, steps + warmup);
-        var modes = new List<(string Name, Func<int, double> Time)>
+        var modes = new List<(string Name, Func<int, double> Time)>();
+        foreach (var (name, useIm2Col) in new[] { ("nnx-conv", false), ("nnx-im2col", true) })
         {
-            ("nnx-conv", NnxMode(x, y, im2col: false, warmup)),
-            ("nnx-im2col", NnxMode(x, y, im2col: true, warmup)),
-        };
-        if (torch) modes.Add(("torch", n => TorchRound(n, warmup, batch, threads, data)));
+            if (only.Length > 0 && !only.Contains(name)) continue;
+            var (step, state) = NnxStep(useIm2Col);
+            if (profile is not null) ConvnetProfile.Run(step, [.. state, x[0], y[0]], name, steps, threads, profile);
+            else modes.Add((name, Timer(step, state, x, y, warmup)));
+        }
+        if (profile is not null) return 0;
+        if (torch && (only.Length == 0 || only.Contains("torch"))) modes.Add(("torch", n => TorchRound(n, warmup, batch, threads, data)));
         var times = modes.ToDictionary(m => m.Name, _ => new List<double>());
         for (var r = 1; r <= rounds; r++)
             foreach (var (name, time) in modes)
@@ -51,16 +62,15 @@ public static class ConvnetCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {r} {name,-10} {us,10:F0} µs/step"));
             }
         double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
-        var conv = Median(times["nnx-conv"]);
-        var im2col = Median(times["nnx-im2col"]);
-        var line = string.Create(CultureInfo.InvariantCulture,
-            $"RESULT convnet batch={batch} steps={steps} rounds={rounds} nnx_conv_us={conv:F0} nnx_im2col_us={im2col:F0} im2col_over_conv={im2col / conv:F2}");
-        if (torch)
-        {
-            var t = Median(times["torch"]);
+        var medians = times.ToDictionary(t => t.Key, t => Median(t.Value));
+        var line = string.Create(CultureInfo.InvariantCulture, $"RESULT convnet batch={batch} steps={steps} rounds={rounds} threads={threads}");
+        foreach (var (name, us) in medians) line += string.Create(CultureInfo.InvariantCulture, $" {name.Replace('-', '_')}_us={us:F0}");
+        if (medians.TryGetValue("nnx-conv", out var conv) && medians.TryGetValue("nnx-im2col", out var im2col))
+            line += string.Create(CultureInfo.InvariantCulture, $" im2col_over_conv={im2col / conv:F2}");
+        var nnx = medians.Where(m => m.Key.StartsWith("nnx", StringComparison.Ordinal)).Select(m => m.Value).DefaultIfEmpty(double.NaN).Min();
+        if (medians.TryGetValue("torch", out var t))
             line += string.Create(CultureInfo.InvariantCulture,
-                $" torch_us={t:F0} torch_over_nnx={t / Math.Min(conv, im2col):F2} epoch_s_nnx={Math.Min(conv, im2col) * 468 / 1e6:F1} epoch_s_torch={t * 468 / 1e6:F1}");
-        }
+                $" torch_over_nnx={t / nnx:F2} epoch_s_nnx={nnx * 468 / 1e6:F1} epoch_s_torch={t * 468 / 1e6:F1}");
         Console.WriteLine(line);
         return 0;
     }
@@ -83,8 +93,8 @@ public static class ConvnetCommand
         return ([.. all.Select(b => b[0])], [.. all.Select(b => b[1])]);
     }
 
-    /// <summary>A timer of n training steps (after a compile and warm-up on the first call) in µs per step.</summary>
-    private static Func<int, double> NnxMode(Tensor[] xs, Tensor[] ys, bool im2col, int warmup)
+    /// <summary>The convnet, its Adam optimizer and the jitted training step (its convolutions lowered either way).</summary>
+    private static (Action<ConvnetModel, Optimizer, Tensor, Tensor> Step, object[] State) NnxStep(bool im2col)
     {
         var model = new ConvnetModel(new Rngs(0), im2col);
         var optimizer = new Optimizer(model, Optax.Adam(1e-3));
@@ -93,6 +103,13 @@ public static class ConvnetCommand
             var (loss, grads) = Nnx.ValueAndGrad<ConvnetModel>(mod => Losses.SoftmaxCrossEntropyWithIntegerLabels(mod.Call(x), y).Mean())(m);
             opt.Update(grads);
         });
+        return (step, [model, optimizer]);
+    }
+
+    /// <summary>A timer of n training steps (after a compile and warm-up on the first call) in µs per step.</summary>
+    private static Func<int, double> Timer(Action<ConvnetModel, Optimizer, Tensor, Tensor> step, object[] state, Tensor[] xs, Tensor[] ys, int warmup)
+    {
+        var (model, optimizer) = ((ConvnetModel)state[0], (Optimizer)state[1]);
         var warm = false;
         return n =>
         {

@@ -7,7 +7,9 @@ namespace NnxSharp;
 /// kernel is [k₁, …, k_d, in, out] (LeCun normal), the bias [out] (zeros). Strictly a cross-correlation, as in
 /// every framework: y[n, p, o] = Σ_{offset, c} x[n, p·s + offset·dilation − padLow, c] · K[offset, c, o] + b[o].
 /// Lowers as im2col (pad, gather of the windows, one matrix product) or, with <see cref="UseIm2Col"/> false, as
-/// the <see cref="ConvGeneral"/> primitive (ONNX Conv) between transposes to and from channels-first. No feature groups.
+/// the <see cref="ConvGeneral"/> primitive (ONNX Conv) between transposes to and from channels-first. With feature groups G
+/// (Flax's <c>feature_group_count</c>; G = in is depthwise) the kernel is [k…, in/G, out] and output channel o sees only
+/// the input channels of its group ⌊o / (out/G)⌋.
 /// </summary>
 public sealed class Conv : Module, ILayer
 {
@@ -23,8 +25,9 @@ public sealed class Conv : Module, ILayer
     /// <param name="kernelInit">The kernel initializer; LeCun normal (fan in = in·k₁·…·k_d) when null.</param>
     /// <param name="biasInit">The bias initializer; zeros when null.</param>
     /// <param name="paramDType">The parameters' dtype.</param>
+    /// <param name="featureGroupCount">The feature groups G (Flax's <c>feature_group_count</c>): in and out are multiples of it.</param>
     public Conv(int inFeatures, int outFeatures, int[] kernelSize, Rngs rngs, int[]? strides = null, Padding? padding = null, bool useBias = true,
-        Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32, int[]? kernelDilation = null)
+        Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32, int[]? kernelDilation = null, int featureGroupCount = 1)
     {
         ArgumentNullException.ThrowIfNull(kernelSize);
         ArgumentNullException.ThrowIfNull(rngs);
@@ -38,8 +41,11 @@ public sealed class Conv : Module, ILayer
         var dil = kernelDilation ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
         if (dil.Length != kernelSize.Length || dil.Any(v => v <= 0))
             throw new ArgumentException($"Conv: kernel dilation [{string.Join(",", dil)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", nameof(kernelDilation));
+        if (featureGroupCount < 1 || inFeatures % featureGroupCount != 0 || outFeatures % featureGroupCount != 0)
+            throw new ArgumentException($"Conv: feature group count {featureGroupCount} must be positive and divide both in features {inFeatures} and out features {outFeatures}.", nameof(featureGroupCount));
         (InFeatures, OutFeatures, KernelSize, Strides, Padding, KernelDilation) = (inFeatures, outFeatures, [.. kernelSize], [.. s], padding ?? Padding.Same, [.. dil]);
-        Kernel = new Param((kernelInit ?? Init.LecunNormal())(rngs.Params(), [.. kernelSize, inFeatures, outFeatures], paramDType));
+        FeatureGroupCount = featureGroupCount;
+        Kernel = new Param((kernelInit ?? Init.LecunNormal())(rngs.Params(), [.. kernelSize, inFeatures / featureGroupCount, outFeatures], paramDType));
         if (useBias) Bias = new Param((biasInit ?? Init.Zeros)(rngs.Params(), [outFeatures], paramDType));
     }
 
@@ -61,6 +67,9 @@ public sealed class Conv : Module, ILayer
     /// <summary>The kernel's dilation along each spatial axis.</summary>
     public int[] KernelDilation { get; }
 
+    /// <summary>The feature groups (1: every output channel sees every input channel).</summary>
+    public int FeatureGroupCount { get; }
+
     /// <summary>
     /// True (the default): lower through pad + one gather of every window + one matrix product (im2col), which
     /// trains the Fashion-MNIST convnet 11–24 % faster on ONNX Runtime's CPU provider than ONNX Conv (its kernel
@@ -70,7 +79,7 @@ public sealed class Conv : Module, ILayer
     /// </summary>
     public bool UseIm2Col { get; init; } = true;
 
-    /// <summary>The kernel, [k₁, …, k_d, in, out] (PyTorch's weight is [out, in, k₁, …, k_d]).</summary>
+    /// <summary>The kernel, [k₁, …, k_d, in/groups, out] (PyTorch's weight is [out, in/groups, k₁, …, k_d]).</summary>
     public Param Kernel { get; }
 
     /// <summary>The bias, [out], or null.</summary>
@@ -102,42 +111,68 @@ public sealed class Conv : Module, ILayer
             var t = DTypes.Promote(x.DType, kernel.DType);
             (xn, kernel) = (xn.Cast(t), kernel.Cast(t));
         }
-        var y = UseIm2Col ? Im2Col(xn, kernel, pads, padded, output) : Native(xn, kernel, pads);
+        var y = Convolve(xn, kernel, KernelSize, Strides, pads, KernelDilation, FeatureGroupCount, UseIm2Col);
         if (Bias is not null) y += Bias;
         return y.Reshape([.. batch, .. output, OutFeatures]);
     }
 
-    /// <summary>[n, spatial…, in] → channels first → <see cref="ConvGeneral"/> with the kernel as [out, in, k…] → channels last.</summary>
-    private Tensor Native(Tensor xn, Tensor kernel, (int Low, int High)[] pads)
+    /// <summary>
+    /// The convolution of xn [n, spatial…, in] with kernel [k…, in/groups, out] at the given pads (non-negative),
+    /// strides and dilation, channels last: [n, out spatial…, out]; lowered as im2col or as <see cref="ConvGeneral"/>.
+    /// </summary>
+    internal static Tensor Convolve(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, bool im2col)
     {
-        var d = KernelSize.Length;
+        var d = kernelSize.Length;
+        var sizes = xn.Shape.Skip(1).Take(d).ToArray();
+        var padded = sizes.Select((v, i) => v + pads[i].Low + pads[i].High).ToArray();
+        var output = padded.Select((v, i) => (v - dilation[i] * (kernelSize[i] - 1) - 1) / strides[i] + 1).ToArray();
+        var (n, outFeatures) = (xn.Shape[0], kernel.Shape[^1]);
+        return im2col
+            ? Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output).Reshape([n, .. output, outFeatures])
+            : Native(xn, kernel, strides, pads, dilation, groups);
+    }
+
+    /// <summary>[n, spatial…, in] → channels first → <see cref="ConvGeneral"/> with the kernel as [out, in/G, k…] → channels last.</summary>
+    private static Tensor Native(Tensor xn, Tensor kernel, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups)
+    {
+        var d = strides.Length;
         var spatial = Enumerable.Range(1, d).ToArray();
         var xc = xn.Transpose([0, d + 1, .. spatial]);
         var kc = kernel.Transpose([d + 1, d, .. Enumerable.Range(0, d)]);
-        var y = xc.ConvGeneral(kc, Strides, [.. pads.Select(p => p.Low)], [.. pads.Select(p => p.High)], KernelDilation);
+        var y = xc.ConvGeneral(kc, strides, [.. pads.Select(p => p.Low)], [.. pads.Select(p => p.High)], dilation, groups);
         return y.Transpose([0, .. Enumerable.Range(2, d), 1]);
     }
 
-    /// <summary>im2col: pad, gather every window's positions with one constant index, then one [positions, k·in] × [k·in, out] product.</summary>
-    private Tensor Im2Col(Tensor xn, Tensor kernel, (int Low, int High)[] pads, int[] padded, int[] output)
+    /// <summary>im2col: pad, gather every window's positions with one constant index, then one [positions, k·in] × [k·in, out] product (per group).</summary>
+    private static Tensor Im2Col(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, int[] padded, int[] output)
     {
-        var n = xn.Shape[0];
+        var (n, inFeatures, outFeatures) = (xn.Shape[0], xn.Shape[^1], kernel.Shape[^1]);
         if (pads.Any(p => p.Low != 0 || p.High != 0))
             xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
-        var windows = xn.Reshape(n, padded.Aggregate(1, (a, b) => a * b), InFeatures).Gather(WindowIndex(padded, output), axis: 1);
+        var positions = padded.Aggregate(1, (a, b) => a * b);
+        var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, positions, padded, output, kernelSize, strides, dilation), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
-        var window = KernelSize.Aggregate(1, (a, b) => a * b) * InFeatures;
-        return windows.Reshape(n * outPositions, window).MatMul(kernel.Reshape(window, OutFeatures));
+        var k = kernelSize.Aggregate(1, (a, b) => a * b);
+        if (groups == 1) return windows.Reshape(n * outPositions, k * inFeatures).MatMul(kernel.Reshape(k * inFeatures, outFeatures));
+        // Per group g: the windows' channels of g, [n·positions, k·in/G], times its kernel block [k·in/G, out/G].
+        var (cg, og) = (inFeatures / groups, outFeatures / groups);
+        var columns = windows.Reshape(n * outPositions, k, groups, cg).Transpose([2, 0, 1, 3]).Reshape(groups, n * outPositions, k * cg);
+        var blocks = kernel.Reshape(k * cg, groups, og).Transpose([1, 0, 2]);
+        return columns.MatMul(blocks).Transpose([1, 0, 2]).Reshape(n * outPositions, outFeatures);
     }
 
     /// <summary>
-    /// The flat padded position of every (output position, kernel offset) pair, output positions outer and
-    /// offsets inner (row-major), so that the gathered rows line up with the kernel flattened to [k·in, out].
+    /// The row of [n·padded positions, in] of every (example, output position, kernel offset), offsets inner (row-major),
+    /// so that the gathered rows line up with the kernel flattened to [k·in, out]. The gather is along axis 0, whose
+    /// gradient scatters straight into the rows; along axis 1 ([n, positions, in]) the gradient moved the whole
+    /// [n, windows, in] cotangent to the front and back (notes/layers.md).
     /// </summary>
-    private Tensor WindowIndex(int[] padded, int[] output)
+    private static Tensor WindowIndex(int n, int positions, int[] padded, int[] output, int[] kernelSize, int[] strides, int[] dilation)
     {
-        var index = Windows.Positions(padded, output, KernelSize, Strides, KernelDilation);
+        var one = Windows.Positions(padded, output, kernelSize, strides, dilation);
+        var index = new long[n * one.Length];
+        for (var b = 0; b < n; b++)
+            for (var j = 0; j < one.Length; j++) index[b * one.Length + j] = (long)b * positions + one[j];
         return Tensor.FromArray(index, index.Length);
     }
-
 }

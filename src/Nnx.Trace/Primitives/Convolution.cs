@@ -2,8 +2,9 @@ namespace NnxSharp.Primitives;
 
 /// <summary>
 /// An N-d convolution (strictly a cross-correlation) in ONNX's layout: x [N, C, s₁…s_d] and kernel
-/// [O, C, k₁…k_d] give [N, O, o₁…o_d] with
-/// y[n, o, p] = Σ_{c, q} x[n, c, p·stride + q·dilation − padLow] · w[o, c, q] (zero outside x) and
+/// [O, C/G, k₁…k_d] give [N, O, o₁…o_d] with
+/// y[n, o, p] = Σ_{c', q} x[n, g·C/G + c', p·stride + q·dilation − padLow] · w[o, c', q] (zero outside x), where
+/// g = ⌊o / (O/G)⌋ is the output channel's group (G = 1: every input channel; G = C: depthwise), and
 /// o_i = ⌊(s_i + low_i + high_i − dilation_i·(k_i − 1) − 1) / stride_i⌋ + 1. Float32 lowers to ONNX Conv;
 /// float64, which ONNX Runtime's CPU Conv lacks, to the same sum as pad, gather of the windows and one MatMul.
 /// Both gradients are convolutions again (see <see cref="Vjp"/>), so they lower to the runtime's Conv too.
@@ -12,12 +13,11 @@ namespace NnxSharp.Primitives;
 /// <param name="PadLow">Zeros before each spatial axis.</param>
 /// <param name="PadHigh">Zeros after each spatial axis.</param>
 /// <param name="Dilation">The kernel's dilation per spatial axis (1: dense).</param>
-internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation) : Primitive
+/// <param name="Groups">The feature groups G (ONNX's <c>group</c>, Flax's <c>feature_group_count</c>): C and O are multiples of it.</param>
+internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints Dilation, int Groups = 1) : Primitive
 {
-    /// <inheritdoc/>
     public override int Arity => 2;
 
-    /// <inheritdoc/>
     public override Aval Infer(IReadOnlyList<Aval> inputs)
     {
         var t = ShapeRules.SameDType(Name, inputs);
@@ -30,8 +30,10 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
             throw new ArgumentException($"{Name}: strides {Strides} and dilation {Dilation} must be positive and pads {PadLow} {PadHigh} non-negative.");
         if (x.Rank != d + 2 || w.Rank != d + 2)
             throw new ArgumentException($"{Name}: expects x [N, C, {d} spatial] and kernel [O, C, {d} spatial] but got {ShapeRules.Describe(inputs)}.");
-        if (x[1] != w[1])
-            throw new ArgumentException($"{Name}: x has {x[1]} channels but the kernel expects {w[1]} ({ShapeRules.Describe(inputs)}).");
+        if (Groups < 1 || w[0] % Groups != 0)
+            throw new ArgumentException($"{Name}: {Groups} feature groups must be positive and divide the kernel's {w[0]} output channels ({ShapeRules.Describe(inputs)}).");
+        if (x[1] != w[1] * Groups)
+            throw new ArgumentException($"{Name}: x has {x[1]} channels but the kernel expects {w[1]}{(Groups > 1 ? $" per group × {Groups} groups" : "")} ({ShapeRules.Describe(inputs)}).");
         var output = new int[d];
         for (var i = 0; i < d; i++)
         {
@@ -44,13 +46,13 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         return new Aval(Shape.Of([x[0], w[0], .. output]), t);
     }
 
-    /// <inheritdoc/>
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
         var (x, w) = (inputs[0], inputs[1]);
         var outShape = Infer([x.Aval, w.Aval]).Shape;
         var d = Strides.Count;
         var (n, c, o) = (x.Shape[0], x.Shape[1], w.Shape[0]);
+        var (cg, og) = (c / Groups, o / Groups);
         var inSp = x.Shape.Skip(2).ToArray();
         var kSp = w.Shape.Skip(2).ToArray();
         var outSp = outShape.Skip(2).ToArray();
@@ -76,7 +78,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
                     for (var oc = 0; oc < o; oc++)
                     {
                         double s = 0;
-                        for (var ic = 0; ic < c; ic++) s += x.F![(b * c + ic) * inSize + flat] * w.F![(oc * c + ic) * kSize + q];
+                        for (var ic = 0; ic < cg; ic++) s += x.F![(b * c + oc / og * cg + ic) * inSize + flat] * w.F![(oc * cg + ic) * kSize + q];
                         r[(b * o + oc) * outSize + p] += s;
                     }
             }
@@ -84,14 +86,14 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         return HostArray.FromDoubles(x.DType, outShape, r);
     }
 
-    /// <inheritdoc/>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         if (args.Output.DType == DType.Float32)
             return e.Node("Conv", args.Inputs,
                 OnnxAttribute.Ints("strides", Strides.ToLongArray()),
                 OnnxAttribute.Ints("pads", [.. PadLow.ToLongArray(), .. PadHigh.ToLongArray()]),
-                OnnxAttribute.Ints("dilations", Dilation.ToLongArray()));
+                OnnxAttribute.Ints("dilations", Dilation.ToLongArray()),
+                OnnxAttribute.Int("group", Groups));
         return LowerAsMatMul(e, args);
     }
 
@@ -117,7 +119,9 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
                 .Reshape([n, o, .. outSp.Select((v, i) => v * Strides[i])])
                 .Slice(new int[d + 2], [n, o, .. outSp.Select((v, i) => (v - 1) * Strides[i] + 1)]);
         }
-        var wf = w.Transpose([1, 0, .. Enumerable.Range(2, d)]);
+        var wf = Groups == 1
+            ? w.Transpose([1, 0, .. Enumerable.Range(2, d)])
+            : w.Reshape([Groups, o / Groups, c / Groups, .. w.Shape.Skip(2)]).Transpose([0, 2, 1, .. Enumerable.Range(3, d)]).Reshape([c, o / Groups, .. w.Shape.Skip(2)]);
         for (var i = 0; i < d; i++)
         {
             var k = w.Shape[2 + i];
@@ -132,7 +136,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
             var h = x.Shape[2 + i] - gd.Shape[2 + i] + PadLow[i];
             (low[i], high[i], start[2 + i]) = (Math.Max(l, 0), Math.Max(h, 0), Math.Max(-l, 0));
         }
-        var dx = new ConvGeneral(new Ints([.. Enumerable.Repeat(1, d)]), new Ints(low), new Ints(high), Dilation).Bind(gd, wf);
+        var dx = new ConvGeneral(new Ints([.. Enumerable.Repeat(1, d)]), new Ints(low), new Ints(high), Dilation, Groups).Bind(gd, wf);
         return dx.Slice(start, [n, c, .. Enumerable.Range(0, d).Select(i => start[2 + i] + x.Shape[2 + i])]);
     }
 
@@ -143,8 +147,14 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         var high = new int[d];
         for (var i = 0; i < d; i++)
             high[i] = Math.Max(Dilation[i] * (w.Shape[2 + i] - 1) + (g.Shape[2 + i] - 1) * Strides[i] + 1 - x.Shape[2 + i] - PadLow[i], 0);
-        var dw = new ConvGeneral(Dilation, PadLow, new Ints(high), Strides).Bind(x.Transpose(swap), g.Transpose(swap));
-        return dw.Slice(new int[d + 2], [x.Shape[1], w.Shape[0], .. w.Shape.Skip(2)]).Transpose(swap);
+        // Groups: x as [C/G, G·N, s…] (channel c' of group g at g·N + n) against g as [O, N, o…] in G groups, so that
+        // group g's outputs see only its inputs.
+        var (n, c) = (x.Shape[0], x.Shape[1]);
+        var xs = Groups == 1
+            ? x.Transpose(swap)
+            : x.Reshape([n, Groups, c / Groups, .. x.Shape.Skip(2)]).Transpose([2, 1, 0, .. Enumerable.Range(3, d)]).Reshape([c / Groups, Groups * n, .. x.Shape.Skip(2)]);
+        var dw = new ConvGeneral(Dilation, PadLow, new Ints(high), Strides, Groups).Bind(xs, g.Transpose(swap));
+        return dw.Slice(new int[d + 2], [c / Groups, w.Shape[0], .. w.Shape.Skip(2)]).Transpose(swap);
     }
 
     /// <summary>The flat padded position of every (output position, kernel offset) pair, output positions outer.</summary>
@@ -152,7 +162,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
 
     /// <summary>
     /// The convolution as im2col for dtypes without an ONNX Runtime Conv kernel: pad, gather every window's
-    /// positions (one constant index), then [N·outputs, C·k] × [C·k, O].
+    /// positions (one constant index), then per group [N·outputs, C/G·k] × [C/G·k, O/G] (one batched MatMul).
     /// </summary>
     private string LowerAsMatMul(IOnnxEmitter e, LowerArgs args)
     {
@@ -169,11 +179,12 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         var index = WindowIndex(padded, outSp, kSp);
         var flatX = e.Reshape(xp, Shape.Of(n, c, Product(padded)));
         var windows = e.Node("Gather", [flatX, e.Constant(HostArray.Create(index, Shape.Of(index.Length)))], OnnxAttribute.Int("axis", 2));
-        var grouped = e.Node("Transpose", [e.Reshape(windows, Shape.Of(n, c, outSize, kSize))], OnnxAttribute.Ints("perm", 0, 2, 1, 3));
-        var columns = e.Reshape(grouped, Shape.Of(n * outSize, c * kSize));
-        var kernel = e.Node("Transpose", [e.Reshape(args.Inputs[1], Shape.Of(o, c * kSize))], OnnxAttribute.Ints("perm", 1, 0));
+        var (gs, cg, og) = (Groups, c / Groups, o / Groups);
+        var grouped = e.Node("Transpose", [e.Reshape(windows, Shape.Of(n, gs, cg, outSize, kSize))], OnnxAttribute.Ints("perm", 1, 0, 3, 2, 4));
+        var columns = e.Reshape(grouped, Shape.Of(gs, n * outSize, cg * kSize));
+        var kernel = e.Node("Transpose", [e.Reshape(args.Inputs[1], Shape.Of(gs, og, cg * kSize))], OnnxAttribute.Ints("perm", 0, 2, 1));
         var product = e.Node("MatMul", [columns, kernel]);
-        var channelsFirst = e.Node("Transpose", [e.Reshape(product, Shape.Of(n, outSize, o))], OnnxAttribute.Ints("perm", 0, 2, 1));
+        var channelsFirst = e.Node("Transpose", [e.Reshape(product, Shape.Of(gs, n, outSize, og))], OnnxAttribute.Ints("perm", 1, 0, 3, 2));
         return e.Reshape(channelsFirst, args.Output.Shape);
     }
 

@@ -19,6 +19,7 @@ The tests only read the JSON.
 """
 import json
 import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -293,6 +294,74 @@ def pools():
     }
 
 
+def conv_grouped(x_shape, k_size, cout, groups, stride, padding, dilation=(1, 1)):
+    """Flax Conv with feature_group_count: kernel [kh, kw, in/groups, out] is PyTorch's weight [out, in/groups, kh, kw]."""
+    n, h, w, cin = x_shape
+    x, kernel, bias = rand(*x_shape), rand(*k_size, cin // groups, cout, scale=0.5), rand(cout, scale=0.1)
+    xt = x.permute(0, 3, 1, 2)
+    if padding == "SAME":
+        eh, ew = dilation[0] * (k_size[0] - 1) + 1, dilation[1] * (k_size[1] - 1) + 1
+        (ph0, ph1), (pw0, pw1) = same_pads(h, eh, stride[0]), same_pads(w, ew, stride[1])
+        xt = F.pad(xt, (pw0, pw1, ph0, ph1))
+    out = F.conv2d(xt, kernel.permute(3, 2, 0, 1), bias, stride=stride, dilation=dilation, groups=groups).permute(0, 2, 3, 1)
+    return finish({"x": x, "kernel": kernel, "bias": bias}, out, ["x", "kernel", "bias"],
+                  {"groups": groups, "strides": list(stride), "padding": padding, "dilation": list(dilation)})
+
+
+def transpose_pads(e, s, padding):
+    """jax.lax's _conv_transpose_padding of the dilated kernel extent e, or explicit (low, high)."""
+    if padding == "SAME":
+        pad_len = e + s - 2
+        pad_a = e - 1 if s > e - 1 else -(-pad_len // 2)
+    elif padding == "VALID":
+        pad_len = e + s - 2 + max(e - s, 0)
+        pad_a = e - 1
+    else:
+        return padding
+    return pad_a, pad_len - pad_a
+
+
+def conv_transpose(x_shape, k_size, cout, stride, padding, dilation=(1, 1)):
+    """Flax ConvTranspose (lax.conv_transpose, transpose_kernel=False): conv of the stride-dilated input, padded by
+    (a, b), with the unflipped kernel. Computed here with PyTorch's conv_transpose2d at padding 0 (the full result:
+    the dilated input padded by e - 1 on both sides, kernel flipped), given the flipped kernel, then cut or
+    zero-extended to the pads (a, b) instead of (e - 1, e - 1), and the bias added."""
+    n, h, w, cin = x_shape
+    x, kernel, bias = rand(*x_shape), rand(*k_size, cin, cout, scale=0.5), rand(cout, scale=0.1)
+    weight = kernel.flip(0, 1).permute(2, 3, 0, 1)  # [in, out, kh, kw], flipped
+    full = F.conv_transpose2d(x.permute(0, 3, 1, 2), weight, stride=stride, dilation=dilation)
+    for axis, (k, s, d, pad) in enumerate(zip(k_size, stride, dilation, padding if isinstance(padding, list) else [padding] * 2)):
+        e = d * (k - 1) + 1
+        a, b = transpose_pads(e, s, pad)
+        dim = 2 + axis
+        lo, hi = e - 1 - a, e - 1 - b  # rows of the full result to drop (negative: zeros to add)
+        if lo > 0:
+            full = full.narrow(dim, lo, full.shape[dim] - lo)
+        elif lo < 0:
+            full = torch.cat([torch.zeros_like(full.narrow(dim, 0, 1)).repeat_interleave(-lo, dim), full], dim)
+        if hi > 0:
+            full = full.narrow(dim, 0, full.shape[dim] - hi)
+        elif hi < 0:
+            full = torch.cat([full, torch.zeros_like(full.narrow(dim, 0, 1)).repeat_interleave(-hi, dim)], dim)
+    out = (full + bias.view(1, -1, 1, 1)).permute(0, 2, 3, 1)
+    return finish({"x": x, "kernel": kernel, "bias": bias}, out, ["x", "kernel", "bias"],
+                  {"strides": list(stride), "padding": padding, "dilation": list(dilation)})
+
+
+def groups_and_transposes():
+    return {
+        "conv_groups2_same": conv_grouped((2, 5, 5, 4), (3, 3), 6, 2, (1, 1), "SAME"),
+        "conv_groups3_valid_s2": conv_grouped((1, 7, 6, 6), (3, 2), 3, 3, (2, 2), "VALID"),
+        "conv_depthwise_same_dil2": conv_grouped((2, 6, 6, 3), (3, 3), 6, 3, (1, 1), "SAME", (2, 2)),
+        "conv_transpose_same_s2": conv_transpose((2, 3, 4, 3), (3, 3), 2, (2, 2), "SAME"),
+        "conv_transpose_valid_s2": conv_transpose((1, 3, 3, 2), (3, 2), 3, (2, 2), "VALID"),
+        "conv_transpose_same_s1": conv_transpose((1, 4, 5, 2), (3, 3), 2, (1, 1), "SAME"),
+        "conv_transpose_same_s3_k2": conv_transpose((1, 3, 2, 2), (2, 2), 2, (3, 3), "SAME"),
+        "conv_transpose_same_s2_dil2": conv_transpose((1, 3, 3, 2), (2, 3), 2, (2, 1), "SAME", (2, 2)),
+        "conv_transpose_explicit": conv_transpose((1, 3, 4, 2), (3, 3), 2, (2, 3), [(1, 0), (3, 4)]),
+    }
+
+
 def main():
     cases = {
         "linear": linear((4, 3)),
@@ -316,6 +385,11 @@ def main():
     # Added later: drawn after the cases above, so their values are unchanged.
     cases.update({"act_" + k: v for k, v in more_activations().items()})
     cases.update(pools())
+    cases.update(groups_and_transposes())
+    # Cases already in the file keep their stored values: a rerun reproduces them only to the last ulp or two.
+    if os.path.exists("layer_reference.json"):
+        with open("layer_reference.json") as f:
+            cases.update(json.load(f)["cases"])
     with open("layer_reference.json", "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f)
     print(f"wrote {len(cases)} cases with torch {torch.__version__}")

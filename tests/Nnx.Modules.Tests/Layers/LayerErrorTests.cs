@@ -40,6 +40,23 @@ public sealed class LayerErrorTests
         padding.Should().Throw<ArgumentException>().WithMessage("*\"SAME\" or \"VALID\"*FULL*");
         var pairs = () => new Conv(3, 4, [3, 3], Rngs, padding: Padding.Explicit((1, 1))).Call(Tensor.Zeros(1, 5, 5, 3));
         pairs.Should().Throw<ArgumentException>().WithMessage("Conv: explicit padding [(1, 1)] has 1 pairs but the kernel has 2 spatial axes*");
+        var groups = () => new Conv(6, 4, [3, 3], Rngs, featureGroupCount: 3);
+        groups.Should().Throw<ArgumentException>().WithMessage("Conv: feature group count 3 must be positive and divide both in features 6 and out features 4.*");
+    }
+
+    [TestMethod]
+    public void ConvTransposeNamesTheExpectedLayout()
+    {
+        var layer = new ConvTranspose(3, 4, [3, 3], Rngs, strides: [2, 2]);
+        layer.Call(Tensor.Zeros(1, 5, 4, 3)).Shape.Should().Equal(1, 10, 8, 4);
+        var channels = () => layer.Call(Tensor.Zeros(1, 5, 5, 2));
+        channels.Should().Throw<ArgumentException>().WithMessage("ConvTranspose: expected 3 features on axis -1 but the input f32[1,5,5,2] has 2.*");
+        var strides = () => new ConvTranspose(3, 4, [3, 3], Rngs, strides: [0, 1]);
+        strides.Should().Throw<ArgumentException>().WithMessage("ConvTranspose: strides [0,1] must be positive, one per spatial axis*");
+        var pairs = () => new ConvTranspose(3, 4, [3, 3], Rngs, padding: Padding.Explicit((1, 1))).Call(Tensor.Zeros(1, 5, 5, 3));
+        pairs.Should().Throw<ArgumentException>().WithMessage("ConvTranspose: explicit padding [(1, 1)] has 1 pairs but the kernel has 2 spatial axes*");
+        var small = () => new ConvTranspose(3, 4, [3, 3], Rngs, padding: Padding.Explicit((0, 0), (0, 0))).Call(Tensor.Zeros(1, 2, 5, 3));
+        small.Should().Throw<ArgumentException>().WithMessage("ConvTranspose: the input f32[1,2,5,3] dilated and padded to spatial size [2,5] is smaller than the kernel [3,3]*");
     }
 
     [TestMethod]

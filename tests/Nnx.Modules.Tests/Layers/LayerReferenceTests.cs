@@ -121,6 +121,60 @@ public sealed class LayerReferenceTests
     }
 
     [TestMethod]
+    [DataRow("conv_groups2_same", false)]
+    [DataRow("conv_groups2_same", true)]
+    [DataRow("conv_groups3_valid_s2", false)]
+    [DataRow("conv_groups3_valid_s2", true)]
+    [DataRow("conv_depthwise_same_dil2", false)]
+    [DataRow("conv_depthwise_same_dil2", true)]
+    public void ConvWithFeatureGroupsInBothLowerings(string name, bool im2col)
+    {
+        var c = Reference.Case(name);
+        var kernel = Reference.Input(c, "kernel");
+        var groups = c.GetProperty("groups").GetInt32();
+        var layer = new Conv(kernel.Shape[2] * groups, kernel.Shape[3], [kernel.Shape[0], kernel.Shape[1]], Rngs, strides: Ints(c, "strides"),
+            padding: c.GetProperty("padding").GetString()!, paramDType: DType.Float64, kernelDilation: Ints(c, "dilation"), featureGroupCount: groups) { UseIm2Col = im2col };
+        layer.Kernel.Value.Shape.Should().Equal(kernel.Shape);
+        Reference.Check(name, ["x", "kernel", "bias"], p =>
+        {
+            layer.Kernel.Value = p[1];
+            layer.Bias!.Value = p[2];
+            return layer.Call(p[0]);
+        }, Tolerance);
+    }
+
+    [TestMethod]
+    [DataRow("conv_transpose_same_s2", false)]
+    [DataRow("conv_transpose_same_s2", true)]
+    [DataRow("conv_transpose_valid_s2", true)]
+    [DataRow("conv_transpose_same_s1", true)]
+    [DataRow("conv_transpose_same_s3_k2", false)]
+    [DataRow("conv_transpose_same_s3_k2", true)]
+    [DataRow("conv_transpose_same_s2_dil2", false)]
+    [DataRow("conv_transpose_same_s2_dil2", true)]
+    [DataRow("conv_transpose_explicit", true)]
+    public void ConvTransposeInBothLowerings(string name, bool im2col)
+    {
+        var c = Reference.Case(name);
+        var kernel = Reference.Input(c, "kernel");
+        var pad = c.GetProperty("padding");
+        Padding padding = pad.ValueKind == System.Text.Json.JsonValueKind.String
+            ? pad.GetString()!
+            : Padding.Explicit([.. pad.EnumerateArray().Select(p => (p[0].GetInt32(), p[1].GetInt32()))]);
+        var layer = new ConvTranspose(kernel.Shape[2], kernel.Shape[3], [kernel.Shape[0], kernel.Shape[1]], Rngs, strides: Ints(c, "strides"),
+            padding: padding, kernelDilation: Ints(c, "dilation"), paramDType: DType.Float64) { UseIm2Col = im2col };
+        Reference.Check(name, ["x", "kernel", "bias"], p =>
+        {
+            layer.Kernel.Value = p[1];
+            layer.Bias!.Value = p[2];
+            return layer.Call(p[0]);
+        }, Tolerance);
+    }
+
+    private static int[] Ints(System.Text.Json.JsonElement c, string property) =>
+        c.TryGetProperty(property, out var v) ? [.. v.EnumerateArray().Select(e => e.GetInt32())] : [1, 1];
+
+    [TestMethod]
     public void EmbedGathersRowsAndRepeatedIndicesAddUpInTheGradient()
     {
         var c = Reference.Case("embed");

@@ -96,6 +96,31 @@ public sealed class LayerTraceTests
     }
 
     [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void GroupedConvAndConvTransposeGradientsMatchFiniteDifferencesInFloat64(bool im2col)
+    {
+        var rng = new Random(11);
+        var grouped = new Conv(4, 2, [2, 3], new Rngs(0), strides: [1, 2], padding: Padding.Explicit((1, 0), (1, 1)), paramDType: DType.Float64, featureGroupCount: 2) { UseIm2Col = im2col };
+        var rg = Numeric.Random(rng, [1, 4, 2, 2]);
+        var largest = Numeric.CheckGrad(p =>
+        {
+            grouped.Kernel.Value = p[1];
+            grouped.Bias!.Value = p[2];
+            return (grouped.Call(p[0]) * rg).Sum();
+        }, [Numeric.Random(rng, [1, 4, 3, 4]), Numeric.Random(rng, [2, 3, 2, 2]), Numeric.Random(rng, [2])]);
+        var transposed = new ConvTranspose(2, 3, [3, 2], new Rngs(0), strides: [2, 3], kernelDilation: [1, 2], paramDType: DType.Float64) { UseIm2Col = im2col };
+        var rt = Numeric.Random(rng, [1, 6, 6, 3]);
+        largest = Math.Max(largest, Numeric.CheckGrad(p =>
+        {
+            transposed.Kernel.Value = p[1];
+            transposed.Bias!.Value = p[2];
+            return (transposed.Call(p[0]) * rt).Sum();
+        }, [Numeric.Random(rng, [1, 3, 2, 2]), Numeric.Random(rng, [3, 2, 2, 3]), Numeric.Random(rng, [3])]));
+        Console.WriteLine($"grouped conv and conv transpose: largest scaled error against finite differences {largest:e2}");
+    }
+
+    [TestMethod]
     public void LayerNormAndBatchNormGradientsMatchFiniteDifferencesInFloat64()
     {
         var rng = new Random(8);

@@ -77,6 +77,9 @@ public sealed class VjpTableTests
             // Pads larger than the kernel's reach: negative pads in the input gradient's convolution become slices.
             Conv([1], [2], [0], [1], [1, 1, 4], [1, 1, 2]),
             Conv([1], [0], [3], [1], [1, 2, 3], [2, 2, 2]),
+            // Feature groups: 2 groups strided and padded, depthwise (3 groups of one channel, 2 outputs each) dilated.
+            Conv([2, 1], [1, 0], [0, 1], [1, 1], [2, 4, 5, 4], [6, 2, 3, 2], groups: 2),
+            Conv([1, 1], [1, 1], [1, 1], [2, 1], [1, 3, 5, 4], [6, 1, 2, 2], groups: 3),
         ]);
         yield return ("reshape", [
             new Row(typeof(Reshape), a => a[0].Reshape(3, 2), [[2, 3]]),
@@ -110,8 +113,8 @@ public sealed class VjpTableTests
         ]);
     }
 
-    private static Row Conv(int[] strides, int[] low, int[] high, int[] dilation, int[] x, int[] w) =>
-        new(typeof(ConvGeneral), a => new ConvGeneral(Ints.Of(strides), Ints.Of(low), Ints.Of(high), Ints.Of(dilation)).Bind(a[0], a[1]), [x, w]);
+    private static Row Conv(int[] strides, int[] low, int[] high, int[] dilation, int[] x, int[] w, int groups = 1) =>
+        new(typeof(ConvGeneral), a => new ConvGeneral(Ints.Of(strides), Ints.Of(low), Ints.Of(high), Ints.Of(dilation), groups).Bind(a[0], a[1]), [x, w]);
 
     private static Row[] Reductions(Type t, Func<Tensor, int[]?, bool, Tensor> f) =>
     [
