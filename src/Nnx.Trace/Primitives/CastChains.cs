@@ -17,12 +17,12 @@ namespace NnxSharp.Primitives;
 /// → int32, and int64/uint64 → float64 → float32 (rounded once instead of twice) or → uint32.
 /// <para>
 /// Nnx keeps two Casts apart when that guard lets the merge happen (<see cref="MayMerge"/>: the guard as read;
-/// ONNX Runtime 1.31 merges no more than it, <c>CastChainTests</c> checks every triple) and the merge would change
+/// ONNX Runtime 1.31 merges no more than it: <c>CastChainTests</c> checks every triple) and the merge would change
 /// the function (<see cref="MergeIsExact"/>: A→C equals A→B→C when B holds every value of A exactly, or when A, B
 /// and C are integers and C is no wider than B, since wrapping to B and then to C is wrapping to C). Between them
-/// goes an exact no-op on the B value that no ONNX Runtime optimizer removes: <c>Max(x, x)</c>, or <c>Or(x, x)</c>
-/// for bool, with kernels on the CPU and the CUDA provider for every dtype (Identity, Add 0 and Mul 1 would be
-/// removed before the transformer runs). Other chains get no extra node.
+/// goes an exact no-op on the B value that no ONNX Runtime optimizer removes: <c>Max(x, x)</c>, with kernels on the
+/// CPU and the CUDA provider for every numeric dtype and float16 (Identity, Add 0 and Mul 1 would be removed before
+/// the transformer runs). Other chains get no extra node.
 /// </para>
 /// </remarks>
 internal static class CastChains
@@ -35,7 +35,7 @@ internal static class CastChains
     {
         var sources = Sources.GetOrCreateValue(e);
         if (sources.TryGetValue(input, out var source) && MayMerge(source, from, to) && !MergeIsExact(source, from, to))
-            input = e.Node(from == DType.Bool ? "Or" : "Max", [input, input]);
+            input = e.Node("Max", [input, input]); // from is never bool: the guard keeps every Cast to bool (A→bool is unsafe, C→bool too)
         var output = e.Node("Cast", [input], OnnxAttribute.ElementType("to", to));
         sources[output] = from;
         return output;
