@@ -29,6 +29,7 @@ public sealed class CastChainTests
         // 5e9 mod 2^32 = 705032704; 1e19 mod 2^32 = 2313682944.
         uint[] expected = [705032704u, 1u, 4294967295u, 0u, 3u, 2313682944u];
         f(x).ToArray<uint>().Should().Equal(expected);
+        x.Cast(DType.UInt64).Cast(DType.UInt32).ToArray<uint>().Should().Equal(expected, "eagerly too");
         var reference = ReferenceBackend.Evaluate(ChainGraph(DType.Float64, DType.UInt64, DType.UInt32, 6),
             [HostArray.Create([5e9, 1.0, 4294967295.0, 4294967296.0, 3.7, 1e19], Shape.Of(6))])[0];
         Enumerable.Range(0, 6).Select(k => (uint)reference.GetULong(k)).Should().Equal(expected);
