@@ -14,9 +14,9 @@ internal static class OnnxEmitterExtensions
     public static string Node(this IOnnxEmitter e, string opType, string input, params OnnxAttribute[] attributes) =>
         e.Node(opType, [input], attributes);
 
-    /// <summary>A Cast node, or the input itself when no cast is needed.</summary>
+    /// <summary>A Cast node, or the input itself when no cast is needed; kept apart from a Cast before it where ONNX Runtime would merge the two inexactly (<see cref="CastChains"/>).</summary>
     public static string Cast(this IOnnxEmitter e, string input, DType from, DType to) =>
-        from == to ? input : e.Node("Cast", [input], OnnxAttribute.ElementType("to", to));
+        from == to ? input : CastChains.Cast(e, input, from, to);
 
     /// <summary>A Reshape node; <c>allowzero</c> is set when the target has a 0, which ONNX otherwise reads as "copy that input dim".</summary>
     internal static string Reshape(this IOnnxEmitter e, string input, Shape target) => target.Contains(0)
