@@ -35,6 +35,13 @@ internal sealed partial class Simplify
                 return Rescaled(node, new Mul(), x[0], right.Value, right.Scale);
             case Div when !IsScalarConstant(x[1]) && ScaledOperand(x[0]) is { } num:
                 return Rescaled(node, new Div(), num.Value, x[1], num.Scale);
+            // A scalar divisor computed in the graph (Adam's bias correction 1 − β₁ᵗ) moves outward as a constant
+            // factor does, (a/s)/b = (a/b)/s, until it meets a constant factor: (a/s)·k = a·(k/s), k/s being one
+            // scalar node that every parameter's update shares.
+            case Div when x[1].Shape.Rank > 0 && DividedByScalar(x[0]) is { } q:
+                return Replace(node, new Div(), Emit(new Div(), q.Value, x[1]), q.Divisor);
+            case Mul when IsScalarConstant(x[1]) && DividedByScalar(x[0]) is { } q:
+                return Replace(node, new Mul(), q.Value, Emit(new Div(), x[1], q.Divisor));
             default:
                 return null;
         }
@@ -45,6 +52,10 @@ internal sealed partial class Simplify
     /// <summary>(a, c) when <paramref name="v"/> = a·c with c a scalar constant and no other use of v.</summary>
     private (Value Value, Value Scale)? ScaledOperand(Value v) =>
         OpOf(v) is Mul && SingleUse(v) && IsScalarConstant(In(v, 1)) && !IsScalarConstant(In(v, 0)) ? (In(v, 0), In(v, 1)) : null;
+
+    /// <summary>(a, s) when <paramref name="v"/> = a/s with s a rank-0 value that is not a constant, a not rank 0, and no other use of v.</summary>
+    private (Value Value, Value Divisor)? DividedByScalar(Value v) =>
+        OpOf(v) is Div && SingleUse(v) && In(v, 1).Shape.Rank == 0 && !IsScalarConstant(In(v, 1)) && In(v, 0).Shape.Rank > 0 ? (In(v, 0), In(v, 1)) : null;
 
     /// <summary>op(a, b)·scale, when op(a, b) has the node's aval.</summary>
     private Value? Rescaled(Node node, Primitive op, Value a, Value b, Value scale)
