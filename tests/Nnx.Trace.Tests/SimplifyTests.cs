@@ -365,4 +365,37 @@ public sealed class SimplifyTests
                 j:f64[3,2] = mul i g
               in (h, j) }
             """);
+
+    /// <summary>Decoupled weight decay, <c>x − 0.5·(y + 0.25·x)</c>, is <c>x·0.875 − y·0.5</c> (one node less); <c>x + (x·0.125 + y)·0.5</c> likewise.</summary>
+    [TestMethod]
+    public void DecoupledWeightDecayFoldsIntoTheKeptFactor() => Golden(
+        Graph.Trace(a => [a[0] - 0.5 * (a[1] + 0.25 * a[0]), a[0] + (a[0] * 0.125 + a[1]) * 0.5], Aval.F64(3, 2), Aval.F64(3, 2)),
+        """
+            { lambda a:f64[3,2] b:f64[3,2]. let
+                c:f64[] = full[shape=[] dtype=f64 value=0.25]
+                d:f64[3,2] = mul c a
+                e:f64[3,2] = add b d
+                f:f64[] = full[shape=[] dtype=f64 value=0.5]
+                g:f64[3,2] = mul f e
+                h:f64[3,2] = sub a g
+                i:f64[] = full[shape=[] dtype=f64 value=0.125]
+                j:f64[3,2] = mul a i
+                k:f64[3,2] = add j b
+                l:f64[] = full[shape=[] dtype=f64 value=0.5]
+                m:f64[3,2] = mul k l
+                n:f64[3,2] = add a m
+              in (h, n) }
+            """,
+        """
+            { lambda a:f64[3,2] b:f64[3,2]. let
+                c:f64[] = full[shape=[] dtype=f64 value=0.5]
+                d:f64[] = full[shape=[] dtype=f64 value=0.875]
+                e:f64[3,2] = mul a d
+                f:f64[3,2] = mul b c
+                g:f64[3,2] = sub e f
+                h:f64[] = full[shape=[] dtype=f64 value=1.0625]
+                i:f64[3,2] = mul a h
+                j:f64[3,2] = add i f
+              in (g, j) }
+            """);
 }
