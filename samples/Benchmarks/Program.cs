@@ -2,6 +2,8 @@
 //   dotnet run -c Release --project samples/Benchmarks -- simple [--mode auto|manual|raw|all] [--width W] [--depth D]
 //       [--batch B] [--steps S] [--device cpu] [--sweep] [--out DIR]      the seed's benchmark (BENCHMARKS.md §1, §3)
 //   dotnet run -c Release --project samples/Benchmarks -- nodes [--width W] [--depth D] [--ir FILE]   the step's node counts by op
+//   dotnet run -c Release --project samples/Benchmarks -- compile [--width W] [--rounds R] [--threads T]   the first call by phase (§3)
+//   dotnet run -c Release --project samples/Benchmarks -- eager [--calls N]   one cached eager primitive call
 //   dotnet run -c Release --project samples/Benchmarks -- convnet [--steps S] [--rounds R] [--threads T] [--no-torch]
 //       [--modes nnx-conv,nnx-im2col,torch] [--profile DIR]
 //       the Fashion-MNIST convnet's step: ONNX Conv vs im2col vs PyTorch, alternating (BENCHMARKS.md §5); T threads for both
@@ -22,12 +24,14 @@ var commands = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
 if (args.Length > 0 && args[0] == "simple") return SimpleCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "parity") return ParityCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "nodes") return NodeCounts.Run(args[1..]);
+if (args.Length > 0 && args[0] == "compile") return CompileCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "eager") return EagerCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "convnet") return ConvnetCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "memory") return MemoryCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "jitcalls") return JitCallsCommand.Run(args[1..]);
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var benchmarks))
 {
-    Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|convnet|memory|jitcalls|{string.Join("|", commands.Keys)}> [options]");
+    Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|compile|eager|convnet|memory|jitcalls|{string.Join("|", commands.Keys)}> [options]");
     return 1;
 }
 BenchmarkRunner.Run(benchmarks, args: args[1..]);

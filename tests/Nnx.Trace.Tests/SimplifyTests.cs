@@ -244,4 +244,158 @@ public sealed class SimplifyTests
                 h:f64[2,3] = add e g
               in (h) }
             """);
+
+    /// <summary>
+    /// Adam's moments: the gradient feeds both, so the first moment <c>0.9·m + 0.1·xᵀg</c> takes a second Gemm of
+    /// its own (C = m, α = 0.1, β = 0.9) over the short contraction; the second moment squares the shared product.
+    /// </summary>
+    [TestMethod]
+    public void AdamsFirstMomentIsOneGemmWhenTheGradientIsShared() => Golden(
+        Graph.Trace(a => { var g = a[1].Transpose().MatMul(a[2]); return [0.9 * a[0] + 0.1 * g, 0.999 * a[3] + 0.001 * g.Square()]; },
+            Aval.F32(3, 2), Aval.F32(4, 3), Aval.F32(4, 2), Aval.F32(3, 2)),
+        """
+            { lambda a:f32[3,2] b:f32[4,3] c:f32[4,2] d:f32[3,2]. let
+                e:f32[3,4] = transpose[perm=(1,0)] b
+                f:f32[3,2] = mat_mul e c
+                g:f32[] = full[shape=[] dtype=f32 value=0.9]
+                h:f32[3,2] = mul g a
+                i:f32[] = full[shape=[] dtype=f32 value=0.1]
+                j:f32[3,2] = mul i f
+                k:f32[3,2] = add h j
+                l:f32[] = full[shape=[] dtype=f32 value=0.999]
+                m:f32[3,2] = mul l d
+                n:f32[3,2] = mul f f
+                o:f32[] = full[shape=[] dtype=f32 value=0.001]
+                p:f32[3,2] = mul o n
+                q:f32[3,2] = add m p
+              in (k, q) }
+            """,
+        """
+            { lambda a:f32[3,2] b:f32[4,3] c:f32[4,2] d:f32[3,2]. let
+                e:f32[] = full[shape=[] dtype=f32 value=0]
+                f:f32[3,2] = gemm[trans_a=true trans_b=false beta=0] b c e
+                g:f32[3,2] = gemm[trans_a=true trans_b=false alpha=0.1 beta=0.9] b c a
+                h:f32[] = full[shape=[] dtype=f32 value=0.999]
+                i:f32[3,2] = mul d h
+                j:f32[3,2] = mul f f
+                k:f32[] = full[shape=[] dtype=f32 value=0.001]
+                l:f32[3,2] = mul j k
+                m:f32[3,2] = add i l
+              in (g, m) }
+            """);
+
+    /// <summary>A product over a long contraction (here 100) is not computed twice: its users keep their nodes.</summary>
+    [TestMethod]
+    public void ASharedProductOverALongContractionIsNotRecomputed() => Golden(
+        Graph.Trace(a => { var g = a[1].Transpose().MatMul(a[2]); return [0.9 * a[0] + 0.1 * g, g.Square()]; },
+            Aval.F32(3, 2), Aval.F32(100, 3), Aval.F32(100, 2)),
+        """
+            { lambda a:f32[3,2] b:f32[100,3] c:f32[100,2]. let
+                d:f32[3,100] = transpose[perm=(1,0)] b
+                e:f32[3,2] = mat_mul d c
+                f:f32[] = full[shape=[] dtype=f32 value=0.9]
+                g:f32[3,2] = mul f a
+                h:f32[] = full[shape=[] dtype=f32 value=0.1]
+                i:f32[3,2] = mul h e
+                j:f32[3,2] = add g i
+                k:f32[3,2] = mul e e
+              in (j, k) }
+            """,
+        """
+            { lambda a:f32[3,2] b:f32[100,3] c:f32[100,2]. let
+                d:f32[] = full[shape=[] dtype=f32 value=0]
+                e:f32[3,2] = gemm[trans_a=true trans_b=false beta=0] b c d
+                f:f32[] = full[shape=[] dtype=f32 value=0.9]
+                g:f32[3,2] = mul a f
+                h:f32[] = full[shape=[] dtype=f32 value=0.1]
+                i:f32[3,2] = mul e h
+                j:f32[3,2] = add g i
+                k:f32[3,2] = mul e e
+              in (j, k) }
+            """);
+
+    /// <summary>SGD with weight decay, <c>w − 0.125·(xᵀg + 0.5·w)</c>, is one Gemm with β = 1 − 0.125·0.5.</summary>
+    [TestMethod]
+    public void WeightDecayInsideAnSgdStepMergesIntoTheGemmsC() => Golden(
+        Graph.Trace((w, x, g) => w - 0.125 * (x.Transpose().MatMul(g) + 0.5 * w), Aval.F32(3, 2), Aval.F32(4, 3), Aval.F32(4, 2)),
+        """
+            { lambda a:f32[3,2] b:f32[4,3] c:f32[4,2]. let
+                d:f32[3,4] = transpose[perm=(1,0)] b
+                e:f32[3,2] = mat_mul d c
+                f:f32[] = full[shape=[] dtype=f32 value=0.5]
+                g:f32[3,2] = mul f a
+                h:f32[3,2] = add e g
+                i:f32[] = full[shape=[] dtype=f32 value=0.125]
+                j:f32[3,2] = mul i h
+                k:f32[3,2] = sub a j
+              in (k) }
+            """,
+        """
+            { lambda a:f32[3,2] b:f32[4,3] c:f32[4,2]. let
+                d:f32[3,2] = gemm[trans_a=true trans_b=false alpha=-0.125 beta=0.9375] b c a
+              in (d) }
+            """);
+
+    /// <summary>
+    /// A divisor computed as a scalar (a bias correction) moves out of a quotient and meets the learning rate:
+    /// <c>(m/s)/d·0.5</c> is <c>(m/d)·(0.5/s)</c>, and 0.5/s is one node that every parameter shares.
+    /// </summary>
+    [TestMethod]
+    public void AScalarDivisorMovesOutwardAndMeetsAConstantFactor() => Golden(
+        Graph.Trace(a => [a[0] / a[2] / a[1] * 0.5, a[3] / a[2] / a[1] * 0.5], Aval.F64(3, 2), Aval.F64(3, 2), Aval.F64(), Aval.F64(3, 2)),
+        """
+            { lambda a:f64[3,2] b:f64[3,2] c:f64[] d:f64[3,2]. let
+                e:f64[3,2] = div a c
+                f:f64[3,2] = div e b
+                g:f64[] = full[shape=[] dtype=f64 value=0.5]
+                h:f64[3,2] = mul f g
+                i:f64[3,2] = div d c
+                j:f64[3,2] = div i b
+                k:f64[] = full[shape=[] dtype=f64 value=0.5]
+                l:f64[3,2] = mul j k
+              in (h, l) }
+            """,
+        """
+            { lambda a:f64[3,2] b:f64[3,2] c:f64[] d:f64[3,2]. let
+                e:f64[3,2] = div a b
+                f:f64[] = full[shape=[] dtype=f64 value=0.5]
+                g:f64[] = div f c
+                h:f64[3,2] = mul e g
+                i:f64[3,2] = div d b
+                j:f64[3,2] = mul i g
+              in (h, j) }
+            """);
+
+    /// <summary>Decoupled weight decay, <c>x − 0.5·(y + 0.25·x)</c>, is <c>x·0.875 − y·0.5</c> (one node less); <c>x + (x·0.125 + y)·0.5</c> likewise.</summary>
+    [TestMethod]
+    public void DecoupledWeightDecayFoldsIntoTheKeptFactor() => Golden(
+        Graph.Trace(a => [a[0] - 0.5 * (a[1] + 0.25 * a[0]), a[0] + (a[0] * 0.125 + a[1]) * 0.5], Aval.F64(3, 2), Aval.F64(3, 2)),
+        """
+            { lambda a:f64[3,2] b:f64[3,2]. let
+                c:f64[] = full[shape=[] dtype=f64 value=0.25]
+                d:f64[3,2] = mul c a
+                e:f64[3,2] = add b d
+                f:f64[] = full[shape=[] dtype=f64 value=0.5]
+                g:f64[3,2] = mul f e
+                h:f64[3,2] = sub a g
+                i:f64[] = full[shape=[] dtype=f64 value=0.125]
+                j:f64[3,2] = mul a i
+                k:f64[3,2] = add j b
+                l:f64[] = full[shape=[] dtype=f64 value=0.5]
+                m:f64[3,2] = mul k l
+                n:f64[3,2] = add a m
+              in (h, n) }
+            """,
+        """
+            { lambda a:f64[3,2] b:f64[3,2]. let
+                c:f64[] = full[shape=[] dtype=f64 value=0.5]
+                d:f64[] = full[shape=[] dtype=f64 value=0.875]
+                e:f64[3,2] = mul a d
+                f:f64[3,2] = mul b c
+                g:f64[3,2] = sub e f
+                h:f64[] = full[shape=[] dtype=f64 value=1.0625]
+                i:f64[3,2] = mul a h
+                j:f64[3,2] = add i f
+              in (g, j) }
+            """);
 }

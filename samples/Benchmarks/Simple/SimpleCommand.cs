@@ -9,6 +9,7 @@ namespace NnxSharp.Benchmarks;
 /// PNG like the seed's graph; the first call's compile time is printed by phase.
 /// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|all --width W --depth D
 ///     --batch B --steps S [--device cpu|cuda|cuda:N] [--cuda-graphs] [--sweep] [--out DIR]</code>
+/// <c>--compute</c> (implied by <c>--sweep</c>) compares the step's GFLOP/s with one 2048×2048 MatMul's on the same threads.
 /// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
 /// </summary>
 public static class SimpleCommand
@@ -66,6 +67,7 @@ public static class SimpleCommand
             Console.WriteLine($"wrote {csv} and {png}");
             ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
         }
+        else if (o.Compute) ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
         return 0;
     }
 
@@ -128,7 +130,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false)
     {
         public static Options Parse(string[] args)
         {
@@ -146,6 +148,7 @@ public static class SimpleCommand
                     "--device" => o with { Device = Next() },
                     "--sweep" => o with { Sweep = true },
                     "--cuda-graphs" => o with { CudaGraphs = true },
+                    "--compute" => o with { Compute = true },
                     "--out" => o with { Out = Next() },
                     "--donate" => o with { Donate = Next() != "off" },
                     "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },

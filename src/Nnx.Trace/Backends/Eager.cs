@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using NnxSharp.Ir;
 using NnxSharp.Primitives;
 
@@ -7,7 +8,8 @@ namespace NnxSharp.Backends;
 
 /// <summary>
 /// Eager execution: a primitive on concrete tensors is compiled once per (primitive, operand avals, backend)
-/// into a one-node executable, cached, and run on the operands' buffers.
+/// into a one-node executable, cached, and run on the operands' buffers. Only primitives with operands and a
+/// non-empty result are cached; a cached call skips shape inference and copies no aval list.
 /// </summary>
 internal static class Eager
 {
@@ -20,15 +22,19 @@ internal static class Eager
     {
         var avals = new Aval[inputs.Length];
         for (var i = 0; i < inputs.Length; i++) avals[i] = inputs[i].Aval;
-        var output = op.InferChecked(avals);
         var backend = inputs.Length > 0 ? inputs[0].DeviceBuffer.Backend : Backend.Default;
         for (var i = 1; i < inputs.Length; i++)
             if (inputs[i].DeviceBuffer.Backend != backend)
                 throw new ArgumentException($"{op.Name}: operand {i} lives on {inputs[i].DeviceBuffer.Backend.Name} but operand 0 on {backend.Name}; move them to one device first.");
-        if (inputs.Length == 0 || output.Shape.Size == 0)
-            return new Tensor(backend.Upload(inputs.Length == 0 ? op.Eval([]) : HostArray.Zeros(output.DType, output.Shape)));
-
-        var exe = Cache.GetOrAdd(new Key(op, [.. avals], backend), static k => k.Backend.Compile(Build(k)));
+        // A cached call skips shape inference: the same primitive on the same avals was checked when it was compiled.
+        var key = new Key(op, ImmutableCollectionsMarshal.AsImmutableArray(avals), backend);
+        if (!Cache.TryGetValue(key, out var exe))
+        {
+            var output = op.InferChecked(avals);
+            if (inputs.Length == 0 || output.Shape.Size == 0)
+                return new Tensor(backend.Upload(inputs.Length == 0 ? op.Eval([]) : HostArray.Zeros(output.DType, output.Shape)));
+            exe = Cache.GetOrAdd(key, static k => k.Backend.Compile(Build(k)));
+        }
         var buffers = new DeviceBuffer[inputs.Length];
         for (var i = 0; i < inputs.Length; i++) buffers[i] = inputs[i].DeviceBuffer;
         return new Tensor(exe.Run(buffers)[0]);

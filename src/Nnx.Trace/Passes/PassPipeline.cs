@@ -34,7 +34,10 @@ public static class PassPipeline
         var g = graph;
         for (var round = 0; round < MaxRounds; round++)
         {
-            var next = EliminateDeadCode(EliminateCommonSubexpressions(FoldConstants(Simplify.Run(EliminateCommonSubexpressions(g)))));
+            // A round ends with CSE and dead-code elimination, which makes no new duplicates: only the traced graph
+            // needs CSE before its first simplification.
+            var merged = round == 0 ? EliminateCommonSubexpressions(g) : g;
+            var next = EliminateDeadCode(EliminateCommonSubexpressions(FoldConstants(Simplify.Run(merged))));
             if (ReferenceEquals(next, g)) break;
             g = next;
         }

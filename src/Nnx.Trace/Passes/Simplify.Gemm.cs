@@ -49,13 +49,55 @@ internal sealed partial class Simplify
     /// </summary>
     private Value? WithC(Node node, Value product, Value c, double sign, bool negateC = false)
     {
-        if (Product(product) is not { } p || p.Op.Beta != 0 || c.Shape.Rank > 2 || !IsFloat(c)) return null;
+        var shared = Product(product) is null ? SharedProduct(product) : null;
+        if ((Product(product) ?? shared?.Product) is not { } p || c.Shape.Rank > 2 || !IsFloat(c)) return null;
         var (cValue, beta) = OpOf(c) is Mul && SingleUse(c) && IsScalarConstant(In(c, 1)) ? (In(c, 0), Uniform(In(c, 1))!.Value) : (c, 1.0);
         if (negateC) beta = -beta;
         if (!IsGemmScale(c, beta, beta)) (cValue, beta) = (c, negateC ? -1 : 1);
+        // A product computed a second time must take a scaling with it (its own or C's), or it saves no node.
+        if (shared is { Scaled: false } && ReferenceEquals(cValue, c)) return null;
+        if (p.Op.Beta != 0)
+        {
+            // The product already reads a C: only the same C again merges, β·c ± (α·AB + β'·c) = ±α·AB + (β ± β')·c
+            // (weight decay inside an SGD step: w − lr·(xᵀg + wd·w) is one Gemm, β = 1 − lr·wd).
+            if (!ReferenceEquals(p.C, cValue)) return null;
+            var merged = beta + sign * p.Op.Beta;
+            return IsGemmScale(c, sign * p.Op.Alpha, merged) ? Replace(node, p.Op with { Alpha = sign * p.Op.Alpha, Beta = merged }, p.A, p.B, cValue) : null;
+        }
         return Replace(node, p.Op with { Alpha = sign * p.Op.Alpha, Beta = beta }, p.A, p.B, cValue)
-            ?? (ReferenceEquals(cValue, c) ? null : Replace(node, p.Op with { Alpha = sign * p.Op.Alpha, Beta = negateC ? -1 : 1 }, p.A, p.B, c));
+            ?? (ReferenceEquals(cValue, c) || shared is { Scaled: false } ? null : Replace(node, p.Op with { Alpha = sign * p.Op.Alpha, Beta = negateC ? -1 : 1 }, p.A, p.B, c));
     }
+
+    /// <summary>
+    /// A product that other nodes use too, or such a product times a scalar constant (used once), as a Gemm
+    /// that does not read C yet, when computing the product a second time is cheap: its contraction is at most
+    /// <see cref="RecomputeDepth"/> long (the batch, for a weight's gradient). Adam's first moment
+    /// <c>β₁·m + (1−β₁)·g</c> then becomes one Gemm (C = m, α = 1−β₁, β = β₁) although g also feeds the second
+    /// moment: a contraction of 32 costs about what the two products and the sum it replaces cost, in one node
+    /// instead of three. <c>Scaled</c>: whether the scalar factor was taken.
+    /// </summary>
+    private ((Gemm Op, Value A, Value B, Value? C) Product, bool Scaled)? SharedProduct(Value v)
+    {
+        var k = 1.0;
+        var product = v;
+        if (OpOf(v) is Mul && SingleUse(v) && IsScalarConstant(In(v, 1)))
+            (product, k) = (In(v, 0), Uniform(In(v, 1))!.Value);
+        if (SingleUse(product)) return null;
+        (Gemm Op, Value A, Value B, Value? C)? p = Producer(product) switch
+        {
+            { Op: Gemm { Beta: 0 } g } n => (g, n.Inputs[0], n.Inputs[1], null),
+            { Op: MatMul } n when IsMatrixProduct(n) => MatMulAsGemm(n),
+            _ => null,
+        };
+        if (p is not { } q || Depth(q.Op, q.A) > RecomputeDepth || !IsGemmScale(product, q.Op.Alpha * k, 0)) return null;
+        return ((q.Op with { Alpha = q.Op.Alpha * k }, q.A, q.B, null), !ReferenceEquals(product, v));
+    }
+
+    /// <summary>The longest contraction of a product that <see cref="SharedProduct"/> computes a second time.</summary>
+    private const int RecomputeDepth = 64;
+
+    /// <summary>The contraction length of a Gemm with first operand <paramref name="a"/>.</summary>
+    private static int Depth(Gemm g, Value a) => g.TransA ? a.Shape[0] : a.Shape[1];
 
     /// <summary>
     /// A vector's update by a column sum or mean of a matrix, <c>β·c ± k·Σᵢ xᵢⱼ</c> (a bias's SGD step, a batch

@@ -35,9 +35,39 @@ internal sealed partial class Simplify
                 return Rescaled(node, new Mul(), x[0], right.Value, right.Scale);
             case Div when !IsScalarConstant(x[1]) && ScaledOperand(x[0]) is { } num:
                 return Rescaled(node, new Div(), num.Value, x[1], num.Scale);
+            // A scalar divisor computed in the graph (Adam's bias correction 1 − β₁ᵗ) moves outward as a constant
+            // factor does, (a/s)/b = (a/b)/s, until it meets a constant factor: (a/s)·k = a·(k/s), k/s being one
+            // scalar node that every parameter's update shares.
+            case Div when x[1].Shape.Rank > 0 && DividedByScalar(x[0]) is { } q:
+                return Replace(node, new Div(), Emit(new Div(), q.Value, x[1]), q.Divisor);
+            case Mul when IsScalarConstant(x[1]) && DividedByScalar(x[0]) is { } q:
+                return Replace(node, new Mul(), q.Value, Emit(new Div(), x[1], q.Divisor));
+            // Decoupled weight decay (AdamW's step): x ∓ k·(y + c·x) = x·(1 ∓ k·c) ∓ y·k, one node less, and the
+            // product y·k can meet y's own scalar factor.
+            case Add or Sub when Decay(x[0], x[1]) is { } d:
+            {
+                var sign = node.Op is Add ? 1.0 : -1.0;
+                var kept = Emit(new Mul(), x[0], Scalar(x[0], 1 + sign * d.K * d.C));
+                return Replace(node, node.Op, kept, Emit(new Mul(), d.Y, Scalar(x[0], d.K)));
+            }
             default:
                 return null;
         }
+    }
+
+    /// <summary>(y, k, c) when <paramref name="term"/> = (y + x·c)·k with k and c scalar constants, each value used once.</summary>
+    private (Value Y, double K, double C)? Decay(Value x, Value term)
+    {
+        if (OpOf(term) is not Mul || !SingleUse(term) || !IsScalarConstant(In(term, 1))) return null;
+        var sum = In(term, 0);
+        if (OpOf(sum) is not Add || !SingleUse(sum) || sum.Aval != x.Aval) return null;
+        for (var i = 0; i < 2; i++)
+        {
+            var scaled = In(sum, i);
+            if (OpOf(scaled) is Mul && SingleUse(scaled) && ReferenceEquals(In(scaled, 0), x) && IsScalarConstant(In(scaled, 1)))
+                return (In(sum, 1 - i), Uniform(In(term, 1))!.Value, Uniform(In(scaled, 1))!.Value);
+        }
+        return null;
     }
 
     private bool IsScalarConstant(Value v) => v.Shape.Rank == 0 && Uniform(v) is not null;
@@ -45,6 +75,10 @@ internal sealed partial class Simplify
     /// <summary>(a, c) when <paramref name="v"/> = a·c with c a scalar constant and no other use of v.</summary>
     private (Value Value, Value Scale)? ScaledOperand(Value v) =>
         OpOf(v) is Mul && SingleUse(v) && IsScalarConstant(In(v, 1)) && !IsScalarConstant(In(v, 0)) ? (In(v, 0), In(v, 1)) : null;
+
+    /// <summary>(a, s) when <paramref name="v"/> = a/s with s a rank-0 value that is not a constant, a not rank 0, and no other use of v.</summary>
+    private (Value Value, Value Divisor)? DividedByScalar(Value v) =>
+        OpOf(v) is Div && SingleUse(v) && In(v, 1).Shape.Rank == 0 && !IsScalarConstant(In(v, 1)) && In(v, 0).Shape.Rank > 0 ? (In(v, 0), In(v, 1)) : null;
 
     /// <summary>op(a, b)·scale, when op(a, b) has the node's aval.</summary>
     private Value? Rescaled(Node node, Primitive op, Value a, Value b, Value scale)
