@@ -29,21 +29,13 @@ public sealed class Conv : Module, ILayer
     public Conv(int inFeatures, int outFeatures, int[] kernelSize, Rngs rngs, int[]? strides = null, Padding? padding = null, bool useBias = true,
         Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32, int[]? kernelDilation = null, int featureGroupCount = 1)
     {
-        ArgumentNullException.ThrowIfNull(kernelSize);
         ArgumentNullException.ThrowIfNull(rngs);
         LayerChecks.Positive("Conv", nameof(inFeatures), inFeatures);
         LayerChecks.Positive("Conv", nameof(outFeatures), outFeatures);
-        if (kernelSize.Length == 0 || kernelSize.Any(k => k <= 0))
-            throw new ArgumentException($"Conv: kernel size [{string.Join(",", kernelSize)}] must have one positive size per spatial axis.", nameof(kernelSize));
-        var s = strides ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
-        if (s.Length != kernelSize.Length || s.Any(v => v <= 0))
-            throw new ArgumentException($"Conv: strides [{string.Join(",", s)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", nameof(strides));
-        var dil = kernelDilation ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
-        if (dil.Length != kernelSize.Length || dil.Any(v => v <= 0))
-            throw new ArgumentException($"Conv: kernel dilation [{string.Join(",", dil)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", nameof(kernelDilation));
+        var (s, dil) = LayerChecks.Window("Conv", kernelSize, strides, kernelDilation);
         if (featureGroupCount < 1 || inFeatures % featureGroupCount != 0 || outFeatures % featureGroupCount != 0)
             throw new ArgumentException($"Conv: feature group count {featureGroupCount} must be positive and divide both in features {inFeatures} and out features {outFeatures}.", nameof(featureGroupCount));
-        (InFeatures, OutFeatures, KernelSize, Strides, Padding, KernelDilation) = (inFeatures, outFeatures, [.. kernelSize], [.. s], padding ?? Padding.Same, [.. dil]);
+        (InFeatures, OutFeatures, KernelSize, Strides, Padding, KernelDilation) = (inFeatures, outFeatures, [.. kernelSize], s, padding ?? Padding.Same, dil);
         FeatureGroupCount = featureGroupCount;
         Kernel = new Param((kernelInit ?? Init.LecunNormal())(rngs.Params(), [.. kernelSize, inFeatures / featureGroupCount, outFeatures], paramDType));
         if (useBias) Bias = new Param((biasInit ?? Init.Zeros)(rngs.Params(), [outFeatures], paramDType));
@@ -92,10 +84,7 @@ public sealed class Conv : Module, ILayer
     public Tensor Call(Tensor x)
     {
         var d = KernelSize.Length;
-        LayerChecks.Float("Conv", x, d + 2, $"[batch, {string.Join(", ", Enumerable.Range(1, d).Select(i => $"spatial{i}"))}, {InFeatures}]");
-        LayerChecks.Features("Conv", x, -1, InFeatures);
-        var batch = x.Shape.Take(x.Rank - d - 1).ToArray();
-        var sizes = x.Shape.Skip(x.Rank - d - 1).Take(d).ToArray();
+        var (batch, sizes) = Spatial("Conv", x, d, InFeatures);
         var extent = KernelSize.Select((k, i) => KernelDilation[i] * (k - 1) + 1).ToArray();
         var pads = Padding.Resolve(sizes, extent, Strides, "Conv");
         var padded = sizes.Select((n, i) => n + pads[i].Low + pads[i].High).ToArray();
@@ -103,17 +92,30 @@ public sealed class Conv : Module, ILayer
         if (output.Any(n => n == 0))
             throw new ArgumentException($"Conv: the input {x.Aval} padded to spatial size [{string.Join(",", padded)}] is smaller than the kernel [{string.Join(",", KernelSize)}]{(KernelDilation.Any(v => v > 1) ? $" dilated by [{string.Join(",", KernelDilation)}]" : "")}.", nameof(x));
 
-        var n = batch.Aggregate(1, (a, b) => a * b);
-        var xn = x.Reshape([n, .. sizes, InFeatures]);
-        var kernel = Kernel.Value;
-        if (x.DType != kernel.DType)
-        {
-            var t = DTypes.Promote(x.DType, kernel.DType);
-            (xn, kernel) = (xn.Cast(t), kernel.Cast(t));
-        }
+        var (xn, kernel) = Operands(x, Kernel.Value, batch, sizes, InFeatures);
         var y = Convolve(xn, kernel, KernelSize, Strides, pads, KernelDilation, FeatureGroupCount, UseIm2Col);
         if (Bias is not null) y += Bias;
         return y.Reshape([.. batch, .. output, OutFeatures]);
+    }
+
+    /// <summary>
+    /// Checks x [batch..., spatial..., in] (float, d spatial axes, <paramref name="inFeatures"/> channels last) for a
+    /// convolution layer and splits its shape into the batch axes and the spatial sizes.
+    /// </summary>
+    internal static (int[] Batch, int[] Sizes) Spatial(string layer, Tensor x, int d, int inFeatures)
+    {
+        LayerChecks.Float(layer, x, d + 2, $"[batch, {string.Join(", ", Enumerable.Range(1, d).Select(i => $"spatial{i}"))}, {inFeatures}]");
+        LayerChecks.Features(layer, x, -1, inFeatures);
+        return (x.Shape.Take(x.Rank - d - 1).ToArray(), x.Shape.Skip(x.Rank - d - 1).Take(d).ToArray());
+    }
+
+    /// <summary>x with its batch axes flattened into one, [n, sizes…, in], and the kernel, both in their promoted dtype.</summary>
+    internal static (Tensor Xn, Tensor Kernel) Operands(Tensor x, Tensor kernel, int[] batch, int[] sizes, int inFeatures)
+    {
+        var xn = x.Reshape([batch.Aggregate(1, (a, b) => a * b), .. sizes, inFeatures]);
+        if (x.DType == kernel.DType) return (xn, kernel);
+        var t = DTypes.Promote(x.DType, kernel.DType);
+        return (xn.Cast(t), kernel.Cast(t));
     }
 
     /// <summary>

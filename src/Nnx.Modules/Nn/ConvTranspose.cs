@@ -29,19 +29,11 @@ public sealed class ConvTranspose : Module, ILayer
     public ConvTranspose(int inFeatures, int outFeatures, int[] kernelSize, Rngs rngs, int[]? strides = null, Padding? padding = null,
         int[]? kernelDilation = null, bool useBias = true, Initializer? kernelInit = null, Initializer? biasInit = null, DType paramDType = DType.Float32)
     {
-        ArgumentNullException.ThrowIfNull(kernelSize);
         ArgumentNullException.ThrowIfNull(rngs);
         LayerChecks.Positive("ConvTranspose", nameof(inFeatures), inFeatures);
         LayerChecks.Positive("ConvTranspose", nameof(outFeatures), outFeatures);
-        if (kernelSize.Length == 0 || kernelSize.Any(k => k <= 0))
-            throw new ArgumentException($"ConvTranspose: kernel size [{string.Join(",", kernelSize)}] must have one positive size per spatial axis.", nameof(kernelSize));
-        var s = strides ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
-        if (s.Length != kernelSize.Length || s.Any(v => v <= 0))
-            throw new ArgumentException($"ConvTranspose: strides [{string.Join(",", s)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", nameof(strides));
-        var dil = kernelDilation ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
-        if (dil.Length != kernelSize.Length || dil.Any(v => v <= 0))
-            throw new ArgumentException($"ConvTranspose: kernel dilation [{string.Join(",", dil)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", nameof(kernelDilation));
-        (InFeatures, OutFeatures, KernelSize, Strides, Padding, KernelDilation) = (inFeatures, outFeatures, [.. kernelSize], [.. s], padding ?? Padding.Same, [.. dil]);
+        var (s, dil) = LayerChecks.Window("ConvTranspose", kernelSize, strides, kernelDilation);
+        (InFeatures, OutFeatures, KernelSize, Strides, Padding, KernelDilation) = (inFeatures, outFeatures, [.. kernelSize], s, padding ?? Padding.Same, dil);
         Kernel = new Param((kernelInit ?? Init.LecunNormal())(rngs.Params(), [.. kernelSize, inFeatures, outFeatures], paramDType));
         if (useBias) Bias = new Param((biasInit ?? Init.Zeros)(rngs.Params(), [outFeatures], paramDType));
     }
@@ -77,10 +69,7 @@ public sealed class ConvTranspose : Module, ILayer
     public Tensor Call(Tensor x)
     {
         var d = KernelSize.Length;
-        LayerChecks.Float("ConvTranspose", x, d + 2, $"[batch, {string.Join(", ", Enumerable.Range(1, d).Select(i => $"spatial{i}"))}, {InFeatures}]");
-        LayerChecks.Features("ConvTranspose", x, -1, InFeatures);
-        var batch = x.Shape.Take(x.Rank - d - 1).ToArray();
-        var sizes = x.Shape.Skip(x.Rank - d - 1).Take(d).ToArray();
+        var (batch, sizes) = Conv.Spatial("ConvTranspose", x, d, InFeatures);
         var extent = KernelSize.Select((k, i) => KernelDilation[i] * (k - 1) + 1).ToArray();
         var pads = Pads(extent);
         var dilated = sizes.Select((v, i) => (v - 1) * Strides[i] + 1).ToArray();
@@ -88,14 +77,7 @@ public sealed class ConvTranspose : Module, ILayer
         if (padded.Where((v, i) => v < extent[i]).Any())
             throw new ArgumentException($"ConvTranspose: the input {x.Aval} dilated and padded to spatial size [{string.Join(",", padded)}] is smaller than the kernel [{string.Join(",", KernelSize)}]{(KernelDilation.Any(v => v > 1) ? $" dilated by [{string.Join(",", KernelDilation)}]" : "")}.", nameof(x));
 
-        var n = batch.Aggregate(1, (a, b) => a * b);
-        var xn = x.Reshape([n, .. sizes, InFeatures]);
-        var kernel = Kernel.Value;
-        if (x.DType != kernel.DType)
-        {
-            var t = DTypes.Promote(x.DType, kernel.DType);
-            (xn, kernel) = (xn.Cast(t), kernel.Cast(t));
-        }
+        var (xn, kernel) = Conv.Operands(x, Kernel.Value, batch, sizes, InFeatures);
         var y = Conv.Convolve(Dilate(xn, sizes), kernel, KernelSize, [.. Enumerable.Repeat(1, d)], pads, KernelDilation, 1, UseIm2Col);
         if (Bias is not null) y += Bias;
         return y.Reshape([.. batch, .. y.Shape.Skip(1)]);

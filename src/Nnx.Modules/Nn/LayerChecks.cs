@@ -44,6 +44,25 @@ internal static class LayerChecks
         if (n <= 0) throw new ArgumentException($"{layer}: {name} must be positive but is {n}.", name);
     }
 
+    /// <summary>
+    /// A convolution's window (Conv, ConvTranspose): one positive size per spatial axis in <paramref name="kernelSize"/>,
+    /// and positive strides and kernel dilation (all 1 when null), one per spatial axis; returns copies of the two.
+    /// </summary>
+    public static (int[] Strides, int[] Dilation) Window(string layer, int[] kernelSize, int[]? strides, int[]? kernelDilation)
+    {
+        ArgumentNullException.ThrowIfNull(kernelSize);
+        if (kernelSize.Length == 0 || kernelSize.Any(k => k <= 0))
+            throw new ArgumentException($"{layer}: kernel size [{string.Join(",", kernelSize)}] must have one positive size per spatial axis.", nameof(kernelSize));
+        int[] PerAxis(int[]? given, string what, string name)
+        {
+            var v = given ?? [.. Enumerable.Repeat(1, kernelSize.Length)];
+            if (v.Length != kernelSize.Length || v.Any(e => e <= 0))
+                throw new ArgumentException($"{layer}: {what} [{string.Join(",", v)}] must be positive, one per spatial axis of kernel size [{string.Join(",", kernelSize)}].", name);
+            return [.. v];
+        }
+        return (PerAxis(strides, "strides", nameof(strides)), PerAxis(kernelDilation, "kernel dilation", nameof(kernelDilation)));
+    }
+
     /// <summary>The shape [1, …, n, …, 1] of rank <paramref name="rank"/> with n at <paramref name="axis"/> (a per-feature vector broadcast against the input).</summary>
     public static int[] FeatureShape(int rank, int axis, int n)
     {
