@@ -33,14 +33,14 @@ public class DispatchBenchmarks
         var data = SeedData.Create(1, 32);
         (_x, _y) = data.Tensors()[0];
         (_model, _optimizer) = SeedModes.Create(32, 5);
-        _autoStep = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedModes.TrainStep);
+        _autoStep = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep);
         _autoCount = Nnx.Jit((SeedMlp m) => { m.Count.Value = m.Count.Value + 1; });
 
         (_graphdef, _state) = Nnx.Split(_model, _optimizer);
         _manualStep = Jit.Pure((GraphDef g, State s, Tensor x, Tensor y) =>
         {
             var (model, optimizer) = Nnx.Merge<SeedMlp, Optimizer>(g, s);
-            var loss = SeedModes.TrainStep(model, optimizer, x, y);
+            var loss = SeedMlp.TrainStep(model, optimizer, x, y);
             return (Nnx.Split(model, optimizer).State, loss);
         });
         (_countDef, _countState) = Nnx.Split(_model);
@@ -57,7 +57,7 @@ public class DispatchBenchmarks
         var train = Path.Combine(_dir, "train.onnx");
         var test = Path.Combine(_dir, "test.onnx");
         _autoStep.Export(train, rawModel, rawOptimizer, _x, _y);
-        Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(SeedModes.TestStep).Export(test, rawModel, all, allY);
+        Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(SeedMlp.TestStep).Export(test, rawModel, all, allY);
         _raw = new RawStep(train, test, rawModel, rawOptimizer);
         _rawX = OrtValue.CreateTensorValueFromMemory(data.BatchX[0], [32, 1]);
         _rawY = OrtValue.CreateTensorValueFromMemory(data.BatchY[0], [32, 1]);

@@ -16,7 +16,7 @@ public sealed class PrngOnnxTests
     private static readonly Aval KeyAval = new(Shape.Of(2), DType.UInt32);
 
     /// <summary>Several draws from one key, each from its own subkey, as a training step would make them.</summary>
-    private static Tensor[] Draws(Tensor key)
+    internal static Tensor[] Draws(Tensor key)
     {
         var keys = Prng.SplitKeys(key, 4);
         return

@@ -106,7 +106,7 @@ public static class ParityCommand
     {
         var data = SeedData.Create(steps, 32);
         var (model, optimizer) = SeedModes.Create(256, 5);
-        var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedModes.TrainStep);
+        var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep);
         var batches = data.Tensors();
         return [.. batches.Select(b => step(model, optimizer, b.X, b.Y).Item<float>())];
     }

@@ -37,7 +37,7 @@ public static class CompileCommand
         for (var r = 1; r <= rounds; r++)
         {
             var (model, optimizer) = SeedModes.Create(width, depth);
-            var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedModes.TrainStep);
+            var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep);
             var before = exceptions;
             var start = Stopwatch.GetTimestamp();
             step(model, optimizer, batch.X, batch.Y).Item<float>();

@@ -27,8 +27,8 @@ public static class MemoryCommand
         var batches = data.Tensors();
         var (model, optimizer) = SeedModes.Create(width, 1);
         var step = mode == "jit"
-            ? Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedModes.TrainStep)
-            : SeedModes.TrainStep;
+            ? Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep)
+            : SeedMlp.TrainStep;
         long largest = 0;
         var watch = Stopwatch.StartNew();
         Tensor loss = null!;

@@ -34,7 +34,7 @@ public static class NodeCounts
         var optimizer = new Optimizer(model, Transformation(optimizerName));
         var data = SeedData.Create(1, batch);
         var batches = data.Tensors();
-        var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedModes.TrainStep);
+        var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep);
         var ir = step.Lower(model, optimizer, batches[0].X, batches[0].Y);
         if (irPath is not null) File.WriteAllText(irPath, ir);
         var path = Path.GetTempFileName();

@@ -49,6 +49,18 @@ public sealed class SeedBlock : Module
 /// </summary>
 public sealed class SeedMlp : Module
 {
+    /// <summary>The seed's training step over the objects (SGD on MSE; the samples and the kernel-table test use it).</summary>
+    public static Tensor TrainStep(SeedMlp model, Optimizer optimizer, Tensor x, Tensor y)
+    {
+        Tensor LossFn(SeedMlp m) => (m.Call(x) - y).Square().Mean();
+        var (loss, grads) = Nnx.ValueAndGrad<SeedMlp>(LossFn)(model);
+        optimizer.Update(grads);
+        return loss;
+    }
+
+    /// <summary>The test step: MSE on the whole data set.</summary>
+    public static Tensor TestStep(SeedMlp model, Tensor x, Tensor y) => (model.Call(x) - y).Square().Mean();
+
     /// <summary>The blocks, in order.</summary>
     public readonly List<SeedBlock> Blocks = [];
 

@@ -29,18 +29,6 @@ public static class SeedModes
         _ => throw new ArgumentException($"unknown mode '{mode}' (auto, manual, raw)"),
     };
 
-    /// <summary>The seed's training step over the objects.</summary>
-    public static Tensor TrainStep(SeedMlp model, Optimizer optimizer, Tensor x, Tensor y)
-    {
-        Tensor LossFn(SeedMlp m) => (m.Call(x) - y).Square().Mean();
-        var (loss, grads) = Nnx.ValueAndGrad<SeedMlp>(LossFn)(model);
-        optimizer.Update(grads);
-        return loss;
-    }
-
-    /// <summary>The test step: MSE on the whole data set.</summary>
-    public static Tensor TestStep(SeedMlp model, Tensor x, Tensor y) => (model.Call(x) - y).Square().Mean();
-
     /// <summary>A fresh model and optimizer; every mode starts from the same ones.</summary>
     public static (SeedMlp Model, Optimizer Optimizer) Create(int width, int depth)
     {
@@ -51,8 +39,8 @@ public static class SeedModes
     private static ModeResult Auto(SeedData data, int width, int depth)
     {
         var (model, optimizer) = Create(width, depth);
-        var trainStep = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(TrainStep);
-        var testStep = Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(TestStep);
+        var trainStep = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep);
+        var testStep = Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(SeedMlp.TestStep);
         var batches = data.Tensors();
         var (allX, allY) = data.All();
         Tensor loss = null!;
@@ -73,14 +61,14 @@ public static class SeedModes
         var trainStep = Jit.Pure((GraphDef graphdef, State state, Tensor x, Tensor y) =>
         {
             var (model, optimizer) = Nnx.Merge<SeedMlp, Optimizer>(graphdef, state);
-            var loss = TrainStep(model, optimizer, x, y);
+            var loss = SeedMlp.TrainStep(model, optimizer, x, y);
             var (_, newState) = Nnx.Split(model, optimizer);
             return (newState, loss);
         }, donate: Donate ? [1] : []);
         var testStep = Jit.Pure((GraphDef graphdef, State state, Tensor x, Tensor y) =>
         {
             var (model, optimizer) = Nnx.Merge<SeedMlp, Optimizer>(graphdef, state);
-            var loss = TestStep(model, x, y);
+            var loss = SeedMlp.TestStep(model, x, y);
             var (_, newState) = Nnx.Split(model, optimizer);
             return (newState, loss);
         }, donate: Donate ? [1] : []);
@@ -115,8 +103,8 @@ public static class SeedModes
             var (allX, allY) = data.All();
             var trainPath = Path.Combine(dir.FullName, "train_step.onnx");
             var testPath = Path.Combine(dir.FullName, "test_step.onnx");
-            Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(TrainStep).Export(trainPath, model, optimizer, batches[0].X, batches[0].Y);
-            Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(TestStep).Export(testPath, model, allX, allY);
+            Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep).Export(trainPath, model, optimizer, batches[0].X, batches[0].Y);
+            Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(SeedMlp.TestStep).Export(testPath, model, allX, allY);
             using var raw = new RawStep(trainPath, testPath, model, optimizer);
             var bx = data.BatchX.Select(a => OrtValue.CreateTensorValueFromMemory(a, [a.Length, 1])).ToArray();
             var by = data.BatchY.Select(a => OrtValue.CreateTensorValueFromMemory(a, [a.Length, 1])).ToArray();

@@ -22,23 +22,10 @@ public sealed class CheckpointTests
 
     private static (Tensor X, Tensor Y) Batch(int step) => Batches.Value[step];
 
-    private static (Tensor X, Tensor Y) MakeBatch(int step)
-    {
-        const int size = 16;
-        var key = Prng.FoldIn(Prng.Key(7), step);
-        var x = Prng.Normal(Prng.FoldIn(key, 0), [size, 2]);
-        var y = Tensor.Concat(1, x.Slice(1, 0, 1) * x.Slice(1, 1, 2), x.Slice(1, 0, 1) + x.Slice(1, 1, 2), x.Slice(1, 0, 1) - x.Slice(1, 1, 2));
-        return (x, y);
-    }
+    private static (Tensor X, Tensor Y) MakeBatch(int step) => SeedModel.Batch(7, step, 16);
 
-    private static Tensor TrainStep(SeedModel model, Optimizer optimizer, MultiMetric metrics, Tensor x, Tensor y)
-    {
-        Tensor LossFn(SeedModel m) => (m.Call(x) - y).Square().Mean();
-        var (loss, grads) = Nnx.ValueAndGrad<SeedModel>(LossFn)(model);
-        optimizer.Update(grads);
-        metrics.Update(("loss", loss));
-        return loss;
-    }
+    private static Tensor TrainStep(SeedModel model, Optimizer optimizer, MultiMetric metrics, Tensor x, Tensor y) =>
+        SeedModel.TrainStep(model, optimizer, metrics, x, y);
 
     private static (SeedModel Model, Optimizer Optimizer, MultiMetric Metrics) Create(int seed, int width = 16)
     {

@@ -21,21 +21,18 @@ public sealed class SeedModel : Module
     }
 
     public Tensor Call(Tensor x) => LinearOut.Call(Nn.Relu(Dropout.Call(Bn.Call(Linear.Call(x)))));
-}
 
-/// <summary>The seed's two programs: Nnx.Jit over the objects and Split → Jit.Pure → Merge give the same training.</summary>
-[TestClass]
-public sealed class SeedProgramTests
-{
-    private static (Tensor X, Tensor Y) Batch(int step, int size = 32)
+    /// <summary>The seed's data: x ~ N(0, 1) [size, 2] from key (seed, step), y = (x₀x₁, x₀ + x₁, x₀ − x₁).</summary>
+    public static (Tensor X, Tensor Y) Batch(int seed, int step, int size)
     {
-        var key = Prng.FoldIn(Prng.Key(42), step);
+        var key = Prng.FoldIn(Prng.Key(seed), step);
         var x = Prng.Normal(Prng.FoldIn(key, 0), [size, 2]);
         var y = Tensor.Concat(1, x.Slice(1, 0, 1) * x.Slice(1, 1, 2), x.Slice(1, 0, 1) + x.Slice(1, 1, 2), x.Slice(1, 0, 1) - x.Slice(1, 1, 2));
         return (x, y);
     }
 
-    private static Tensor TrainStep(SeedModel model, Optimizer optimizer, MultiMetric metrics, Tensor x, Tensor y)
+    /// <summary>The seed's train step: mean squared error, its gradient, the optimizer update and the loss metric.</summary>
+    public static Tensor TrainStep(SeedModel model, Optimizer optimizer, MultiMetric metrics, Tensor x, Tensor y)
     {
         Tensor LossFn(SeedModel m) => (m.Call(x) - y).Square().Mean();
         var (loss, grads) = Nnx.ValueAndGrad<SeedModel>(LossFn)(model);
@@ -43,6 +40,16 @@ public sealed class SeedProgramTests
         metrics.Update(("loss", loss));
         return loss;
     }
+}
+
+/// <summary>The seed's two programs: Nnx.Jit over the objects and Split → Jit.Pure → Merge give the same training.</summary>
+[TestClass]
+public sealed class SeedProgramTests
+{
+    private static (Tensor X, Tensor Y) Batch(int step, int size = 32) => SeedModel.Batch(42, step, size);
+
+    private static Tensor TrainStep(SeedModel model, Optimizer optimizer, MultiMetric metrics, Tensor x, Tensor y) =>
+        SeedModel.TrainStep(model, optimizer, metrics, x, y);
 
     private static (SeedModel, Optimizer, MultiMetric) Create()
     {
