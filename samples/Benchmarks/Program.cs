@@ -1,6 +1,8 @@
 // Nnx benchmarks, one sub-command per area:
 //   dotnet run -c Release --project samples/Benchmarks -- simple [--mode auto|manual|raw|all] [--width W] [--depth D]
 //       [--batch B] [--steps S] [--device cpu] [--sweep] [--out DIR]      the seed's benchmark (BENCHMARKS.md §1, §3)
+//       [--compute]       + the step's GFLOP/s against its own matrix products alone and one 2048×2048 MatMul
+//       [--profile DIR]   ONNX Runtime's per-operator profile of the exported step instead (--width, --threads, --steps)
 //   dotnet run -c Release --project samples/Benchmarks -- nodes [--width W] [--depth D] [--ir FILE]   the step's node counts by op
 //   dotnet run -c Release --project samples/Benchmarks -- compile [--width W] [--rounds R] [--threads T]   the first call by phase (§3)
 //   dotnet run -c Release --project samples/Benchmarks -- eager [--calls N]   one cached eager primitive call

@@ -176,9 +176,12 @@ public sealed class SimplifyTests
               in (e, f) }
             """);
 
-    /// <summary>b − k·Σᵢ gᵢ is a Gemm of ones with g, C = b, reshaped to the bias's shape.</summary>
+    /// <summary>
+    /// b − k·Σᵢ gᵢ is a Gemm of a row with g, C = b, reshaped to the bias's shape; with β = 1 the factor is in the
+    /// row (−k, α = 1), the form ONNX Runtime runs as a vector-matrix kernel.
+    /// </summary>
     [TestMethod]
-    public void ABiasUpdateIsAGemmWithARowOfOnes() => Golden(
+    public void ABiasUpdateIsAGemmWithARowOfTheLearningRate() => Golden(
         Graph.Trace((b, g) => b - g.Sum(0) * 0.25, Aval.F32(3), Aval.F32(4, 3)),
         """
             { lambda a:f32[3] b:f32[4,3]. let
@@ -190,8 +193,32 @@ public sealed class SimplifyTests
             """,
         """
             { lambda a:f32[3] b:f32[4,3]. let
+                c:f32[1,4] = literal[value=[[-0.25,-0.25,-0.25,-0.25]]]
+                d:f32[1,3] = gemm[trans_a=false trans_b=false] c b a
+                e:f32[3] = reshape[new_shape=[3]] d
+              in (e) }
+            """);
+
+    /// <summary>A running average β·m + k·mean(x) keeps its row of ones, with α = k/n and β as Gemm's scales.</summary>
+    [TestMethod]
+    public void ARunningAverageIsAGemmWithARowOfOnes() => Golden(
+        Graph.Trace((m, x) => m * 0.75 + x.Mean(0) * 0.5, Aval.F32(3), Aval.F32(4, 3)),
+        """
+            { lambda a:f32[3] b:f32[4,3]. let
+                c:f32[] = full[shape=[] dtype=f32 value=0.75]
+                d:f32[3] = mul a c
+                e:f32[3] = reduce_sum[axes=(0) keep_dims=false] b
+                f:f32[] = full[shape=[] dtype=f32 value=0.25]
+                g:f32[3] = mul e f
+                h:f32[] = full[shape=[] dtype=f32 value=0.5]
+                i:f32[3] = mul g h
+                j:f32[3] = add d i
+              in (j) }
+            """,
+        """
+            { lambda a:f32[3] b:f32[4,3]. let
                 c:f32[1,4] = literal[value=[[1,1,1,1]]]
-                d:f32[1,3] = gemm[trans_a=false trans_b=false alpha=-0.25] c b a
+                d:f32[1,3] = gemm[trans_a=false trans_b=false alpha=0.125 beta=0.75] c b a
                 e:f32[3] = reshape[new_shape=[3]] d
               in (e) }
             """);

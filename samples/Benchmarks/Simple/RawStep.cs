@@ -21,17 +21,14 @@ public sealed class RawStep : IDisposable
     private readonly string[] _testInputs;
     private int _steps;
 
-    /// <summary>Loads both graphs and takes the initial state from the objects.</summary>
-    public RawStep(string trainPath, string testPath, SeedMlp model, Optimizer optimizer)
+    /// <summary>
+    /// Loads both graphs and takes the initial state from the objects. The training graph's session uses
+    /// <paramref name="trainOptions"/> when given (the profile's), else the options of <see cref="Options"/>(1).
+    /// </summary>
+    public RawStep(string trainPath, string testPath, SeedMlp model, Optimizer optimizer, SessionOptions? trainOptions = null)
     {
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = 1,
-            InterOpNumThreads = 1,
-        };
-        _train = new InferenceSession(trainPath, options);
+        using var options = Options(1);
+        _train = new InferenceSession(trainPath, trainOptions ?? options);
         _test = new InferenceSession(testPath, options);
         var initial = new Dictionary<string, Tensor>();
         foreach (var e in Nnx.State(model)) initial[$"model/{e.Path}"] = e.Value;
@@ -82,6 +79,18 @@ public sealed class RawStep : IDisposable
         using var results = _test.Run(_runOptions, _testInputs, values, ["out"]);
         return results[0].GetTensorDataAsSpan<float>()[0];
     }
+
+    /// <summary>Nnx's session settings (optimisation level ALL, sequential) with <paramref name="threads"/> intra-op threads.</summary>
+    public static SessionOptions Options(int threads) => new()
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        IntraOpNumThreads = threads,
+        InterOpNumThreads = 1,
+    };
+
+    /// <summary>Ends the training session's profiling (when its options enabled it); returns the profile's file.</summary>
+    public string EndProfiling() => _train.EndProfiling();
 
     /// <inheritdoc/>
     public void Dispose()

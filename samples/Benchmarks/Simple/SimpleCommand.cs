@@ -10,6 +10,7 @@ namespace NnxSharp.Benchmarks;
 /// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|all --width W --depth D
 ///     --batch B --steps S [--device cpu|cuda|cuda:N] [--cuda-graphs] [--sweep] [--out DIR]</code>
 /// <c>--compute</c> (implied by <c>--sweep</c>) compares the step's GFLOP/s with one 2048×2048 MatMul's on the same threads.
+/// <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of the exported step instead (<see cref="StepProfile"/>).
 /// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
 /// </summary>
 public static class SimpleCommand
@@ -31,6 +32,11 @@ public static class SimpleCommand
             return 2;
         }
         using var scope = device;
+        if (o.Profile is { } dir)
+        {
+            StepProfile.Run(o.Width, o.Depth, o.Batch, o.Steps, o.Threads ?? 1, dir);
+            return 0;
+        }
         device.IntraOpThreads = o.Threads;
         SeedModes.Donate = o.Donate;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
@@ -102,23 +108,13 @@ public static class SimpleCommand
             $"same losses: auto {auto.FinalLoss:G7}, manual {manual.FinalLoss:G7}, raw {raw.FinalLoss:G7}"));
     }
 
-    /// <summary>Achieved GFLOP/s of the step at each width against one large MatMul on the same machine.</summary>
+    /// <summary>
+    /// Achieved GFLOP/s of the step at each width against one 2048×2048 MatMul on the same machine, and the step's
+    /// own products alone at the widest width (<see cref="GemmCeiling"/>).
+    /// </summary>
     private static void ComputeBound((int Width, double Us)[] rows, Options o)
     {
-        const int n = 2048;
-        var matmul = Jit.Pure((Tensor a, Tensor b) => a.MatMul(b));
-        var a = Prng.Uniform(Prng.Key(1), [n, n]);
-        var b = Prng.Uniform(Prng.Key(2), [n, n]);
-        matmul(a, b).ToArray<float>();
-        var times = new List<double>();
-        for (var i = 0; i < 10; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            matmul(a, b);
-            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        var peak = 2.0 * n * n * n / times.Order().ElementAt(times.Count / 2) / 1e9;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  one {n}×{n} MatMul: {peak:F1} GFLOP/s"));
+        var peak = GemmCeiling.Run(rows.Max(r => r.Width), o.Batch);
         foreach (var (width, us) in rows)
         {
             var model = new SeedMlp(1, width, 1, o.Depth, new Rngs(0));
@@ -130,7 +126,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null)
     {
         public static Options Parse(string[] args)
         {
@@ -150,6 +146,7 @@ public static class SimpleCommand
                     "--cuda-graphs" => o with { CudaGraphs = true },
                     "--compute" => o with { Compute = true },
                     "--out" => o with { Out = Next() },
+                    "--profile" => o with { Profile = Next() },
                     "--donate" => o with { Donate = Next() != "off" },
                     "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
