@@ -200,8 +200,11 @@ public sealed class OrtBackend : IBackend
     /// <inheritdoc/>
     public DeviceBuffer Allocate(Aval aval) => AllocateOrt(aval);
 
-    internal OrtBuffer AllocateOrt(Aval aval) => new(this, aval,
-        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), aval.Shape.ToLongArray()));
+    internal OrtBuffer AllocateOrt(Aval aval) => AllocateOrt(aval, aval.Shape.ToLongArray());
+
+    /// <summary>A new buffer of <paramref name="aval"/>, whose dimensions the caller already has as <paramref name="dims"/>.</summary>
+    internal OrtBuffer AllocateOrt(Aval aval, long[] dims) => new(this, aval,
+        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims));
 
     internal OrtBuffer Own(DeviceBuffer buffer) => buffer is OrtBuffer b && b.Backend == this
         ? b
@@ -221,6 +224,8 @@ internal sealed class OrtBuffer : DeviceBuffer
     {
         _backend = backend;
         _value = value;
+        // This buffer's finalizer frees the value: the value's own finalizer would only be a second finalizable object per tensor.
+        GC.SuppressFinalize(value);
         Interlocked.Increment(ref Live);
         // Tell the GC about large native buffers, so that dropped tensors are finalized (and their memory
         // reused) before native memory piles up.
