@@ -36,8 +36,18 @@ public sealed class OrtBackend : IBackend
             _copier = new DeviceCopier(this, id);
             _allocator = _copier.DeviceAllocator;
         }
-        else _allocator = OrtAllocator.DefaultInstance;
+        else
+        {
+            _allocator = OrtAllocator.DefaultInstance;
+            _pool = new OrtValuePool();
+        }
     }
+
+    // Freed small CPU tensors, reused by the next buffer of their aval (null on CUDA).
+    private readonly OrtValuePool? _pool;
+
+    /// <summary>Frees the tensors kept for reuse (for tests that count native values).</summary>
+    internal void ClearPool() => _pool?.Clear();
 
     /// <summary>The CPU execution provider.</summary>
     public static OrtBackend Cpu => CpuInstance.Value;
@@ -200,11 +210,21 @@ public sealed class OrtBackend : IBackend
     /// <inheritdoc/>
     public DeviceBuffer Allocate(Aval aval) => AllocateOrt(aval);
 
-    internal OrtBuffer AllocateOrt(Aval aval) => AllocateOrt(aval, aval.Shape.ToLongArray());
+    /// <summary>
+    /// A new buffer of <paramref name="aval"/> (its <paramref name="dims"/> when the caller has them): on the CPU, a
+    /// small one reuses a freed tensor's value when one of that aval is kept (<see cref="OrtValuePool"/>).
+    /// </summary>
+    internal OrtBuffer AllocateOrt(Aval aval, long[]? dims = null)
+    {
+        if (_pool is null || !OrtValuePool.Fits(aval)) return new(this, aval, CreateValue(aval, dims));
+        return new(this, aval, _pool.Take(aval) ?? CreateValue(aval, dims), recyclable: true);
+    }
 
-    /// <summary>A new buffer of <paramref name="aval"/>, whose dimensions the caller already has as <paramref name="dims"/>.</summary>
-    internal OrtBuffer AllocateOrt(Aval aval, long[] dims) => new(this, aval,
-        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims));
+    private OrtValue CreateValue(Aval aval, long[]? dims) =>
+        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
+
+    /// <summary>Keeps a freed buffer's value for reuse; false when it is not kept (the caller frees it).</summary>
+    internal bool Recycle(Aval aval, OrtValue value) => _pool is not null && _pool.Give(aval, value);
 
     internal OrtBuffer Own(DeviceBuffer buffer) => buffer is OrtBuffer b && b.Backend == this
         ? b
@@ -220,10 +240,12 @@ internal sealed class OrtBuffer : DeviceBuffer
     private readonly OrtBackend _backend;
     private OrtValue? _value;
 
-    public OrtBuffer(OrtBackend backend, Aval aval, OrtValue value) : base(aval)
+    /// <summary>A buffer owning <paramref name="value"/>; a <paramref name="recyclable"/> one gives it back to the backend's pool when freed.</summary>
+    public OrtBuffer(OrtBackend backend, Aval aval, OrtValue value, bool recyclable = false) : base(aval)
     {
         _backend = backend;
         _value = value;
+        _recyclable = recyclable;
         // This buffer's finalizer frees the value: the value's own finalizer would only be a second finalizable object per tensor.
         GC.SuppressFinalize(value);
         Interlocked.Increment(ref Live);
@@ -235,6 +257,9 @@ internal sealed class OrtBuffer : DeviceBuffer
     }
 
     private const long PressureThreshold = 64 * 1024;
+
+    // Whether the value came from the backend's allocator and may be reused for another buffer of this aval once freed.
+    private readonly bool _recyclable;
 
     // What a small OrtValue costs natively beyond its data (its header, shape and allocator record), roughly.
     private const long NativeOverhead = 256;
@@ -307,7 +332,7 @@ internal sealed class OrtBuffer : DeviceBuffer
     {
         var v = Interlocked.Exchange(ref _value, null);
         if (v is null) return;
-        v.Dispose();
+        if (!_recyclable || !_backend.Recycle(Aval, v)) v.Dispose();
         Interlocked.Decrement(ref Live);
         if (_pressure >= PressureThreshold) GC.RemoveMemoryPressure(_pressure);
         else SmallBuffers.Remove(_pressure + NativeOverhead);

@@ -112,7 +112,7 @@ public sealed class OrtDirectRunTests
             }
         });
         failures.Should().Be(0);
-        Eager.CacheCount.Should().Be(cached + 1, "the threads share add's executable and compile mul by a scalar once");
+        Eager.CacheCount.Should().BeLessThanOrEqualTo(cached + 1, "the threads share add's executable and compile mul by a scalar at most once");
     }
 
     [TestMethod]
