@@ -14,7 +14,7 @@ namespace NnxSharp.Onnx;
 /// small copy sessions; runs may return once their work is queued (asynchronous dispatch), and reading a
 /// result waits for it.
 /// </summary>
-public sealed class OrtBackend : IBackend
+public sealed class OrtBackend : IBackend, IReshapeCopier
 {
     private static readonly Lazy<OrtBackend> CpuInstance = new(() => NativeRuntime.Guard(() => new OrtBackend("onnxruntime-cpu", null, asyncDispatch: false)));
     private static readonly Lazy<OrtBackend> CpuCudaLoweringInstance = new(() =>
@@ -129,6 +129,23 @@ public sealed class OrtBackend : IBackend
 
     /// <inheritdoc/>
     public Executable Compile(Graph graph) => new OrtExecutable(this, graph);
+
+    /// <summary>On the CPU, a copy of the bytes into a new buffer of <paramref name="aval"/>; on CUDA null (a reshape runs as a graph).</summary>
+    DeviceBuffer? IReshapeCopier.CopyReshaped(DeviceBuffer source, Aval aval)
+    {
+        if (_copier is not null) return null;
+        var from = Own(source);
+        var to = AllocateOrt(aval);
+        if (!OrtNative.Available) from.Value.GetTensorMutableRawData().CopyTo(to.Value.GetTensorMutableRawData());
+        else
+            unsafe
+            {
+                var bytes = aval.Shape.Size * (long)aval.DType.ItemSize();
+                if (bytes > 0) Buffer.MemoryCopy((void*)OrtNative.Data(from.Value), (void*)OrtNative.Data(to.Value), bytes, bytes);
+            }
+        GC.KeepAlive(from);
+        return to;
+    }
 
     /// <summary>
     /// The intra-op threads of the sessions compiled from now on: a fixed count, or null (the default) to choose

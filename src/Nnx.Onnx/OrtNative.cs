@@ -19,12 +19,13 @@ internal static unsafe class OrtNative
     private const uint ApiVersion = 17;
 
     // Slots of OrtApi (onnxruntime_c_api.h of 1.31, counted with offsetof): the order never changes.
-    private const int SlotGetErrorCode = 1, SlotGetErrorMessage = 2, SlotRun = 9, SlotReleaseStatus = 93;
+    private const int SlotGetErrorCode = 1, SlotGetErrorMessage = 2, SlotRun = 9, SlotGetTensorMutableData = 51, SlotReleaseStatus = 93;
 
     private static readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr*, IntPtr*, nuint, IntPtr*, nuint, IntPtr*, IntPtr> RunFn;
     private static readonly delegate* unmanaged<IntPtr, int> GetErrorCodeFn;
     private static readonly delegate* unmanaged<IntPtr, IntPtr> GetErrorMessageFn;
     private static readonly delegate* unmanaged<IntPtr, void> ReleaseStatusFn;
+    private static readonly delegate* unmanaged<IntPtr, IntPtr*, IntPtr> GetTensorMutableDataFn;
 
     static OrtNative()
     {
@@ -42,6 +43,7 @@ internal static unsafe class OrtNative
             GetErrorCodeFn = (delegate* unmanaged<IntPtr, int>)api[SlotGetErrorCode];
             GetErrorMessageFn = (delegate* unmanaged<IntPtr, IntPtr>)api[SlotGetErrorMessage];
             ReleaseStatusFn = (delegate* unmanaged<IntPtr, void>)api[SlotReleaseStatus];
+            GetTensorMutableDataFn = (delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)api[SlotGetTensorMutableData];
             // Probe the accessors once: a package without these internals throws here, not on a hot path.
             using var probe = OrtValue.CreateTensorValueFromMemory(new float[1], [1]);
             Available = ValueHandle(probe) != IntPtr.Zero;
@@ -62,6 +64,18 @@ internal static unsafe class OrtNative
     /// <summary>The native <c>OrtSession*</c> of a managed session.</summary>
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Handle")]
     public static extern IntPtr SessionHandle(InferenceSession session);
+
+    /// <summary>
+    /// The address of a tensor value's data (<c>OrtApi::GetTensorMutableData</c>): one native call, where the managed
+    /// package's <c>GetTensorMutableRawData</c> also reads the type and shape into a new object.
+    /// </summary>
+    public static IntPtr Data(OrtValue value)
+    {
+        IntPtr data;
+        var status = GetTensorMutableDataFn(ValueHandle(value), &data);
+        GC.KeepAlive(value);
+        return status == IntPtr.Zero ? data : throw new InvalidOperationException($"ONNX Runtime could not give a tensor's data: {TakeMessage(status)}");
+    }
 
     /// <summary>
     /// <c>OrtApi::Run</c> with pre-marshalled names and native value handles (outputs preallocated, non-null).

@@ -141,4 +141,26 @@ public sealed class OrtDirectRunTests
         y.DeviceBuffer.Backend.Should().BeSameAs(other);
         y.ToArray<float>().Should().Equal(4f, 7f);
     }
+
+    [TestMethod]
+    public void AnEagerReshapeCopiesWithoutASessionAndKeepsEveryDTypesBits()
+    {
+        foreach (var t in new[] { DType.Float32, DType.Float64, DType.Float16, DType.Int64, DType.UInt32, DType.Bool })
+        {
+            var data = Random(t, Shape.Of(2, 6));
+            var x = Tensor.FromHost(data);
+            var cached = Eager.CacheCount;
+            var y = x.Reshape(3, 4);
+            var v = x.Reshape(-1);
+            Eager.CacheCount.Should().Be(cached, "no session is compiled for a reshape on the CPU");
+            y.Aval.Should().Be(new Aval(Shape.Of(3, 4), t));
+            y.ToHost().ToBytes().Should().Equal(data.ToBytes());
+            (v.Shape == Shape.Of(12)).Should().BeTrue();
+            v.ToHost().ToBytes().Should().Equal(data.ToBytes());
+            new Reshape(Shape.Of(0)).Bind(Tensor.FromHost(Random(t, Shape.Of(0, 3)))).Size.Should().Be(0);
+        }
+        var m = Tensor.FromArray([1f, 2f, 3f, 4f], 2, 2);
+        m.MatMul(Tensor.FromArray([1f, -1f])).ToArray<float>().Should().Equal(-1f, -1f);
+        FluentActions.Invoking(() => new Reshape(Shape.Of(5)).Bind(m)).Should().Throw<ArgumentException>().WithMessage("*cannot reshape f32[2,2]*");
+    }
 }
