@@ -14,7 +14,7 @@ namespace NnxSharp.Onnx;
 /// small copy sessions; runs may return once their work is queued (asynchronous dispatch), and reading a
 /// result waits for it.
 /// </summary>
-public sealed class OrtBackend : IBackend
+public sealed class OrtBackend : IBackend, IReshapeCopier
 {
     private static readonly Lazy<OrtBackend> CpuInstance = new(() => NativeRuntime.Guard(() => new OrtBackend("onnxruntime-cpu", null, asyncDispatch: false)));
     private static readonly Lazy<OrtBackend> CpuCudaLoweringInstance = new(() =>
@@ -36,8 +36,18 @@ public sealed class OrtBackend : IBackend
             _copier = new DeviceCopier(this, id);
             _allocator = _copier.DeviceAllocator;
         }
-        else _allocator = OrtAllocator.DefaultInstance;
+        else
+        {
+            _allocator = OrtAllocator.DefaultInstance;
+            _pool = new OrtValuePool();
+        }
     }
+
+    // Freed small CPU tensors, reused by the next buffer of their aval (null on CUDA).
+    private readonly OrtValuePool? _pool;
+
+    /// <summary>Frees the tensors kept for reuse (for tests that count native values).</summary>
+    internal void ClearPool() => _pool?.Clear();
 
     /// <summary>The CPU execution provider.</summary>
     public static OrtBackend Cpu => CpuInstance.Value;
@@ -120,6 +130,23 @@ public sealed class OrtBackend : IBackend
     /// <inheritdoc/>
     public Executable Compile(Graph graph) => new OrtExecutable(this, graph);
 
+    /// <summary>On the CPU, a copy of the bytes into a new buffer of <paramref name="aval"/>; on CUDA null (a reshape runs as a graph).</summary>
+    DeviceBuffer? IReshapeCopier.CopyReshaped(DeviceBuffer source, Aval aval)
+    {
+        if (_copier is not null) return null;
+        var from = Own(source);
+        var to = AllocateOrt(aval);
+        if (!OrtNative.Available) from.Value.GetTensorMutableRawData().CopyTo(to.Value.GetTensorMutableRawData());
+        else
+            unsafe
+            {
+                var bytes = aval.Shape.Size * (long)aval.DType.ItemSize();
+                if (bytes > 0) Buffer.MemoryCopy((void*)OrtNative.Data(from.Value), (void*)OrtNative.Data(to.Value), bytes, bytes);
+            }
+        GC.KeepAlive(from);
+        return to;
+    }
+
     /// <summary>
     /// The intra-op threads of the sessions compiled from now on: a fixed count, or null (the default) to choose
     /// per graph with <see cref="ThreadsFor"/>. Sessions already compiled keep theirs.
@@ -200,8 +227,21 @@ public sealed class OrtBackend : IBackend
     /// <inheritdoc/>
     public DeviceBuffer Allocate(Aval aval) => AllocateOrt(aval);
 
-    internal OrtBuffer AllocateOrt(Aval aval) => new(this, aval,
-        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), aval.Shape.ToLongArray()));
+    /// <summary>
+    /// A new buffer of <paramref name="aval"/> (its <paramref name="dims"/> when the caller has them): on the CPU, a
+    /// small one reuses a freed tensor's value when one of that aval is kept (<see cref="OrtValuePool"/>).
+    /// </summary>
+    internal OrtBuffer AllocateOrt(Aval aval, long[]? dims = null)
+    {
+        if (_pool is null || !OrtValuePool.Fits(aval)) return new(this, aval, CreateValue(aval, dims));
+        return new(this, aval, _pool.Take(aval) ?? CreateValue(aval, dims), recyclable: true);
+    }
+
+    private OrtValue CreateValue(Aval aval, long[]? dims) =>
+        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
+
+    /// <summary>Keeps a freed buffer's value for reuse; false when it is not kept (the caller frees it).</summary>
+    internal bool Recycle(Aval aval, OrtValue value) => _pool is not null && _pool.Give(aval, value);
 
     internal OrtBuffer Own(DeviceBuffer buffer) => buffer is OrtBuffer b && b.Backend == this
         ? b
@@ -217,10 +257,14 @@ internal sealed class OrtBuffer : DeviceBuffer
     private readonly OrtBackend _backend;
     private OrtValue? _value;
 
-    public OrtBuffer(OrtBackend backend, Aval aval, OrtValue value) : base(aval)
+    /// <summary>A buffer owning <paramref name="value"/>; a <paramref name="recyclable"/> one gives it back to the backend's pool when freed.</summary>
+    public OrtBuffer(OrtBackend backend, Aval aval, OrtValue value, bool recyclable = false) : base(aval)
     {
         _backend = backend;
         _value = value;
+        _recyclable = recyclable;
+        // This buffer's finalizer frees the value: the value's own finalizer would only be a second finalizable object per tensor.
+        GC.SuppressFinalize(value);
         Interlocked.Increment(ref Live);
         // Tell the GC about large native buffers, so that dropped tensors are finalized (and their memory
         // reused) before native memory piles up.
@@ -230,6 +274,9 @@ internal sealed class OrtBuffer : DeviceBuffer
     }
 
     private const long PressureThreshold = 64 * 1024;
+
+    // Whether the value came from the backend's allocator and may be reused for another buffer of this aval once freed.
+    private readonly bool _recyclable;
 
     // What a small OrtValue costs natively beyond its data (its header, shape and allocator record), roughly.
     private const long NativeOverhead = 256;
@@ -302,7 +349,7 @@ internal sealed class OrtBuffer : DeviceBuffer
     {
         var v = Interlocked.Exchange(ref _value, null);
         if (v is null) return;
-        v.Dispose();
+        if (!_recyclable || !_backend.Recycle(Aval, v)) v.Dispose();
         Interlocked.Decrement(ref Live);
         if (_pressure >= PressureThreshold) GC.RemoveMemoryPressure(_pressure);
         else SmallBuffers.Remove(_pressure + NativeOverhead);

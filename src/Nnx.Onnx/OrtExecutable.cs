@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using NnxSharp.Backends;
 using NnxSharp.Ir;
@@ -10,7 +11,7 @@ namespace NnxSharp.Onnx;
 /// through IOBinding: two bindings remember which buffers they hold, so the A/B swap of a training
 /// loop's state finds its buffers already bound and a steady-state call allocates nothing.
 /// </summary>
-internal sealed class OrtExecutable : Executable
+internal sealed unsafe class OrtExecutable : Executable
 {
     private readonly OrtBackend _backend;
     private readonly InferenceSession _session;
@@ -43,7 +44,27 @@ internal sealed class OrtExecutable : Executable
         LoadTime = watch.Elapsed;
         _bindings = [new Binding(this), new Binding(this)];
         _largeOutputs = graph.Outputs.Sum(v => v.Aval.Shape.Size * (long)v.Aval.DType.ItemSize()) >= 256 * 1024;
+        _outputDims = graph.Outputs.Select(v => v.Aval.Shape.ToLongArray()).ToArray();
+        if (backend.CudaDevice is null && !_largeOutputs && OrtNative.Available)
+        {
+            _sessionHandle = OrtNative.SessionHandle(_session);
+            _inputNamesUtf8 = OrtNative.Utf8Table(_inputNames);
+            _outputNamesUtf8 = OrtNative.Utf8Table(_outputNames);
+        }
     }
+
+    /// <summary>
+    /// Whether <see cref="Run(IReadOnlyList{DeviceBuffer})"/> calls ONNX Runtime's C API directly (<see cref="OrtNative"/>): on the CPU, for outputs
+    /// under 256 KiB in all, when the package's handles could be reached. Otherwise it calls <see cref="InferenceSession"/>.Run.
+    /// </summary>
+    internal bool HasDirectRun => _inputNamesUtf8 != null;
+
+    // The direct path's native session and UTF-8 name tables (null when the executable has no direct path).
+    private readonly IntPtr _sessionHandle;
+    private readonly IntPtr* _inputNamesUtf8, _outputNamesUtf8;
+
+    // Each output's dimensions, for allocating output buffers without a new array per call.
+    private readonly long[][] _outputDims;
 
     private readonly bool _largeOutputs;
     private readonly byte[]? _graphModel;
@@ -101,16 +122,23 @@ internal sealed class OrtExecutable : Executable
     private readonly Dictionary<string, string> _sources;
 
     /// <summary>ONNX Runtime's exception, with the primitive of the failing node and its avals.</summary>
-    private BackendException Wrap(OnnxRuntimeException e)
+    private BackendException Wrap(OnnxRuntimeException e) => Wrap(e.Message, e);
+
+    /// <summary>ONNX Runtime's error message, with the primitive of the failing node and its avals.</summary>
+    private BackendException Wrap(string message, Exception? inner)
     {
-        var source = _sources.Where(kv => e.Message.Contains($"'{kv.Key}'", StringComparison.Ordinal)).Select(kv => $"{kv.Value} (ONNX node {kv.Key})").FirstOrDefault();
+        var source = _sources.Where(kv => message.Contains($"'{kv.Key}'", StringComparison.Ordinal)).Select(kv => $"{kv.Value} (ONNX node {kv.Key})").FirstOrDefault();
         return new BackendException(
-            $"ONNX Runtime failed running {(source is null ? "the compiled graph" : "primitive " + source)}: {e.Message}", e);
+            $"ONNX Runtime failed running {(source is null ? "the compiled graph" : "primitive " + source)}: {message}", inner);
     }
 
-    public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
+    public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs) => Run(inputs, direct: true);
+
+    /// <summary><see cref="Run(IReadOnlyList{DeviceBuffer})"/>, through the C API when <paramref name="direct"/> and <see cref="HasDirectRun"/>, else through the managed session (tests compare the two).</summary>
+    internal DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs, bool direct)
     {
         CheckInputs(inputs);
+        if (direct && HasDirectRun) return RunDirect(inputs);
         var ins = new OrtValue[inputs.Count];
         for (var i = 0; i < ins.Length; i++)
         {
@@ -151,6 +179,35 @@ internal sealed class OrtExecutable : Executable
         return outs;
     }
 
+    /// <summary>
+    /// <see cref="Run(IReadOnlyList{DeviceBuffer})"/> through ONNX Runtime's C API: the names were marshalled once, the handles go on the stack,
+    /// and the outputs are new buffers from the backend's allocator. No lock: a session's Run is thread-safe.
+    /// </summary>
+    private DeviceBuffer[] RunDirect(IReadOnlyList<DeviceBuffer> inputs)
+    {
+        var outs = new DeviceBuffer[_outputDims.Length];
+        var n = inputs.Count;
+        var ins = n <= 32 ? stackalloc IntPtr[n] : new IntPtr[n];
+        var results = _outputDims.Length <= 32 ? stackalloc IntPtr[_outputDims.Length] : new IntPtr[_outputDims.Length];
+        for (var i = 0; i < n; i++) ins[i] = OrtNative.ValueHandle(_backend.Own(inputs[i]).Value);
+        for (var i = 0; i < outs.Length; i++)
+        {
+            var b = _backend.AllocateOrt(Graph.Outputs[i].Aval, _outputDims[i]);
+            outs[i] = b;
+            results[i] = OrtNative.ValueHandle(b.Value);
+        }
+        string? error;
+        fixed (IntPtr* pi = ins, po = results)
+            error = OrtNative.Run(_sessionHandle, _syncRunOptions.DangerousGetHandle(), _inputNamesUtf8, pi, n, _outputNamesUtf8, outs.Length, po);
+        // The values behind the handles must outlive the native call: the inputs (through the list that holds
+        // their buffers), the outputs, and the session and run options (through this).
+        GC.KeepAlive(inputs);
+        GC.KeepAlive(this);
+        if (error is null) return outs;
+        foreach (var b in outs) b.Dispose();
+        throw Wrap(error, null);
+    }
+
     public override void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
     {
         CheckInputs(inputs);
@@ -183,6 +240,8 @@ internal sealed class OrtExecutable : Executable
         _session.Dispose();
         _runOptions.Dispose();
         _syncRunOptions.Dispose();
+        NativeMemory.Free(_inputNamesUtf8);
+        NativeMemory.Free(_outputNamesUtf8);
     }
 
     /// <summary>One IOBinding and the buffers it currently holds, slot by slot.</summary>

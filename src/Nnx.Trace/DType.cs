@@ -122,10 +122,16 @@ public static class DTypes
 
         private static readonly Dictionary<int, HashSet<int>> Above = Up.Keys.ToDictionary(k => k, Closure);
 
+        // Every pair's join, computed once: promotion runs on each eager scalar operation.
+        private static readonly Dictionary<(int, int), int> Joins =
+            Up.Keys.SelectMany(a => Up.Keys.Select(b => (a, b))).ToDictionary(p => p, p => ComputeJoin(p.a, p.b));
+
         public static int Of(DType t) => (int)t;
 
         /// <summary>The upper bound of both that is below every other common upper bound.</summary>
-        public static int Join(int a, int b)
+        public static int Join(int a, int b) => Joins[(a, b)];
+
+        private static int ComputeJoin(int a, int b)
         {
             var common = Above[a].Where(Above[b].Contains).ToList();
             return common.First(c => common.All(d => Above[c].Contains(d)));

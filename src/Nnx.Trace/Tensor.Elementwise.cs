@@ -1,3 +1,5 @@
+using NnxSharp.Backends;
+using NnxSharp.Ir;
 using NnxSharp.Primitives;
 
 namespace NnxSharp;
@@ -5,7 +7,15 @@ namespace NnxSharp;
 public sealed partial class Tensor
 {
     /// <summary>A scalar of this tensor's dtype (for shift amounts, which never change the type).</summary>
-    private Tensor Weak(double value) => Full(value, DType);
+    private Tensor Weak(double value) => WeakScalar(value, DType, this);
+
+    /// <summary>
+    /// The scalar <paramref name="value"/> of <paramref name="dtype"/> to combine with <paramref name="like"/>: recorded
+    /// in a trace; on a concrete tensor, a cached constant on its backend (<see cref="Eager.Constant"/>), so that
+    /// <c>x * 2.0</c> runs one primitive rather than uploading a new scalar first.
+    /// </summary>
+    private static Tensor WeakScalar(double value, DType dtype, Tensor like) =>
+        TraceBuilder.Current is null && like._buffer is { } b ? Eager.Constant(value, dtype, b.Backend) : Full(value, dtype);
 
     /// <summary>
     /// A C# number combined with this tensor, as a weakly typed JAX scalar: both in the promoted dtype
@@ -17,7 +27,7 @@ public sealed partial class Tensor
         var dtype = DTypes.PromoteWeak(t.DType, isFloat);
         if (op is Div) dtype = DTypes.Inexact(dtype);
         var x = t.Cast(dtype);
-        var c = Full(value, dtype);
+        var c = WeakScalar(value, dtype, x);
         return scalarFirst ? op.Bind(c, x) : op.Bind(x, c);
     }
 

@@ -133,12 +133,14 @@ public sealed class JitTests
         for (var i = 0; i < 200; i++) w = step(w, x);
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        OrtBackend.Cpu.ClearPool();
         GC.Collect();
         var liveBefore = OrtBackend.LiveBuffers;
         var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
         for (var i = 0; i < 10_000; i++) w = step(w, x);
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        OrtBackend.Cpu.ClearPool(); // the bounded cache of freed small tensors holds their wrappers: not a leak
         GC.Collect();
         (OrtBackend.LiveBuffers - liveBefore).Should().BeLessThanOrEqualTo(2);
         (GC.GetTotalMemory(forceFullCollection: true) - managedBefore).Should().BeLessThan(256 * 1024);

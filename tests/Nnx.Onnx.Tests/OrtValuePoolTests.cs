@@ -1,0 +1,97 @@
+using FluentAssertions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Onnx;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// Freed small CPU tensors are reused for the next buffer of their aval (<see cref="OrtValuePool"/>), within its
+/// bounds, and reuse never shows through: values, jitted steps and their bound buffers stay right.
+/// </summary>
+[TestClass]
+public sealed class OrtValuePoolTests
+{
+    private static OrtValue ValueOf(Tensor t) => ((OrtBuffer)t.DeviceBuffer).Value;
+
+    [TestMethod]
+    public void ADisposedTensorsValueIsReusedForTheNextOfItsAval()
+    {
+        var a = Tensor.FromArray([1f, 2f, 3f]);
+        var value = ValueOf(a);
+        a.Dispose();
+        var b = Tensor.FromArray([4f, 5f, 6f]);
+        ValueOf(b).Should().BeSameAs(value);
+        b.ToArray<float>().Should().Equal(4f, 5f, 6f);
+        var c = Tensor.FromArray([7f, 8f, 9f]);
+        ValueOf(c).Should().NotBeSameAs(value, "a value serves one live buffer at a time");
+        var d = Tensor.FromArray([1, 2, 3]);
+        ValueOf(d).Should().NotBeSameAs(value, "another aval (int32) gets its own");
+    }
+
+    [TestMethod]
+    public void ATensorNobodyDisposedIsRecycledWhenFinalized()
+    {
+        var pool = new OrtValuePool();
+        var aval = Aval.F32(5);
+        using (var v = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [5]))
+        {
+            pool.Give(aval, v).Should().BeTrue();
+            pool.Take(aval).Should().BeSameAs(v);
+            pool.Take(aval).Should().BeNull();
+        }
+
+        static OrtValue Drop() => ValueOf(Tensor.FromArray(new float[77]));
+        OrtBackend.Cpu.ClearPool();
+        var dropped = Drop();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var t = Tensor.FromArray(Enumerable.Range(0, 77).Select(i => (float)i).ToArray());
+        ValueOf(t).Should().BeSameAs(dropped, "the finalizer gave the dropped tensor's value back");
+        t.ToArray<float>().Should().Equal(Enumerable.Range(0, 77).Select(i => (float)i));
+    }
+
+    [TestMethod]
+    public void LargeTensorsAreNotKeptAndTheBudgetBoundsWhatIs()
+    {
+        OrtValuePool.Fits(Aval.F32(4096)).Should().BeTrue();
+        OrtValuePool.Fits(Aval.F32(4097)).Should().BeFalse();
+        var big = Tensor.FromArray(new float[5000]);
+        var value = ValueOf(big);
+        big.Dispose();
+        ValueOf(Tensor.FromArray(new float[5000])).Should().NotBeSameAs(value);
+
+        var pool = new OrtValuePool();
+        var aval = Aval.F32(4096);
+        var values = new List<OrtValue>();
+        var kept = 0;
+        for (var i = 0; i < 600; i++)
+        {
+            var v = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [4096]);
+            if (pool.Give(aval, v)) kept++;
+            else values.Add(v);
+        }
+        pool.Bytes.Should().BeLessThanOrEqualTo(OrtValuePool.Budget);
+        kept.Should().BeLessThan(600).And.BeGreaterThan(400, "8 MiB holds about 500 values of 16 KiB");
+        pool.Clear();
+        pool.Bytes.Should().Be(0);
+        foreach (var v in values) v.Dispose();
+    }
+
+    [TestMethod]
+    public void AJittedStepStaysRightWhileEagerTensorsAroundItAreFreedAndReused()
+    {
+        var step = Jit.Pure((Tensor w, Tensor x) => w * 0.5 + x, donate: 0);
+        var w = Tensor.FromArray([1f, 2f, 3f, 4f]);
+        var expected = new[] { 1f, 2f, 3f, 4f };
+        for (var i = 0; i < 50; i++)
+        {
+            var x = Tensor.FromArray([i, -i, 2f * i, 0.25f]);
+            using var scratch = (x + x).Relu();   // eager tensors of the same aval, freed every iteration
+            w = step(w, x);
+            expected = [.. expected.Select((e, k) => e * 0.5f + new[] { i, -i, 2f * i, 0.25f }[k])];
+            x.Dispose();
+            w.ToArray<float>().Should().Equal(expected, $"step {i}");
+        }
+    }
+}
