@@ -157,6 +157,7 @@ public sealed class Conv : Module, ILayer
         var (n, inFeatures, outFeatures) = (xn.Shape[0], xn.Shape[^1], kernel.Shape[^1]);
         if (pads.Any(p => p.Low != 0 || p.High != 0))
             xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
+        if (inFeatures == 1 && groups == 1 && strides.All(s => s == 1)) return SingleChannel(xn, kernel, kernelSize, dilation, output);
         var positions = padded.Aggregate(1, (a, b) => a * b);
         var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, positions, padded, output, kernelSize, strides, dilation), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
@@ -167,6 +168,30 @@ public sealed class Conv : Module, ILayer
         var columns = windows.Reshape(n * outPositions, k, groups, cg).Transpose([2, 0, 1, 3]).Reshape(groups, n * outPositions, k * cg);
         var blocks = kernel.Reshape(k * cg, groups, og).Transpose([1, 0, 2]);
         return columns.MatMul(blocks).Transpose([1, 0, 2]).Reshape(n * outPositions, outFeatures);
+    }
+
+    /// <summary>
+    /// im2col for one input channel at stride 1 (a network's first layer on grey images): the columns transposed,
+    /// [k, n·positions], one slice of the padded input per kernel offset concatenated along axis 0 (contiguous
+    /// copies, where the gather copied single floats), then columnsᵀ·kernel. The kernel's gradient columnsᵀ·g is then
+    /// a product of untransposed operands; with [n·positions, k] columns it was MLAS's transposed-A path
+    /// (notes/layers.md). The input gets no gradient when it is data.
+    /// </summary>
+    private static Tensor SingleChannel(Tensor xp, Tensor kernel, int[] kernelSize, int[] dilation, int[] output)
+    {
+        var (d, n, outFeatures) = (kernelSize.Length, xp.Shape[0], kernel.Shape[^1]);
+        var k = kernelSize.Aggregate(1, (a, b) => a * b);
+        var outPositions = output.Aggregate(1, (a, b) => a * b);
+        var offset = new int[d];
+        var rows = new Tensor[k];
+        for (var q = 0; q < k; q++)
+        {
+            Windows.Unravel(q, kernelSize, offset);
+            int[] starts = [0, .. offset.Select((o, i) => o * dilation[i]), 0];
+            int[] ends = [n, .. offset.Select((o, i) => o * dilation[i] + output[i]), 1];
+            rows[q] = xp.Slice(starts, ends).Reshape(1, n * outPositions);
+        }
+        return Tensor.Concat(0, rows).Transpose(1, 0).MatMul(kernel.Reshape(k, outFeatures));
     }
 
     /// <summary>
