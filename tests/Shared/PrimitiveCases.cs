@@ -244,6 +244,12 @@ internal static class PrimitiveCases
                 Case(new ReduceMax(Ints.Of(axes), keep), Bits(t, s));
                 Case(new ReduceMin(Ints.Of(axes), keep), Bits(t, s));
             }
+            // Sums over many leading rows (a bias's gradient): ONNX Runtime's CPU lowering multiplies by a row of ones.
+            foreach (var t in Floats)
+            {
+                Case(new ReduceSum(Ints.Of(0, 1), false), Uniform(-1, 1)(t, S(32, 40, 3)));
+                Case(new ReduceSum(Ints.Of(0), true), Uniform(-1, 1)(t, S(1100, 2)));
+            }
             // Axes in separate runs (max pooling's windows): ONNX Runtime's CPU lowering reduces one run at a time.
             Case(new ReduceMax(Ints.Of(1, 3), true), Uniform(-1, 1)(DType.Float32, S(2, 3, 2, 3, 2)));
             Case(new ReduceMin(Ints.Of(0, 2, 3), false), Uniform(-1, 1)(DType.Float32, S(2, 3, 2, 2)));
