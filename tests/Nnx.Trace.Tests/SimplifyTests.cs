@@ -93,6 +93,23 @@ public sealed class SimplifyTests
               in (b, f, d, h) }
             """);
 
+    /// <summary>
+    /// A relu of a reshaped matrix product moves before the reshape (ONNX Runtime fuses it into the Gemm), where a
+    /// relu of another reshape stays after it.
+    /// </summary>
+    [TestMethod]
+    public void ReluOfAReshapedProductMovesBeforeTheReshape()
+    {
+        var g = Graph.Trace(a => [a[0].MatMul(a[1]).Reshape(2, 2, 2).Relu(), a[0].Reshape(2, 6).Relu()], Aval.F64(4, 3), Aval.F64(3, 2));
+        var opt = PassPipeline.Optimize(g).ToString();
+        opt.Should().MatchRegex(@"(\w+):f64\[4,2\] = relu \w+\n\s+\w+:f64\[2,2,2\] = reshape\[new_shape=\[2,2,2\]\] \1", "the product's relu comes first");
+        opt.Should().MatchRegex(@"(\w+):f64\[2,6\] = reshape\[new_shape=\[2,6\]\] a\n\s+\w+:f64\[2,6\] = relu \1", "another reshape stays before its relu");
+        var inputs = g.Inputs.Select((v, i) => RandomArray(v.Aval, i)).ToArray();
+        var expected = ReferenceBackend.Evaluate(g, inputs);
+        var actual = ReferenceBackend.Evaluate(PassPipeline.Optimize(g), inputs);
+        for (var i = 0; i < expected.Length; i++) actual[i].ToDoubles().Should().Equal(expected[i].ToDoubles());
+    }
+
     /// <summary>relu∘relu is relu; the gradient masks once (x > 0 is relu(x) > 0).</summary>
     [TestMethod]
     public void ReluOfReluAndItsGradientCollapse() => Golden(
@@ -106,11 +123,11 @@ public sealed class SimplifyTests
                 f:f64[1] = reshape[new_shape=[1]] e
                 g:f64[4] = broadcast_to[target=[4]] f
                 h:f64[] = full[shape=[] dtype=f64 value=0]
-                i:bool[4] = greater b h
+                i:bool[4] = greater c h
                 j:f64[] = full[shape=[] dtype=f64 value=0]
                 k:f64[4] = where i g j
                 l:f64[] = full[shape=[] dtype=f64 value=0]
-                m:bool[4] = greater a l
+                m:bool[4] = greater b l
                 n:f64[] = full[shape=[] dtype=f64 value=0]
                 o:f64[4] = where m k n
               in (o) }

@@ -244,6 +244,15 @@ internal static class PrimitiveCases
                 Case(new ReduceMax(Ints.Of(axes), keep), Bits(t, s));
                 Case(new ReduceMin(Ints.Of(axes), keep), Bits(t, s));
             }
+            // Sums over many leading rows (a bias's gradient): ONNX Runtime's CPU lowering multiplies by a row of ones.
+            foreach (var t in Floats)
+            {
+                Case(new ReduceSum(Ints.Of(0, 1), false), Uniform(-1, 1)(t, S(32, 40, 3)));
+                Case(new ReduceSum(Ints.Of(0), true), Uniform(-1, 1)(t, S(1100, 2)));
+            }
+            // Axes in separate runs (max pooling's windows): ONNX Runtime's CPU lowering reduces one run at a time.
+            Case(new ReduceMax(Ints.Of(1, 3), true), Uniform(-1, 1)(DType.Float32, S(2, 3, 2, 3, 2)));
+            Case(new ReduceMin(Ints.Of(0, 2, 3), false), Uniform(-1, 1)(DType.Float32, S(2, 3, 2, 2)));
             // Ties check that the first maximum wins.
             (Shape, int, bool)[] argConfigs = [(S(3, 4), 1, false), (S(3, 4), 0, true), (S(2, 3, 4), 1, false), (S(5), 0, false), (S(2, 0, 3), 2, true)];
             foreach (var (t, (s, axis, keep)) in Spread(Numeric, argConfigs[0], argConfigs[1..]))
@@ -266,6 +275,9 @@ internal static class PrimitiveCases
             // Scaled: a weight's gradient fused with its update (α = −lr, β = 1), a momentum (β ≠ 1), and β = 0 (C unread).
             foreach (var (t, gemm) in Spread(Floats, new Gemm(true, false, -0.25, 1), new Gemm(false, true, 0.5, 0.75), new Gemm(false, false, 2, 0)))
                 Case(gemm, [.. (gemm.TransA ? [S(3, 2), S(3, 4), S(2, 4)] : gemm.TransB ? new[] { S(2, 3), S(4, 3), S(4) } : [S(2, 3), S(3, 4), S()]).Select(s => Uniform(-1, 1)(t, s))]);
+            // Aᵀ·B with a long contraction and a narrow B: lowered on ONNX Runtime's CPU as (Bᵀ·A)ᵀ (a kernel's im2col gradient).
+            foreach (var t in Floats)
+                Case(new Gemm(true, false, -0.5, 0), [Uniform(-1, 1)(t, S(24, 3)), Uniform(-1, 1)(t, S(24, 1)), Uniform(-1, 1)(t, S())]);
         }
 
         private void Convolutions()

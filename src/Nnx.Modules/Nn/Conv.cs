@@ -93,8 +93,7 @@ public sealed class Conv : Module, ILayer
             throw new ArgumentException($"Conv: the input {x.Aval} padded to spatial size [{string.Join(",", padded)}] is smaller than the kernel [{string.Join(",", KernelSize)}]{(KernelDilation.Any(v => v > 1) ? $" dilated by [{string.Join(",", KernelDilation)}]" : "")}.", nameof(x));
 
         var (xn, kernel) = Operands(x, Kernel.Value, batch, sizes, InFeatures);
-        var y = Convolve(xn, kernel, KernelSize, Strides, pads, KernelDilation, FeatureGroupCount, UseIm2Col);
-        if (Bias is not null) y += Bias;
+        var y = Convolve(xn, kernel, KernelSize, Strides, pads, KernelDilation, FeatureGroupCount, UseIm2Col, Bias?.Value);
         return y.Reshape([.. batch, .. output, OutFeatures]);
     }
 
@@ -121,17 +120,24 @@ public sealed class Conv : Module, ILayer
     /// <summary>
     /// The convolution of xn [n, spatial…, in] with kernel [k…, in/groups, out] at the given pads (non-negative),
     /// strides and dilation, channels last: [n, out spatial…, out]; lowered as im2col or as <see cref="ConvGeneral"/>.
+    /// The bias [out], if any, is added to im2col's [positions, out] product, where the fusion pass makes product and
+    /// bias one Gemm (the separate broadcast addition over the whole output was 2–4 % of the convnet's step).
     /// </summary>
-    internal static Tensor Convolve(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, bool im2col)
+    internal static Tensor Convolve(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, bool im2col, Tensor? bias = null)
     {
         var d = kernelSize.Length;
         var sizes = xn.Shape.Skip(1).Take(d).ToArray();
         var padded = sizes.Select((v, i) => v + pads[i].Low + pads[i].High).ToArray();
         var output = padded.Select((v, i) => (v - dilation[i] * (kernelSize[i] - 1) - 1) / strides[i] + 1).ToArray();
         var (n, outFeatures) = (xn.Shape[0], kernel.Shape[^1]);
-        return im2col
-            ? Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output).Reshape([n, .. output, outFeatures])
-            : Native(xn, kernel, strides, pads, dilation, groups);
+        if (!im2col)
+        {
+            var y = Native(xn, kernel, strides, pads, dilation, groups);
+            return bias is null ? y : y + bias;
+        }
+        var product = Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output);
+        if (bias is not null) product += bias;
+        return product.Reshape([n, .. output, outFeatures]);
     }
 
     /// <summary>[n, spatial…, in] → channels first → <see cref="ConvGeneral"/> with the kernel as [out, in/G, k…] → channels last.</summary>
@@ -151,6 +157,7 @@ public sealed class Conv : Module, ILayer
         var (n, inFeatures, outFeatures) = (xn.Shape[0], xn.Shape[^1], kernel.Shape[^1]);
         if (pads.Any(p => p.Low != 0 || p.High != 0))
             xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
+        if (inFeatures == 1 && groups == 1 && strides.All(s => s == 1)) return SingleChannel(xn, kernel, kernelSize, dilation, output);
         var positions = padded.Aggregate(1, (a, b) => a * b);
         var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, positions, padded, output, kernelSize, strides, dilation), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
@@ -161,6 +168,30 @@ public sealed class Conv : Module, ILayer
         var columns = windows.Reshape(n * outPositions, k, groups, cg).Transpose([2, 0, 1, 3]).Reshape(groups, n * outPositions, k * cg);
         var blocks = kernel.Reshape(k * cg, groups, og).Transpose([1, 0, 2]);
         return columns.MatMul(blocks).Transpose([1, 0, 2]).Reshape(n * outPositions, outFeatures);
+    }
+
+    /// <summary>
+    /// im2col for one input channel at stride 1 (a network's first layer on grey images): the columns transposed,
+    /// [k, n·positions], one slice of the padded input per kernel offset concatenated along axis 0 (contiguous
+    /// copies, where the gather copied single floats), then columnsᵀ·kernel. The kernel's gradient columnsᵀ·g is then
+    /// a product of untransposed operands; with [n·positions, k] columns it was MLAS's transposed-A path
+    /// (notes/layers.md). The input gets no gradient when it is data.
+    /// </summary>
+    private static Tensor SingleChannel(Tensor xp, Tensor kernel, int[] kernelSize, int[] dilation, int[] output)
+    {
+        var (d, n, outFeatures) = (kernelSize.Length, xp.Shape[0], kernel.Shape[^1]);
+        var k = kernelSize.Aggregate(1, (a, b) => a * b);
+        var outPositions = output.Aggregate(1, (a, b) => a * b);
+        var offset = new int[d];
+        var rows = new Tensor[k];
+        for (var q = 0; q < k; q++)
+        {
+            Windows.Unravel(q, kernelSize, offset);
+            int[] starts = [0, .. offset.Select((o, i) => o * dilation[i]), 0];
+            int[] ends = [n, .. offset.Select((o, i) => o * dilation[i] + output[i]), 1];
+            rows[q] = xp.Slice(starts, ends).Reshape(1, n * outPositions);
+        }
+        return Tensor.Concat(0, rows).Transpose(1, 0).MatMul(kernel.Reshape(k, outFeatures));
     }
 
     /// <summary>

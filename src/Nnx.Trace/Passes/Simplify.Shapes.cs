@@ -43,12 +43,18 @@ internal sealed partial class Simplify
                 Primitive flat = node.Op is ReduceSum ? new ReduceSum(axes, false) : new ReduceMean(axes, false);
                 return Replace(node, new Reshape(node.Output.Shape), Emit(flat, x[0]));
             }
-            case Unary and not StopGradient when OpOf(x[0]) is Reshape && SingleUse(x[0]) && LeadingOnesOnly(In(x[0], 0).Shape, x[0].Shape):
+            case Unary and not StopGradient when OpOf(x[0]) is Reshape && SingleUse(x[0]) && (LeadingOnesOnly(In(x[0], 0).Shape, x[0].Shape) || ReluOfProduct(node)):
                 return Replace(node, new Reshape(node.Output.Shape), Emit(node.Op, In(x[0], 0)));
             default:
                 return null;
         }
     }
+
+    /// <summary>
+    /// relu(reshape(a·b)) = reshape(relu(a·b)): ONNX Runtime then fuses the Relu into the Gemm (FusedGemm), which saves
+    /// a pass over a convolution's im2col output (notes/layers.md).
+    /// </summary>
+    private bool ReluOfProduct(Node node) => node.Op is Relu && node.Output.DType.IsFloat() && OpOf(In(node.Inputs[0], 0)) is Gemm or MatMul;
 
     /// <summary>op(reshape(a), b) = reshape(op(a, b)) for a reshape that only adds or drops leading 1s.</summary>
     private Value? SinkReshape(Node node)

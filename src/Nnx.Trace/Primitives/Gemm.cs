@@ -44,10 +44,41 @@ internal sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double B
 
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
+        if (NarrowTransposedProduct(e, args)) return LowerTransposed(e, args);
         List<OnnxAttribute> attributes = [OnnxAttribute.Int("transA", TransA ? 1 : 0), OnnxAttribute.Int("transB", TransB ? 1 : 0)];
         if (Alpha != 1) attributes.Add(OnnxAttribute.Float("alpha", (float)Alpha));
         if (Beta is not (0 or 1)) attributes.Add(OnnxAttribute.Float("beta", (float)Beta));
         return e.Node("Gemm", Beta == 0 ? [args.Inputs[0], args.Inputs[1]] : args.Inputs, [.. attributes]);
+    }
+
+    /// <summary>
+    /// ORT-CPU: Aᵀ·B with a long contraction (A [K, M], B [K, N], K ≥ 8·M) and a narrow B (N ≤ M/2), without C: a
+    /// convolution kernel's im2col gradient, columnsᵀ [25088, 288]ᵀ · cotangent [25088, 64]. MLAS's transposed-A path
+    /// is slow on it; (Bᵀ·A)ᵀ with Bᵀ copied out (N·K elements, a quarter of A here) and the small [N, M] result
+    /// transposed back ran in 0.75–0.8× the time (notes/layers.md).
+    /// </summary>
+    private bool NarrowTransposedProduct(IOnnxEmitter e, LowerArgs args)
+    {
+        if (e.Target != OnnxTarget.Cpu || !TransA || TransB || Beta != 0 || args.Output.DType != DType.Float32) return false;
+        var (a, b) = (args.InputAvals[0].Shape, args.InputAvals[1].Shape);
+        var (k, m, n) = (a[0], a[1], b[1]);
+        return k >= 8 * m && 2 * n <= m;
+    }
+
+    /// <summary>
+    /// (Bᵀ·A)ᵀ for <see cref="NarrowTransposedProduct"/>. Both transposes go through rank-3 views so that ONNX
+    /// Runtime's GemmTransposeFusion does not fold them back into the Gemm's flags (it does with rank-2 ones).
+    /// </summary>
+    private string LowerTransposed(IOnnxEmitter e, LowerArgs args)
+    {
+        var (a, b) = (args.InputAvals[0].Shape, args.InputAvals[1].Shape);
+        var (k, m, n) = (a[0], a[1], b[1]);
+        var bt = e.Node("Transpose", [e.Reshape(args.Inputs[1], Shape.Of(1, k, n))], OnnxAttribute.Ints("perm", [0, 2, 1]));
+        List<OnnxAttribute> attributes = [OnnxAttribute.Int("transA", 0), OnnxAttribute.Int("transB", 0)];
+        if (Alpha != 1) attributes.Add(OnnxAttribute.Float("alpha", (float)Alpha));
+        var product = e.Node("Gemm", [e.Reshape(bt, Shape.Of(n, k)), args.Inputs[0]], [.. attributes]);
+        var back = e.Node("Transpose", [e.Reshape(product, Shape.Of(1, n, m))], OnnxAttribute.Ints("perm", [0, 2, 1]));
+        return e.Reshape(back, Shape.Of(m, n));
     }
 
     /// <summary>Prints the flags, and α and β only where they are not 1.</summary>

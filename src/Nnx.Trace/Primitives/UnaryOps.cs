@@ -141,8 +141,11 @@ internal sealed record Relu : Unary
         var zero = e.Scalar(args.Output.DType, 0);
         return e.Node("Where", [e.Node("Greater", [args.Inputs[0], zero]), args.Inputs[0], zero]);
     }
-    /// <summary>g where x &gt; 0, else 0 (so 0 at x = 0).</summary>
-    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [Tensor.Where(x[0] > 0.0, g, 0.0)];
+    /// <summary>
+    /// g where x &gt; 0, else 0 (so 0 at x = 0), read off the output (y &gt; 0 exactly where x &gt; 0, NaN included): the
+    /// input is then used only by the Relu, which ONNX Runtime can fuse into the Gemm that makes it.
+    /// </summary>
+    public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [Tensor.Where(y > 0.0, g, 0.0)];
 }
 
 /// <summary>Logical not of a bool tensor.</summary>

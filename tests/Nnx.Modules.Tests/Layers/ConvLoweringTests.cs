@@ -9,15 +9,18 @@ namespace UserCode.Tests;
 public sealed class ConvLoweringTests
 {
     [TestMethod]
-    [DataRow(1, 1, "SAME")]
-    [DataRow(2, 1, "SAME")]
-    [DataRow(1, 2, "VALID")]
-    [DataRow(2, 2, "SAME")]
-    public void NativeAndIm2ColGiveTheSameValuesAndGradientsInFloat32(int stride, int dilation, string padding)
+    [DataRow(1, 1, "SAME", 3)]
+    [DataRow(2, 1, "SAME", 3)]
+    [DataRow(1, 2, "VALID", 3)]
+    [DataRow(2, 2, "SAME", 3)]
+    [DataRow(1, 1, "SAME", 1)] // one input channel at stride 1: im2col's transposed columns from slices
+    [DataRow(1, 2, "VALID", 1)]
+    [DataRow(2, 1, "SAME", 1)]
+    public void NativeAndIm2ColGiveTheSameValuesAndGradientsInFloat32(int stride, int dilation, string padding, int inFeatures)
     {
-        var native = new Conv(3, 4, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = false };
-        var im2col = new Conv(3, 4, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = true };
-        var x = Prng.Normal(Prng.Key(2), [2, 9, 7, 3]);
+        var native = new Conv(inFeatures, 4, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = false };
+        var im2col = new Conv(inFeatures, 4, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = true };
+        var x = Prng.Normal(Prng.Key(2), [2, 9, 7, inFeatures]);
         (float[] Y, float[] Gx, float[] Gk) Run(Conv c)
         {
             var r = Prng.Normal(Prng.Key(3), [.. c.Call(x).Shape]);

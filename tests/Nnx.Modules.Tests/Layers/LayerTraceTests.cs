@@ -96,6 +96,22 @@ public sealed class LayerTraceTests
     }
 
     [TestMethod]
+    public void SingleChannelConvGradientsMatchFiniteDifferencesInFloat64()
+    {
+        // One input channel at stride 1 takes im2col's slice-and-concatenate columns (transposed).
+        var rng = new Random(5);
+        var r = Numeric.Random(rng, [2, 4, 3, 3]);
+        var conv = new Conv(1, 3, [3, 2], new Rngs(0), padding: Padding.Explicit((1, 2), (0, 1)), kernelDilation: [2, 1], paramDType: DType.Float64);
+        var largest = Numeric.CheckGrad(p =>
+        {
+            conv.Kernel.Value = p[1];
+            conv.Bias!.Value = p[2];
+            return (conv.Call(p[0]) * r).Sum();
+        }, [Numeric.Random(rng, [2, 5, 3, 1]), Numeric.Random(rng, [3, 2, 1, 3]), Numeric.Random(rng, [3])]);
+        Console.WriteLine($"single-channel conv: largest scaled error against finite differences {largest:e2}");
+    }
+
+    [TestMethod]
     [DataRow(true)]
     [DataRow(false)]
     public void GroupedConvAndConvTransposeGradientsMatchFiniteDifferencesInFloat64(bool im2col)
