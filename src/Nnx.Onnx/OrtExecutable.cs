@@ -189,12 +189,17 @@ internal sealed unsafe class OrtExecutable : Executable
         var n = inputs.Count;
         var ins = n <= 32 ? stackalloc IntPtr[n] : new IntPtr[n];
         var results = _outputDims.Length <= 32 ? stackalloc IntPtr[_outputDims.Length] : new IntPtr[_outputDims.Length];
-        for (var i = 0; i < n; i++) ins[i] = OrtNative.ValueHandle(_backend.Own(inputs[i]).Value);
+        for (var i = 0; i < n; i++)
+        {
+            var b = _backend.Own(inputs[i]);
+            b.WaitForProducer(); // as the managed path: an input still being written by another session's run
+            ins[i] = OrtNative.ValueHandle(b.Value);
+        }
         for (var i = 0; i < outs.Length; i++)
         {
-            var b = _backend.AllocateOrt(Graph.Outputs[i].Aval, _outputDims[i]);
-            outs[i] = b;
-            results[i] = OrtNative.ValueHandle(b.Value);
+            var o = _backend.AllocateOrt(Graph.Outputs[i].Aval, _outputDims[i]);
+            outs[i] = o;
+            results[i] = OrtNative.ValueHandle(o.Value);
         }
         string? error;
         fixed (IntPtr* pi = ins, po = results)
