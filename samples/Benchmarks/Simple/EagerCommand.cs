@@ -10,14 +10,17 @@ namespace NnxSharp.Benchmarks;
 /// results are dropped, as eager code drops its intermediates (their buffers are freed by finalizers); one line
 /// disposes them instead, and the last line is ONNX Runtime's own floor on this machine now: the same add, exported,
 /// run through a pre-bound IOBinding (no allocation, no Nnx).
-/// <code>dotnet run -c Release --project samples/Benchmarks -- eager [--calls N] [--rounds R] [--size S]</code>
+/// Each line also counts the garbage collections of each generation during its timed rounds. <c>--loop N</c>
+/// instead runs N dropped adds and prints the largest working set and number of live ONNX Runtime buffers seen
+/// (sampled every 10,000 calls), the collections and the time: a check that dropped results stay bounded.
+/// <code>dotnet run -c Release --project samples/Benchmarks -- eager [--calls N] [--rounds R] [--size S] [--loop N]</code>
 /// </summary>
 public static class EagerCommand
 {
     /// <summary>Runs the command; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
-        var (calls, rounds, size) = (20_000, 7, 32);
+        var (calls, rounds, size, loop) = (20_000, 7, 32, 0L);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -26,12 +29,14 @@ public static class EagerCommand
                 case "--calls": calls = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--size": size = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--loop": loop = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"eager: unknown option {args[i]}");
             }
         }
         var x = Prng.Uniform(Prng.Key(1), [size]);
         var y = Prng.Uniform(Prng.Key(2), [size]);
         var m = Prng.Uniform(Prng.Key(3), [size, size]);
+        if (loop > 0) return Loop(x, y, size, loop);
         Console.WriteLine($"# eager cached primitive calls, f32[{size}] operands, {calls} calls per round, median of {rounds} rounds, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Measure("add", () => x + y, calls, rounds);
         Measure("relu", () => x.Relu(), calls, rounds);
@@ -69,10 +74,41 @@ public static class EagerCommand
         }
     }
 
+    /// <summary><paramref name="n"/> adds whose results are dropped, with the memory and collections they cost.</summary>
+    private static int Loop(Tensor x, Tensor y, int size, long n)
+    {
+        long largest = 0, live = 0;
+        var gcs = Collections();
+        var watch = Stopwatch.StartNew();
+        for (var k = 0L; k < n; k++)
+        {
+            _ = x + y;
+            if (k % 10_000 != 0) continue;
+            largest = Math.Max(largest, Environment.WorkingSet);
+            live = Math.Max(live, Onnx.OrtBackend.LiveBuffers);
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        gcs = Collections() - gcs;
+        using var self = Process.GetCurrentProcess();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT eager-loop size={size} calls={n} us_per_call={seconds * 1e6 / n:F2} largest_working_set_mib={largest / 1048576.0:F1} " +
+            $"peak_working_set_mib={self.PeakWorkingSet64 / 1048576.0:F1} most_live_buffers={live} gen0={gcs.Gen0} gen1={gcs.Gen1} gen2={gcs.Gen2} " +
+            $"load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+        return 0;
+    }
+
+    private readonly record struct Gcs(int Gen0, int Gen1, int Gen2)
+    {
+        public static Gcs operator -(Gcs a, Gcs b) => new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2);
+    }
+
+    private static Gcs Collections() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
     private static void Measure(string name, Func<Tensor> call, int calls, int rounds)
     {
         for (var k = 0; k < 1000; k++) call();
         var perCall = new List<double>();
+        var gcs = Collections();
         var bytes = GC.GetAllocatedBytesForCurrentThread();
         for (var r = 0; r < rounds; r++)
         {
@@ -81,8 +117,9 @@ public static class EagerCommand
             perCall.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / calls);
         }
         var allocated = (GC.GetAllocatedBytesForCurrentThread() - bytes) / (double)(calls * rounds);
+        gcs = Collections() - gcs;
         perCall.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}), {allocated:F0} managed bytes/call"));
+            $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2}"));
     }
 }
