@@ -229,19 +229,31 @@ public sealed class OrtBackend : IBackend, IReshapeCopier
 
     /// <summary>
     /// A new buffer of <paramref name="aval"/> (its <paramref name="dims"/> when the caller has them): on the CPU, a
-    /// small one reuses a freed tensor's value when one of that aval is kept (<see cref="OrtValuePool"/>).
+    /// small one reuses a freed tensor's value when one of that aval is kept (<see cref="OrtValuePool"/>; its
+    /// <paramref name="slot"/> when the caller has it, from <see cref="PoolSlot"/>).
     /// </summary>
-    internal OrtBuffer AllocateOrt(Aval aval, long[]? dims = null)
+    internal OrtBuffer AllocateOrt(Aval aval, long[]? dims = null, OrtValuePool.Slot? slot = null)
     {
-        if (_pool is null || !OrtValuePool.Fits(aval)) return new(this, aval, CreateValue(aval, dims));
-        return new(this, aval, _pool.Take(aval) ?? CreateValue(aval, dims), recyclable: true);
+        if (_pool is null || (slot ?? _pool.SlotOf(aval)) is not { } s) return new(this, aval, CreateValue(aval, dims));
+        return _pool.Take(s) is { } kept ? new(this, aval, kept, s, fresh: false) : new(this, aval, CreateValue(aval, dims), s);
     }
 
-    private OrtValue CreateValue(Aval aval, long[]? dims) =>
-        OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
+    /// <summary>The pool's slot for buffers of <paramref name="aval"/>, or null (CUDA, or too large to keep).</summary>
+    internal OrtValuePool.Slot? PoolSlot(Aval aval) => _pool?.SlotOf(aval);
 
-    /// <summary>Keeps a freed buffer's value for reuse; false when it is not kept (the caller frees it).</summary>
-    internal bool Recycle(Aval aval, OrtValue value) => _pool is not null && _pool.Give(aval, value);
+    /// <summary>The ONNX Runtime values created for buffers so far (not counting reused ones), for tests and benchmarks.</summary>
+    internal static long CreatedValues => Interlocked.Read(ref _createdValues);
+
+    private static long _createdValues;
+
+    private OrtValue CreateValue(Aval aval, long[]? dims)
+    {
+        Interlocked.Increment(ref _createdValues);
+        return OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
+    }
+
+    /// <summary>Keeps a freed buffer's value for reuse in its pool slot; false when it is not kept (the caller frees it).</summary>
+    internal bool Recycle(OrtValuePool.Slot slot, OrtValue value) => _pool is not null && _pool.Give(slot, value);
 
     internal OrtBuffer Own(DeviceBuffer buffer) => buffer is OrtBuffer b && b.Backend == this
         ? b
@@ -257,33 +269,40 @@ internal sealed class OrtBuffer : DeviceBuffer
     private readonly OrtBackend _backend;
     private OrtValue? _value;
 
-    /// <summary>A buffer owning <paramref name="value"/>; a <paramref name="recyclable"/> one gives it back to the backend's pool when freed.</summary>
-    public OrtBuffer(OrtBackend backend, Aval aval, OrtValue value, bool recyclable = false) : base(aval)
+    /// <summary>
+    /// A buffer owning <paramref name="value"/>; one with a pool <paramref name="slot"/> gives the value back to it when
+    /// freed. A value not <paramref name="fresh"/> came from the pool (its finalizer is already suppressed).
+    /// </summary>
+    public OrtBuffer(OrtBackend backend, Aval aval, OrtValue value, OrtValuePool.Slot? slot = null, bool fresh = true) : base(aval)
     {
         _backend = backend;
         _value = value;
-        _recyclable = recyclable;
+        _slot = slot;
         // This buffer's finalizer frees the value: the value's own finalizer would only be a second finalizable object per tensor.
-        GC.SuppressFinalize(value);
+        if (fresh) GC.SuppressFinalize(value);
         Interlocked.Increment(ref Live);
-        // Tell the GC about large native buffers, so that dropped tensors are finalized (and their memory
-        // reused) before native memory piles up.
-        _pressure = aval.Shape.Size * (long)aval.DType.ItemSize();
-        if (_pressure >= PressureThreshold) GC.AddMemoryPressure(_pressure);
-        else SmallBuffers.Add(_pressure + NativeOverhead);
+        _bytes = aval.Shape.Size * (long)aval.DType.ItemSize();
+        // Large buffers are reported to the GC, so that dropped ones are finalized (and their memory reused) before
+        // native memory piles up. Small CPU buffers are counted in a budget that reclaims them with young
+        // collections (NativeBudget); small CUDA buffers are reported in batches (SmallBuffers).
+        if (_bytes >= PressureThreshold) GC.AddMemoryPressure(_bytes);
+        else if (backend.CudaDevice is null) NativeBudget.Shared.Add(_bytes + NativeOverhead);
+        else SmallBuffers.Add(_bytes + NativeOverhead);
     }
 
     private const long PressureThreshold = 64 * 1024;
 
-    // Whether the value came from the backend's allocator and may be reused for another buffer of this aval once freed.
-    private readonly bool _recyclable;
+    // The pool slot the value goes back to once freed (null: the value is freed).
+    private readonly OrtValuePool.Slot? _slot;
 
     // What a small OrtValue costs natively beyond its data (its header, shape and allocator record), roughly.
     private const long NativeOverhead = 256;
-    private readonly long _pressure;
+
+    // The bytes of data.
+    private readonly long _bytes;
 
     /// <summary>
-    /// Small buffers (eager code makes thousands per step) are reported to the GC in 1 MiB batches: one call per
+    /// Small CUDA buffers (eager code makes thousands per step) are reported to the GC in 1 MiB batches: one call per
     /// buffer would cost more than the buffer, and none at all lets dropped tensors' native memory pile up until
     /// a collection that the small managed wrappers alone rarely trigger.
     /// </summary>
@@ -318,7 +337,11 @@ internal sealed class OrtBuffer : DeviceBuffer
         }
     }
 
-    ~OrtBuffer() => Dispose(false);
+    ~OrtBuffer()
+    {
+        NativeBudget.OnFinalizerThread();
+        Dispose(false);
+    }
 
     public OrtValue Value => _value ?? throw new ObjectDisposedException($"buffer {Aval}");
 
@@ -349,9 +372,10 @@ internal sealed class OrtBuffer : DeviceBuffer
     {
         var v = Interlocked.Exchange(ref _value, null);
         if (v is null) return;
-        if (!_recyclable || !_backend.Recycle(Aval, v)) v.Dispose();
+        if (_slot is null || !_backend.Recycle(_slot, v)) v.Dispose();
         Interlocked.Decrement(ref Live);
-        if (_pressure >= PressureThreshold) GC.RemoveMemoryPressure(_pressure);
-        else SmallBuffers.Remove(_pressure + NativeOverhead);
+        if (_bytes >= PressureThreshold) GC.RemoveMemoryPressure(_bytes);
+        else if (_backend.CudaDevice is null) NativeBudget.Shared.Remove(_bytes + NativeOverhead);
+        else SmallBuffers.Remove(_bytes + NativeOverhead);
     }
 }

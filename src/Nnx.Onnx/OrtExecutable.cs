@@ -45,6 +45,7 @@ internal sealed unsafe class OrtExecutable : Executable
         _bindings = [new Binding(this), new Binding(this)];
         _largeOutputs = graph.Outputs.Sum(v => v.Aval.Shape.Size * (long)v.Aval.DType.ItemSize()) >= 256 * 1024;
         _outputDims = graph.Outputs.Select(v => v.Aval.Shape.ToLongArray()).ToArray();
+        _outputSlots = graph.Outputs.Select(v => backend.PoolSlot(v.Aval)).ToArray();
         if (backend.CudaDevice is null && !_largeOutputs && OrtNative.Available)
         {
             _sessionHandle = OrtNative.SessionHandle(_session);
@@ -63,8 +64,9 @@ internal sealed unsafe class OrtExecutable : Executable
     private readonly IntPtr _sessionHandle;
     private readonly IntPtr* _inputNamesUtf8, _outputNamesUtf8;
 
-    // Each output's dimensions, for allocating output buffers without a new array per call.
+    // Each output's dimensions and pool slot, for allocating output buffers without a new array or a lookup per call.
     private readonly long[][] _outputDims;
+    private readonly OrtValuePool.Slot?[] _outputSlots;
 
     private readonly bool _largeOutputs;
     private readonly byte[]? _graphModel;
@@ -164,7 +166,7 @@ internal sealed unsafe class OrtExecutable : Executable
             for (var i = 0; i < outs.Length; i++) outs[i] = new OrtBuffer(_backend, Graph.Outputs[i].Aval, results[i]);
             return outs;
         }
-        for (var i = 0; i < outs.Length; i++) outs[i] = _backend.AllocateOrt(Graph.Outputs[i].Aval);
+        for (var i = 0; i < outs.Length; i++) outs[i] = _backend.AllocateOrt(Graph.Outputs[i].Aval, _outputDims[i], _outputSlots[i]);
         var outValues = new OrtValue[outs.Length];
         for (var i = 0; i < outs.Length; i++) outValues[i] = outs[i].Value;
         // Synchronous: the outputs are complete when Run returns (only RunInto dispatches asynchronously).
@@ -197,7 +199,7 @@ internal sealed unsafe class OrtExecutable : Executable
         }
         for (var i = 0; i < outs.Length; i++)
         {
-            var o = _backend.AllocateOrt(Graph.Outputs[i].Aval, _outputDims[i]);
+            var o = _backend.AllocateOrt(Graph.Outputs[i].Aval, _outputDims[i], _outputSlots[i]);
             outs[i] = o;
             results[i] = OrtNative.ValueHandle(o.Value);
         }

@@ -10,7 +10,7 @@ namespace NnxSharp.Benchmarks;
 /// results are dropped, as eager code drops its intermediates (their buffers are freed by finalizers); one line
 /// disposes them instead, and the last line is ONNX Runtime's own floor on this machine now: the same add, exported,
 /// run through a pre-bound IOBinding (no allocation, no Nnx).
-/// Each line also counts the garbage collections of each generation during its timed rounds. <c>--loop N</c>
+/// Each line also gives the process's CPU time per call (all threads: the finalizer's and the GC's too) and counts the garbage collections of each generation during its timed rounds. <c>--loop N</c>
 /// instead runs N dropped adds and prints the largest working set and number of live ONNX Runtime buffers seen
 /// (sampled every 10,000 calls), the collections and the time: a check that dropped results stay bounded.
 /// <code>dotnet run -c Release --project samples/Benchmarks -- eager [--calls N] [--rounds R] [--size S] [--loop N]</code>
@@ -79,6 +79,10 @@ public static class EagerCommand
     {
         long largest = 0, live = 0;
         var gcs = Collections();
+        var created = Onnx.OrtBackend.CreatedValues;
+        var budget = Onnx.NativeBudget.Shared;
+        var asked = budget.Collections(0);
+        var cpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         for (var k = 0L; k < n; k++)
         {
@@ -88,11 +92,13 @@ public static class EagerCommand
             live = Math.Max(live, Onnx.OrtBackend.LiveBuffers);
         }
         var seconds = watch.Elapsed.TotalSeconds;
+        var cpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
         gcs = Collections() - gcs;
         using var self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT eager-loop size={size} calls={n} us_per_call={seconds * 1e6 / n:F2} largest_working_set_mib={largest / 1048576.0:F1} " +
+            $"RESULT eager-loop size={size} calls={n} us_per_call={seconds * 1e6 / n:F2} process_cpu_us_per_call={cpuSeconds * 1e6 / n:F2} largest_working_set_mib={largest / 1048576.0:F1} " +
             $"peak_working_set_mib={self.PeakWorkingSet64 / 1048576.0:F1} most_live_buffers={live} gen0={gcs.Gen0} gen1={gcs.Gen1} gen2={gcs.Gen2} " +
+            $"budget_collections={budget.Collections(0) - asked}/{budget.Collections(1)}/{budget.Collections(2)} budget_limit_mib={budget.Limit / 1048576.0:F1} values_created={Onnx.OrtBackend.CreatedValues - created} " +
             $"load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
         return 0;
     }
@@ -109,6 +115,7 @@ public static class EagerCommand
         for (var k = 0; k < 1000; k++) call();
         var perCall = new List<double>();
         var gcs = Collections();
+        var cpu = Environment.CpuUsage.TotalTime;
         var bytes = GC.GetAllocatedBytesForCurrentThread();
         for (var r = 0; r < rounds; r++)
         {
@@ -118,8 +125,9 @@ public static class EagerCommand
         }
         var allocated = (GC.GetAllocatedBytesForCurrentThread() - bytes) / (double)(calls * rounds);
         gcs = Collections() - gcs;
+        var cpuPerCall = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / (calls * (double)rounds);
         perCall.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2}"));
+            $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}, process CPU {cpuPerCall:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2}"));
     }
 }

@@ -1,0 +1,94 @@
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// Bounds the native bytes of small CPU buffers alive (created and not yet disposed or finalized) without telling
+/// the GC about them. Memory pressure (<see cref="GC.AddMemoryPressure"/>) only ever asks for full, gen2
+/// collections, and eager code that drops its small results paid several per 100,000 calls for it (notes/jit.md,
+/// "Eager dispatch"). Here, once <see cref="Bytes"/> passes <see cref="Limit"/>, the thread that allocates collects
+/// the youngest generation and runs the pending finalizers (which give the dropped buffers' values back), and
+/// goes on to older generations only while that frees less than half the limit. The limit is then twice what
+/// stayed alive (at least <see cref="Base"/>), so a program that really holds many small tensors is not
+/// collected over and over; their dropped results, wherever they lie, are reclaimed within one limit.
+/// </summary>
+internal sealed class NativeBudget
+{
+    /// <summary>The budget of the CPU backend's buffers.</summary>
+    public static readonly NativeBudget Shared = new(DefaultBase, Collect);
+
+    /// <summary>The least limit of <see cref="Shared"/>: 8 MiB of small buffers alive before a collection.</summary>
+    public const long DefaultBase = 8 << 20;
+
+    private readonly Action<int> _collect;
+    private readonly long[] _collections = new long[3];
+    private long _bytes;
+    private long _limit;
+    private int _reclaiming;
+
+    /// <summary>A budget of at least <paramref name="baseLimit"/> bytes whose <paramref name="collect"/> collects a generation and finalizes what it found dead.</summary>
+    public NativeBudget(long baseLimit, Action<int> collect)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(baseLimit);
+        Base = baseLimit;
+        _limit = baseLimit;
+        _collect = collect;
+    }
+
+    /// <summary>The least limit.</summary>
+    public long Base { get; }
+
+    /// <summary>The native bytes of the buffers alive now.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>The bytes alive past which the next allocation reclaims.</summary>
+    public long Limit => Interlocked.Read(ref _limit);
+
+    /// <summary>The collections this budget asked for, of generation <paramref name="generation"/> (0 to 2).</summary>
+    public long Collections(int generation) => Interlocked.Read(ref _collections[generation]);
+
+    /// <summary>Counts a new buffer of <paramref name="bytes"/>; past the limit, reclaims dropped buffers first.</summary>
+    public void Add(long bytes)
+    {
+        if (Interlocked.Add(ref _bytes, bytes) > Interlocked.Read(ref _limit)) Reclaim();
+    }
+
+    /// <summary>Counts a freed buffer of <paramref name="bytes"/>.</summary>
+    public void Remove(long bytes) => Interlocked.Add(ref _bytes, -bytes);
+
+    private void Reclaim()
+    {
+        // One thread reclaims; others allocating meanwhile go on (they overshoot by what they allocate).
+        // A finalizer that allocates a buffer must not wait for the finalizers: it would wait for itself.
+        if (Environment.CurrentManagedThreadId == _finalizerThread) return;
+        if (Interlocked.CompareExchange(ref _reclaiming, 1, 0) != 0) return;
+        try
+        {
+            var target = Limit / 2;
+            for (var generation = 0; generation <= 2; generation++)
+            {
+                _collect(generation);
+                Interlocked.Increment(ref _collections[generation]);
+                if (Bytes <= target) break;
+            }
+            Interlocked.Exchange(ref _limit, Math.Max(Base, 2 * Bytes));
+        }
+        finally
+        {
+            Volatile.Write(ref _reclaiming, 0);
+        }
+    }
+
+    // The GC's finalizer thread, once a buffer was finalized on it (0 before).
+    private static volatile int _finalizerThread;
+
+    /// <summary>Notes that the caller runs on the finalizer thread (a buffer's finalizer calls this).</summary>
+    public static void OnFinalizerThread()
+    {
+        if (_finalizerThread == 0) _finalizerThread = Environment.CurrentManagedThreadId;
+    }
+
+    private static void Collect(int generation)
+    {
+        GC.Collect(generation, GCCollectionMode.Forced, blocking: true);
+        GC.WaitForPendingFinalizers();
+    }
+}
