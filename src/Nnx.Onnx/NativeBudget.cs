@@ -15,8 +15,8 @@ internal sealed class NativeBudget
     /// <summary>The budget of the CPU backend's buffers.</summary>
     public static readonly NativeBudget Shared = new(DefaultBase, Collect);
 
-    /// <summary>The least limit of <see cref="Shared"/>: 8 MiB of small buffers alive before a collection.</summary>
-    public const long DefaultBase = 8 << 20;
+    /// <summary>The least limit of <see cref="Shared"/>: 4 MiB of small buffers alive before a collection.</summary>
+    public const long DefaultBase = 4 << 20;
 
     private readonly Action<int> _collect;
     private readonly long[] _collections = new long[3];

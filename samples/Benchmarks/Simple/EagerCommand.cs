@@ -38,11 +38,24 @@ public static class EagerCommand
         var m = Prng.Uniform(Prng.Key(3), [size, size]);
         if (loop > 0) return Loop(x, y, size, loop);
         Console.WriteLine($"# eager cached primitive calls, f32[{size}] operands, {calls} calls per round, median of {rounds} rounds, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        Measure("add", () => x + y, calls, rounds);
-        Measure("relu", () => x.Relu(), calls, rounds);
-        Measure("mul by scalar", () => x * 2.0, calls, rounds);
-        Measure($"matmul [{size},{size}]·[{size}]", () => m.MatMul(y), calls, rounds);
-        Measure("add, result disposed", () => { (x + y).Dispose(); return x; }, calls, rounds);
+        (string Name, Func<Tensor> Call)[] lines =
+        [
+            ("add", () => x + y),
+            ("relu", () => x.Relu()),
+            ("mul by scalar", () => x * 2.0),
+            ($"matmul [{size},{size}]·[{size}]", () => m.MatMul(y)),
+            ("add, result disposed", () => { (x + y).Dispose(); return x; }),
+        ];
+        // The whole measurement runs untimed for half a second first, then the JIT's background compilation gets a
+        // moment: otherwise the first line pays for the tiering of everything (its calls measured up to twice as
+        // slow as the same calls timed last), and the pool is not yet filled.
+        var warm = Stopwatch.StartNew();
+        do
+            foreach (var (name, call) in lines) Measure(name, call, calls, 1, print: false);
+        while (warm.ElapsedMilliseconds < 500);
+        Thread.Sleep(500);
+        foreach (var (name, call) in lines) Measure(name, call, calls, rounds);
+        Interleaved(lines[0].Call, lines[4].Call, calls, 3 * rounds);
         MeasureFloor(x, y, size, calls, rounds);
         return 0;
     }
@@ -72,6 +85,34 @@ public static class EagerCommand
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The dropped add against the disposed one, a round of each in turn (so that both see the same load): the
+    /// median of the per-pair ratios of wall time and of process CPU time.
+    /// </summary>
+    private static void Interleaved(Func<Tensor> dropped, Func<Tensor> disposed, int calls, int pairs)
+    {
+        var (wall, cpu) = (new List<double>(), new List<double>());
+        for (var p = 0; p < pairs; p++)
+        {
+            var (w1, c1) = Round(dropped, calls);
+            var (w2, c2) = Round(disposed, calls);
+            wall.Add(w1 / w2);
+            cpu.Add(c1 / c2);
+        }
+        wall.Sort();
+        cpu.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  add dropped / disposed, {pairs} interleaved pairs of rounds: median ratio {wall[pairs / 2]:F2} wall, {cpu[pairs / 2]:F2} process CPU"));
+    }
+
+    private static (double Wall, double Cpu) Round(Func<Tensor> call, int calls)
+    {
+        var cpu = Environment.CpuUsage.TotalTime;
+        var start = Stopwatch.GetTimestamp();
+        for (var k = 0; k < calls; k++) call();
+        return (Stopwatch.GetElapsedTime(start).TotalMicroseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds);
     }
 
     /// <summary><paramref name="n"/> adds whose results are dropped, with the memory and collections they cost.</summary>
@@ -110,7 +151,7 @@ public static class EagerCommand
 
     private static Gcs Collections() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
 
-    private static void Measure(string name, Func<Tensor> call, int calls, int rounds)
+    private static void Measure(string name, Func<Tensor> call, int calls, int rounds, bool print = true)
     {
         for (var k = 0; k < 1000; k++) call();
         var perCall = new List<double>();
@@ -127,7 +168,8 @@ public static class EagerCommand
         gcs = Collections() - gcs;
         var cpuPerCall = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / (calls * (double)rounds);
         perCall.Sort();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}, process CPU {cpuPerCall:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2}"));
+        if (print)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}, process CPU {cpuPerCall:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2}"));
     }
 }
