@@ -157,6 +157,7 @@ public static class EagerCommand
         var perCall = new List<double>();
         var gcs = Collections();
         var cpu = Environment.CpuUsage.TotalTime;
+        var paused = GC.GetTotalPauseDuration();
         var bytes = GC.GetAllocatedBytesForCurrentThread();
         for (var r = 0; r < rounds; r++)
         {
@@ -167,9 +168,10 @@ public static class EagerCommand
         var allocated = (GC.GetAllocatedBytesForCurrentThread() - bytes) / (double)(calls * rounds);
         gcs = Collections() - gcs;
         var cpuPerCall = (Environment.CpuUsage.TotalTime - cpu).TotalMicroseconds / (calls * (double)rounds);
+        var pausePerCall = (GC.GetTotalPauseDuration() - paused).TotalMicroseconds / (calls * (double)rounds);
         perCall.Sort();
         if (print)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}, process CPU {cpuPerCall:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2}"));
+                $"  {name,-24} median {perCall[perCall.Count / 2],6:F2} µs/call (min {perCall[0]:F2}, process CPU {cpuPerCall:F2}), {allocated:F0} managed bytes/call, GCs gen0/1/2 {gcs.Gen0}/{gcs.Gen1}/{gcs.Gen2} (paused {pausePerCall:F2} µs/call)"));
     }
 }
