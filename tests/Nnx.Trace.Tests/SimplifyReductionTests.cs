@@ -163,4 +163,29 @@ public sealed class SimplifyReductionTests
                 l:f64[3] = sub a k
               in (l, h) }
             """);
+
+    /// <summary>x + Σ₀x·(−¼) over 4 rows is x − mean₀(x) (the reverse pass of a subtracted mean); x − Σ₀x·(−¼) is x + mean₀(x).</summary>
+    [TestMethod]
+    public void ASumTimesMinusOneOverNAddedIsAMeanSubtracted() => SimplifyTests.Golden(
+        Graph.Trace(a => [a[0] + a[0].Sum(0) * -0.25, a[1] - a[1].Sum(0) * -0.25], Aval.F64(4, 3), Aval.F64(4, 3)),
+        """
+            { lambda a:f64[4,3] b:f64[4,3]. let
+                c:f64[3] = reduce_sum[axes=(0) keep_dims=false] a
+                d:f64[] = full[shape=[] dtype=f64 value=-0.25]
+                e:f64[3] = mul c d
+                f:f64[4,3] = add a e
+                g:f64[3] = reduce_sum[axes=(0) keep_dims=false] b
+                h:f64[] = full[shape=[] dtype=f64 value=-0.25]
+                i:f64[3] = mul g h
+                j:f64[4,3] = sub b i
+              in (f, j) }
+            """,
+        """
+            { lambda a:f64[4,3] b:f64[4,3]. let
+                c:f64[3] = reduce_mean[axes=(0) keep_dims=false] a
+                d:f64[4,3] = sub a c
+                e:f64[3] = reduce_mean[axes=(0) keep_dims=false] b
+                f:f64[4,3] = add b e
+              in (d, f) }
+            """);
 }

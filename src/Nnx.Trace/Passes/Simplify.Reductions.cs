@@ -23,6 +23,8 @@ internal sealed partial class Simplify
         {
             case ReduceSum or ReduceMean when OpOf(x[0]) is Mul && SingleUse(x[0]):
                 return FactoredReduction(node, (Reduce)node.Op, In(x[0], 0), In(x[0], 1)) ?? FactoredReduction(node, (Reduce)node.Op, In(x[0], 1), In(x[0], 0));
+            case Add or Sub when MinusMean(node) is { } centered:
+                return centered;
             case Mul when IsScalarConstant(x[1]) && ScaledMean(node) is { } mean:
                 return mean;
             case Mul when Regrouped(node) is { } shared:
@@ -52,6 +54,27 @@ internal sealed partial class Simplify
             var n = ReduceMean.Count(source.Shape, r.Axes);
             if (n <= 0 || Math.Abs(Uniform(node.Inputs[1])!.Value * n - 1) > 1e-6) continue;
             return Replace(node, new Mul(), Emit(new ReduceMean(r.Axes, r.KeepDims), source), v);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <c>a + Σx·(−1/n) = a − mean(x)</c> (and <c>a − Σx·(−1/n) = a + mean(x)</c>), n the count summed into each element:
+    /// the reverse pass of a mean subtracted (BatchNorm's <c>x − μ</c>) then is a mean and a subtraction, one node less.
+    /// </summary>
+    private Value? MinusMean(Node node)
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            var (a, scaled) = (node.Inputs[1 - i], node.Inputs[i]);
+            if (node.Op is Sub && i == 0) continue;
+            if (OpOf(scaled) is not Mul || !SingleUse(scaled) || !IsScalarConstant(In(scaled, 1)) || OpOf(In(scaled, 0)) is not ReduceSum r
+                || !SingleUse(In(scaled, 0)) || r.Axes.Count == 0) continue;
+            var source = In(In(scaled, 0), 0);
+            var n = ReduceMean.Count(source.Shape, r.Axes);
+            if (n <= 0 || Math.Abs(Uniform(In(scaled, 1))!.Value * n + 1) > 1e-6) continue;
+            if (AvalOf(new Sub(), [a.Aval, r.InferChecked([source.Aval])]) != node.Output.Aval) continue;
+            return Replace(node, node.Op is Add ? new Sub() : new Add(), a, Emit(new ReduceMean(r.Axes, r.KeepDims), source));
         }
         return null;
     }

@@ -47,7 +47,7 @@ public sealed class StepSizeTests
     }
 
     [TestMethod]
-    public void TheBenchmarkStepLowersToAtMost195NodesWithEveryWeightUpdateInItsGemm()
+    public void TheBenchmarkStepLowersToAtMost190NodesWithEveryWeightUpdateInItsGemm()
     {
         var model = new BenchmarkMlp(32, 5, new Rngs(0));
         var optimizer = new Optimizer(model, Optax.Sgd(1e-3));
@@ -55,7 +55,7 @@ public sealed class StepSizeTests
         var step = Nnx.Jit<BenchmarkMlp, Optimizer, Tensor, Tensor, Tensor>(TrainStep);
         var ir = step.Lower(model, optimizer, x, y);
         step(model, optimizer, x, y).Item<float>().Should().BeGreaterThan(0);
-        step.CompileStats()!.LoweredNodes.Should().BeLessThanOrEqualTo(195, ir);
+        step.CompileStats()!.LoweredNodes.Should().BeLessThanOrEqualTo(190, ir);
         // Per BatchNorm block the scale's gradient is r ⊙ Σ(∂y ⊙ (x − μ)), a sum the reverse pass has anyway: 5 [32, 32]
         // products per block (forward: the square and (x − μ) ⊙ rγ; reverse: ∂y ⊙ (x − μ), ∂y ⊙ rγ, (x − μ) ⊙ k), 20 in the
         // four 32-wide blocks, where there were 9 per block (36) before.
