@@ -20,7 +20,7 @@ public sealed class SimplifyTests
     }
 
     /// <summary>Checks the printed graph before and after the passes, and that both compute the same.</summary>
-    private static void Golden(Graph g, string before, string after)
+    internal static void Golden(Graph g, string before, string after)
     {
         g.ToString().Should().Be(before.ReplaceLineEndings("\n"));
         var opt = PassPipeline.Optimize(g);

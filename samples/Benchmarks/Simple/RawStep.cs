@@ -80,14 +80,25 @@ public sealed class RawStep : IDisposable
         return results[0].GetTensorDataAsSpan<float>()[0];
     }
 
-    /// <summary>Nnx's session settings (optimisation level ALL, sequential) with <paramref name="threads"/> intra-op threads.</summary>
-    public static SessionOptions Options(int threads) => new()
+    /// <summary>
+    /// Nnx's session settings (optimisation level ALL, sequential) with <paramref name="threads"/> intra-op threads and
+    /// the <see cref="ConfigEntries"/>.
+    /// </summary>
+    public static SessionOptions Options(int threads)
     {
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        IntraOpNumThreads = threads,
-        InterOpNumThreads = 1,
-    };
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+        };
+        foreach (var (key, value) in ConfigEntries) options.AddSessionConfigEntry(key, value);
+        return options;
+    }
+
+    /// <summary>Session config entries added to every session of <see cref="Options"/> (<c>simple --ort-config KEY=VALUE</c>).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ConfigEntries { get; set; } = [];
 
     /// <summary>Ends the training session's profiling (when its options enabled it); returns the profile's file.</summary>
     public string EndProfiling() => _train.EndProfiling();

@@ -11,6 +11,8 @@ namespace NnxSharp.Benchmarks;
 ///     --batch B --steps S [--device cpu|cuda|cuda:N] [--cuda-graphs] [--sweep] [--out DIR]</code>
 /// <c>--compute</c> (implied by <c>--sweep</c>) compares the step's GFLOP/s with one 2048×2048 MatMul's on the same threads.
 /// <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of the exported step instead (<see cref="StepProfile"/>).
+/// <c>--ort-config KEY=VALUE</c> (repeatable) adds an ONNX Runtime session config entry to the raw mode's and the profile's
+/// training session (an experiment: <c>session.dynamic_block_base=4</c>, <c>session.intra_op.allow_spinning=0</c>).
 /// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
 /// </summary>
 public static class SimpleCommand
@@ -32,6 +34,7 @@ public static class SimpleCommand
             return 2;
         }
         using var scope = device;
+        RawStep.ConfigEntries = o.OrtConfig ?? [];
         if (o.Profile is { } dir)
         {
             StepProfile.Run(o.Width, o.Depth, o.Batch, o.Steps, o.Threads ?? 1, dir);
@@ -126,8 +129,13 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null, IReadOnlyList<KeyValuePair<string, string>>? OrtConfig = null)
     {
+        /// <summary>A session config entry written KEY=VALUE.</summary>
+        private static KeyValuePair<string, string> ConfigEntry(string text) => text.IndexOf('=', StringComparison.Ordinal) is var k and > 0
+            ? new(text[..k], text[(k + 1)..])
+            : throw new ArgumentException($"simple: --ort-config takes KEY=VALUE, not {text}");
+
         public static Options Parse(string[] args)
         {
             var o = new Options("all", 32, 5, 32, 10_000, "cpu", false, "benchmark-results");
@@ -148,6 +156,7 @@ public static class SimpleCommand
                     "--out" => o with { Out = Next() },
                     "--profile" => o with { Profile = Next() },
                     "--donate" => o with { Donate = Next() != "off" },
+                    "--ort-config" => o with { OrtConfig = [.. o.OrtConfig ?? [], ConfigEntry(Next())] },
                     "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
                 };

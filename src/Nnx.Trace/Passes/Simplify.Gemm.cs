@@ -111,7 +111,7 @@ internal sealed partial class Simplify
         var (reduced, k) = OpOf(sum) is Mul && SingleUse(sum) && IsScalarConstant(In(sum, 1)) ? (In(sum, 0), Uniform(In(sum, 1))!.Value) : (sum, 1.0);
         if (OpOf(reduced) is not (ReduceSum or ReduceMean) || ((Reduce)OpOf(reduced)!).Axes is not { Count: 1 } axes || axes[0] != 0 || ((Reduce)OpOf(reduced)!).KeepDims) return null;
         var matrix = In(reduced, 0);
-        if (matrix.Shape.Rank != 2 || (!SingleUse(reduced) && matrix.Shape.Size > RecomputeLimit)) return null;
+        if (matrix.Shape.Rank != 2 || (!SingleUse(reduced) && matrix.Shape.Size > RecomputeLimit) || AwaitsFactoring(matrix, (Reduce)OpOf(reduced)!)) return null;
         if (OpOf(reduced) is ReduceMean) k /= matrix.Shape[0];
         var (cValue, beta) = OpOf(c) is Mul && SingleUse(c) && IsScalarConstant(In(c, 1)) ? (In(c, 0), Uniform(In(c, 1))!.Value) : (c, 1.0);
         if (cValue.Aval != node.Output.Aval || !IsGemmScale(c, sign * k, beta)) return null;

@@ -29,9 +29,11 @@ internal sealed partial class Simplify
                 return mean;
             case Mul when IsScalarConstant(x[1]) && OpOf(x[0]) is Mul && SingleUse(x[0]) && IsScalarConstant(In(x[0], 1)):
                 return Replace(node, new Mul(), In(x[0], 0), Scalar(x[1], Uniform(x[1])!.Value * Uniform(In(x[0], 1))!.Value));
-            case Mul when !IsScalarConstant(x[1]) && ScaledOperand(x[0]) is { } left:
+            // Only from an operand as large as the product: a factor of a smaller (broadcast) operand stays there
+            // (Reductions moves it there: a pass over the vector, not over the product).
+            case Mul when !IsScalarConstant(x[1]) && x[0].Shape.Size == node.Output.Shape.Size && ScaledOperand(x[0]) is { } left:
                 return Rescaled(node, new Mul(), left.Value, x[1], left.Scale);
-            case Mul when !IsScalarConstant(x[0]) && ScaledOperand(x[1]) is { } right:
+            case Mul when !IsScalarConstant(x[0]) && x[1].Shape.Size == node.Output.Shape.Size && ScaledOperand(x[1]) is { } right:
                 return Rescaled(node, new Mul(), x[0], right.Value, right.Scale);
             case Div when !IsScalarConstant(x[1]) && ScaledOperand(x[0]) is { } num:
                 return Rescaled(node, new Div(), num.Value, x[1], num.Scale);

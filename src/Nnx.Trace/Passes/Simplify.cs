@@ -40,13 +40,13 @@ internal sealed partial class Simplify
     {
         _emit = emit;
         var result = Rule(node);
-        if (result is null) _producer[node.Output] = node;
+        if (result is null) { _producer[node.Output] = node; Remember(node); }
         else _uses[result] = _uses.GetValueOrDefault(result) + _uses.GetValueOrDefault(node.Output);
         return result;
     }
 
     private Value? Rule(Node node) =>
-        Identity(node) ?? Negation(node) ?? Scalars(node) ?? Shapes(node) ?? Gemms(node);
+        Identity(node) ?? Negation(node) ?? Scalars(node) ?? Shapes(node) ?? Reductions(node) ?? Gemms(node);
 
     // ---- helpers ----
 
@@ -63,6 +63,7 @@ internal sealed partial class Simplify
     {
         var n = _emit(op, inputs);
         _producer[n.Output] = n;
+        Remember(n);
         foreach (var v in inputs) _uses[v] = _uses.GetValueOrDefault(v) + 1;
         return n.Output;
     }

@@ -33,7 +33,8 @@ public sealed class BenchmarkMlp : Module
 
 /// <summary>
 /// What the passes leave of the benchmark's training step (a structural check, not a timing): it was 354 ONNX
-/// nodes before the simplifications of issue 17, with the negations, expands and reshapes listed there.
+/// nodes before the simplifications of issue 17, with the negations, expands and reshapes listed there, and 200
+/// before the BatchNorm backward's factors moved out of its sums (notes/compiler.md).
 /// </summary>
 [TestClass]
 public sealed class StepSizeTests
@@ -46,7 +47,7 @@ public sealed class StepSizeTests
     }
 
     [TestMethod]
-    public void TheBenchmarkStepLowersToAtMostTwoHundredNodesWithEveryWeightUpdateInItsGemm()
+    public void TheBenchmarkStepLowersToAtMost190NodesWithEveryWeightUpdateInItsGemm()
     {
         var model = new BenchmarkMlp(32, 5, new Rngs(0));
         var optimizer = new Optimizer(model, Optax.Sgd(1e-3));
@@ -54,7 +55,11 @@ public sealed class StepSizeTests
         var step = Nnx.Jit<BenchmarkMlp, Optimizer, Tensor, Tensor, Tensor>(TrainStep);
         var ir = step.Lower(model, optimizer, x, y);
         step(model, optimizer, x, y).Item<float>().Should().BeGreaterThan(0);
-        step.CompileStats()!.LoweredNodes.Should().BeLessThanOrEqualTo(200, ir);
+        step.CompileStats()!.LoweredNodes.Should().BeLessThanOrEqualTo(190, ir);
+        // Per BatchNorm block the scale's gradient is r ⊙ Σ(∂y ⊙ (x − μ)), a sum the reverse pass has anyway: 5 [32, 32]
+        // products per block (forward: the square and (x − μ) ⊙ rγ; reverse: ∂y ⊙ (x − μ), ∂y ⊙ rγ, (x − μ) ⊙ k), 20 in the
+        // four 32-wide blocks, where there were 9 per block (36) before.
+        ir.Split('\n').Count(l => l.Contains("f32[32,32] = mul ")).Should().Be(20, ir);
         ir.Should().NotContain(" neg ").And.NotContain("broadcast_to");
         ir.Split('\n').Count(l => l.Contains("= relu ")).Should().Be(5, "relu of relu is one relu");
         // Each of the five kernels is updated by the Gemm that computes its gradient: C = the kernel, α = −lr.
