@@ -10,7 +10,7 @@ namespace NnxSharp.Benchmarks;
 /// same model and loop in PyTorch (torch_convnet.py, run with /usr/bin/python3 at the same thread count:
 /// <c>--threads T</c> sets ONNX Runtime's intra-op threads and PyTorch's). Prints each round's µs per step and the
 /// median ratios, and the epoch time (468 steps) they imply; PyTorch is compared with the faster Nnx lowering.
-/// <c>--modes</c> picks a subset; <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of each Nnx mode
+/// <c>--modes</c> picks a subset; <c>--ir PREFIX</c> writes each Nnx mode's IR after the passes to PREFIX.MODE.txt; <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of each Nnx mode
 /// instead (<see cref="ConvnetProfile"/>).
 /// </summary>
 public static class ConvnetCommand
@@ -21,6 +21,7 @@ public static class ConvnetCommand
         var data = "/usr/share/datasets/fashion-mnist";
         var torch = true;
         string? profile = null;
+        string? irPath = null;
         string[] only = [];
         for (var i = 0; i < args.Length; i++)
         {
@@ -35,8 +36,9 @@ public static class ConvnetCommand
                 case "--no-torch": torch = false; break;
                 case "--profile": profile = args[++i]; break;
                 case "--modes": only = args[++i].Split(','); break;
+                case "--ir": irPath = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; options: --steps S --rounds R --batch B --threads T (both frameworks') --data DIR --no-torch --modes a,b (a subset) --profile DIR (ONNX Runtime's per-op profile of each Nnx mode instead)");
+                    Console.Error.WriteLine($"unknown option {args[i]}; options: --steps S --rounds R --batch B --threads T (both frameworks') --data DIR --no-torch --modes a,b (a subset) --ir PREFIX (writes PREFIX.MODE.txt, each mode's IR after the passes) --profile DIR (ONNX Runtime's per-op profile of each Nnx mode instead)");
                     return 2;
             }
         }
@@ -48,6 +50,7 @@ public static class ConvnetCommand
         {
             if (only.Length > 0 && !only.Contains(name)) continue;
             var (step, state) = NnxStep(useIm2Col);
+            if (irPath is not null) File.WriteAllText($"{irPath}.{name}.txt", step.Lower([.. state, x[0], y[0]]));
             if (profile is not null) ConvnetProfile.Run(step, [.. state, x[0], y[0]], name, steps, threads, profile);
             else modes.Add((name, Timer(step, state, x, y, warmup)));
         }

@@ -9,7 +9,8 @@ namespace NnxSharp.Passes;
 /// stop-gradient after differentiation, relu of a relu), negations folded into subtractions and constants
 /// (<see cref="Negation"/>), scalar constants combined and a sum with its 1/n made a mean (<see cref="Scalars"/>),
 /// reshapes and broadcasts that a broadcasting consumer makes unnecessary (<see cref="Shapes"/>), and the
-/// MatMul/Gemm fusions: transposed operands, the bias, and a weight's update (<see cref="Gemms"/>).
+/// MatMul/Gemm fusions: transposed operands, the bias, and a weight's update (<see cref="Gemms"/>), and a ReLU's
+/// gradient mask moved to the reduced size of the max pool after it (<see cref="Masks"/>).
 /// Rules that move work (a negation, a scale) only fire when the value moved has no other use, so no rule
 /// grows the graph.
 /// </summary>
@@ -46,7 +47,7 @@ internal sealed partial class Simplify
     }
 
     private Value? Rule(Node node) =>
-        Identity(node) ?? Negation(node) ?? Scalars(node) ?? Shapes(node) ?? Reductions(node) ?? Gemms(node);
+        Identity(node) ?? Negation(node) ?? Scalars(node) ?? Shapes(node) ?? Reductions(node) ?? Gemms(node) ?? Masks(node);
 
     // ---- helpers ----
 
