@@ -8,11 +8,13 @@ namespace NnxSharp.Passes;
 /// <see cref="PassPipeline"/>: identities (x+0, x·1, x/1, a reshape or broadcast to the same shape, a
 /// stop-gradient after differentiation, relu of a relu), negations folded into subtractions and constants
 /// (<see cref="Negation"/>), scalar constants combined and a sum with its 1/n made a mean (<see cref="Scalars"/>),
-/// reshapes and broadcasts that a broadcasting consumer makes unnecessary (<see cref="Shapes"/>), and the
-/// MatMul/Gemm fusions: transposed operands, the bias, and a weight's update (<see cref="Gemms"/>), and a ReLU's
-/// gradient mask moved to the reduced size of the max pool after it (<see cref="Masks"/>).
+/// reshapes and broadcasts that a broadcasting consumer makes unnecessary (<see cref="Shapes"/>), factors that
+/// move out of sums and onto the smaller operand of a product (<see cref="Reductions"/>), the MatMul/Gemm
+/// fusions: transposed operands, the bias, and a weight's update (<see cref="Gemms"/>), and a ReLU's gradient
+/// mask moved to the reduced size of the max pool after it (<see cref="Masks"/>).
 /// Rules that move work (a negation, a scale) only fire when the value moved has no other use, so no rule
-/// grows the graph.
+/// grows the graph by more than a pass over a smaller operand (<see cref="Reductions"/>: a vector product in
+/// place of a pass over the tensor).
 /// </summary>
 internal sealed partial class Simplify
 {
