@@ -49,11 +49,7 @@ internal sealed partial class Simplify
         for (var i = 0; i < 2; i++)
         {
             var (sum, v) = (In(p, i), In(p, 1 - i));
-            if (OpOf(sum) is not ReduceSum r || !SingleUse(sum) || r.Axes.Count == 0) continue;
-            var source = In(sum, 0);
-            var n = ReduceMean.Count(source.Shape, r.Axes);
-            if (n <= 0 || Math.Abs(Uniform(node.Inputs[1])!.Value * n - 1) > 1e-6) continue;
-            return Replace(node, new Mul(), Emit(new ReduceMean(r.Axes, r.KeepDims), source), v);
+            if (AsMean(sum, Uniform(node.Inputs[1])!.Value) is { } mean) return Replace(node, new Mul(), Emit(mean, In(sum, 0)), v);
         }
         return null;
     }
@@ -68,13 +64,11 @@ internal sealed partial class Simplify
         {
             var (a, scaled) = (node.Inputs[1 - i], node.Inputs[i]);
             if (node.Op is Sub && i == 0) continue;
-            if (OpOf(scaled) is not Mul || !SingleUse(scaled) || !IsScalarConstant(In(scaled, 1)) || OpOf(In(scaled, 0)) is not ReduceSum r
-                || !SingleUse(In(scaled, 0)) || r.Axes.Count == 0) continue;
+            if (OpOf(scaled) is not Mul || !SingleUse(scaled) || !IsScalarConstant(In(scaled, 1))
+                || AsMean(In(scaled, 0), Uniform(In(scaled, 1))!.Value, sign: -1) is not { } mean) continue;
             var source = In(In(scaled, 0), 0);
-            var n = ReduceMean.Count(source.Shape, r.Axes);
-            if (n <= 0 || Math.Abs(Uniform(In(scaled, 1))!.Value * n + 1) > 1e-6) continue;
-            if (AvalOf(new Sub(), [a.Aval, r.InferChecked([source.Aval])]) != node.Output.Aval) continue;
-            return Replace(node, node.Op is Add ? new Sub() : new Add(), a, Emit(new ReduceMean(r.Axes, r.KeepDims), source));
+            if (AvalOf(new Sub(), [a.Aval, mean.InferChecked([source.Aval])]) != node.Output.Aval) continue;
+            return Replace(node, node.Op is Add ? new Sub() : new Add(), a, Emit(mean, source));
         }
         return null;
     }

@@ -90,12 +90,18 @@ internal sealed partial class Simplify
     }
 
     /// <summary>ReduceSum(x)·(1/n), n the count of elements summed into each result, as one ReduceMean.</summary>
-    private Value? Mean(Node node)
+    private Value? Mean(Node node) =>
+        AsMean(node.Inputs[0], Uniform(node.Inputs[1])!.Value) is { } mean ? Replace(node, mean, In(node.Inputs[0], 0)) : null;
+
+    /// <summary>
+    /// The mean that <paramref name="sum"/>, a ReduceSum used once, becomes when multiplied by <paramref name="factor"/> =
+    /// <paramref name="sign"/>/n (n the count of elements summed into each result): sign 1 for the mean itself, −1 for
+    /// its negation; null otherwise.
+    /// </summary>
+    private ReduceMean? AsMean(Value sum, double factor, int sign = 1)
     {
-        if (OpOf(node.Inputs[0]) is not ReduceSum sum || !SingleUse(node.Inputs[0])) return null;
-        var source = In(node.Inputs[0], 0);
-        var n = ReduceMean.Count(source.Shape, sum.Axes);
-        var c = Uniform(node.Inputs[1])!.Value;
-        return n > 0 && sum.Axes.Count > 0 && Math.Abs(c * n - 1) <= 1e-6 ? Replace(node, new ReduceMean(sum.Axes, sum.KeepDims), source) : null;
+        if (OpOf(sum) is not ReduceSum r || !SingleUse(sum) || r.Axes.Count == 0) return null;
+        var n = ReduceMean.Count(In(sum, 0).Shape, r.Axes);
+        return n > 0 && Math.Abs(factor * n - sign) <= 1e-6 ? new ReduceMean(r.Axes, r.KeepDims) : null;
     }
 }
