@@ -17,6 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 NNX = os.path.join(HERE, "bin", "Release", "net10.0", "Benchmarks.dll")
 TORCH = os.path.join(HERE, "torch_seed.py")
+BLAS_CORES = set()
 
 
 def steps_for(width):
@@ -30,6 +31,9 @@ def run(cmd, threads):
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     line = [l for l in out.splitlines() if l.startswith("RESULT")][-1]
     fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+    if "blas_core" in fields and fields["blas_core"] not in BLAS_CORES:
+        BLAS_CORES.add(fields["blas_core"])
+        print(f"PyTorch's OpenBLAS kernel: {fields['blas_core']} (blas_kernel.py)", flush=True)
     return float(fields.get("us_per_step_mean", fields["us_per_step"]))
 
 

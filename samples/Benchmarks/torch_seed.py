@@ -16,9 +16,13 @@ compare.py sets all of that and alternates this script with the Nnx run.
 import argparse
 import time
 
-import numpy as np
-import torch
-from torch import nn
+import blas_kernel
+
+BLAS_CORE = blas_kernel.choose()
+
+import numpy as np  # noqa: E402 (OpenBLAS reads OPENBLAS_CORETYPE when torch loads it)
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 WARMUP = 50
 TEST_EVERY = 1000
@@ -85,7 +89,7 @@ def main():
     final = loss.item()
     us = (time.perf_counter() - start) * 1e6 / (a.steps - WARMUP)
     print(f"  torch  width {a.width:5}: mean {us:9.1f} us/step, final loss {final:.5g}, test loss {test_loss:.5g}, threads {a.threads}")
-    print(f"RESULT mode=torch width={a.width} depth={a.depth} batch={a.batch} steps={a.steps} threads={a.threads} us_per_step={us:.2f} final_loss={final:.6g}")
+    print(f"RESULT mode=torch width={a.width} depth={a.depth} batch={a.batch} steps={a.steps} threads={a.threads} us_per_step={us:.2f} final_loss={final:.6g} blas_core={BLAS_CORE}")
 
 
 if __name__ == "__main__":

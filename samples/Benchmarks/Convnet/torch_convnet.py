@@ -6,18 +6,26 @@ Same model (NCHW here: conv 3x3 'same' 1->32, ReLU, max pool 2x2; conv 3x3 32->6
 3136->256, ReLU, linear 256->10), Adam(lr 1e-3), mean cross-entropy, batches of the given size drawn in a shuffled
 order from the images held in memory, in PyTorch's idiomatic eager loop (zero_grad(set_to_none=True)).
 Threads: torch.set_num_threads(--threads) plus OMP_NUM_THREADS/OPENBLAS_NUM_THREADS set by the caller.
-Prints one line: RESULT us_per_step=<mean over the timed steps> steps=<n> warmup=<w>.
+Prints one line: RESULT us_per_step=<mean over the timed steps> steps=<n> warmup=<w> ... blas_core=<OpenBLAS kernel>
+(blas_kernel.py gives OpenBLAS its AVX2/AVX-512 kernels where Debian's build would fall back to generic ones).
 """
 import argparse
 import gzip
 import os
 import struct
+import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# blas_kernel.py sits one folder up, beside torch_seed.py, in the sources and in the build output.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import blas_kernel  # noqa: E402
+
+BLAS_CORE = blas_kernel.choose()
+
+import numpy as np  # noqa: E402 (OpenBLAS reads OPENBLAS_CORETYPE when torch loads it)
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 def read_idx(path):
@@ -76,7 +84,7 @@ def main():
         opt.step()
         loss.item()  # as the Nnx side reads nothing per step, this only syncs; PyTorch on CPU is synchronous anyway
     us = (time.perf_counter() - start) / a.steps * 1e6
-    print(f"RESULT us_per_step={us:.1f} steps={a.steps} warmup={a.warmup} threads={a.threads} torch={torch.__version__}")
+    print(f"RESULT us_per_step={us:.1f} steps={a.steps} warmup={a.warmup} threads={a.threads} torch={torch.__version__} blas_core={BLAS_CORE}")
 
 
 if __name__ == "__main__":
