@@ -20,6 +20,12 @@ public static class SeedModes
     /// <summary>Whether the manual mode donates its state to Jit.Pure (on by default; <c>--donate off</c> to compare).</summary>
     public static bool Donate { get; set; } = true;
 
+    /// <summary>
+    /// The raw mode's intra-op threads: <c>--threads N</c> when given, else 1. The raw mode has only the exported
+    /// ONNX file, not the graph whose size picks the jitted modes' threads, so it does not follow that rule.
+    /// </summary>
+    public static int RawThreads { get; set; } = 1;
+
     /// <summary>Runs a mode by name.</summary>
     public static ModeResult Run(string mode, SeedData data, int width, int depth) => mode switch
     {
@@ -105,7 +111,8 @@ public static class SeedModes
             var testPath = Path.Combine(dir.FullName, "test_step.onnx");
             Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep).Export(trainPath, model, optimizer, batches[0].X, batches[0].Y);
             Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(SeedMlp.TestStep).Export(testPath, model, allX, allY);
-            using var raw = new RawStep(trainPath, testPath, model, optimizer);
+            using var trainOptions = RawStep.Options(RawThreads);
+            using var raw = new RawStep(trainPath, testPath, model, optimizer, trainOptions);
             var bx = data.BatchX.Select(a => OrtValue.CreateTensorValueFromMemory(a, [a.Length, 1])).ToArray();
             var by = data.BatchY.Select(a => OrtValue.CreateTensorValueFromMemory(a, [a.Length, 1])).ToArray();
             using var tx = OrtValue.CreateTensorValueFromMemory(data.X, [data.X.Length, 1]);

@@ -13,6 +13,8 @@ namespace NnxSharp.Benchmarks;
 /// <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of the exported step instead (<see cref="StepProfile"/>).
 /// <c>--ort-config KEY=VALUE</c> (repeatable) adds an ONNX Runtime session config entry to the raw mode's and the profile's
 /// training session (an experiment: <c>session.dynamic_block_base=4</c>, <c>session.intra_op.allow_spinning=0</c>).
+/// <c>--threads N</c> sets every mode's intra-op threads, the raw mode's included (which runs 1 thread without it);
+/// <c>--threads auto</c> (the default) lets the jitted modes choose by the graph's size.
 /// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
 /// </summary>
 public static class SimpleCommand
@@ -42,6 +44,7 @@ public static class SimpleCommand
         }
         device.IntraOpThreads = o.Threads;
         SeedModes.Donate = o.Donate;
+        SeedModes.RawThreads = o.Threads ?? 1;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
         if (device.Kind != "cpu" && modes.Contains("raw"))
         {
