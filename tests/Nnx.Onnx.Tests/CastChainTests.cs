@@ -132,7 +132,8 @@ public sealed class CastChainTests
         return Run(backend, new Graph([input], [node], [node.Output]), x);
     }
 
-    private static HostArray Run(OrtBackend backend, Graph graph, HostArray x)
+    /// <summary>Compiles <paramref name="graph"/> (one input, one output) on <paramref name="backend"/> and runs it on <paramref name="x"/>.</summary>
+    internal static HostArray Run(OrtBackend backend, Graph graph, HostArray x)
     {
         using var exe = backend.Compile(graph);
         using var buffer = backend.Upload(x);

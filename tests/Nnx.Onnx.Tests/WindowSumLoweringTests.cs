@@ -75,19 +75,5 @@ public sealed class WindowSumLoweringTests
         Run(graph, x).ToDoubles().Should().Equal(ReferenceBackend.Evaluate(graph, [x])[0].ToDoubles());
     }
 
-    private static HostArray Run(Graph graph, HostArray x)
-    {
-        var backend = OrtBackend.Cpu;
-        using var exe = backend.Compile(graph);
-        using var buffer = backend.Upload(x);
-        var outputs = exe.Run([buffer]);
-        try
-        {
-            return backend.Download(outputs[0]);
-        }
-        finally
-        {
-            foreach (var o in outputs) o.Dispose();
-        }
-    }
+    private static HostArray Run(Graph graph, HostArray x) => CastChainTests.Run(OrtBackend.Cpu, graph, x);
 }

@@ -62,7 +62,7 @@ public sealed class SimplifyMaskTests
             -2, 0, -0.2, 0.3,
         ];
         var r = HostArray.Create(new[] { 2.0, -3.0, 5.0, 7.0 }, new Shape(2, 2));
-        foreach (var a in new[] { HostArray.Create(crafted, new Shape(4, 4)), Random(16, 1), Random(16, 2) })
+        foreach (var a in new[] { HostArray.Create(crafted, new Shape(4, 4)), SimplifyTests.RandomArray(Aval.F64(4, 4), 1), SimplifyTests.RandomArray(Aval.F64(4, 4), 2) })
         {
             var expected = ReferenceBackend.Evaluate(g, [a, r])[0].ToDoubles();
             ReferenceBackend.Evaluate(opt, [a, r])[0].ToDoubles().Should().Equal(expected);
@@ -90,11 +90,5 @@ public sealed class SimplifyMaskTests
             },
             Aval.F64(4, 4), Aval.F64(2, 1, 2, 1), Aval.F64(2, 1, 2, 1));
         PassPipeline.Optimize(shared).ToString().Should().MatchRegex(@"\w+:f64\[4,4\] = where", "the product is an output too");
-    }
-
-    private static HostArray Random(int n, int seed)
-    {
-        var rng = new System.Random(seed);
-        return HostArray.Create([.. Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 2 - 1)], new Shape(4, 4));
     }
 }

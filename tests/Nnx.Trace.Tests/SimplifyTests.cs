@@ -13,7 +13,8 @@ namespace NnxSharp.Tests;
 [TestClass]
 public sealed class SimplifyTests
 {
-    private static HostArray RandomArray(Aval aval, int seed)
+    /// <summary>Uniform values on [−1, 1) for <paramref name="aval"/>, reproducible from <paramref name="seed"/>.</summary>
+    internal static HostArray RandomArray(Aval aval, int seed)
     {
         var r = new System.Random(seed + 7);
         return HostArray.FromDoubles(aval.DType, aval.Shape, [.. Enumerable.Range(0, aval.Shape.Size).Select(_ => r.NextDouble() * 2 - 1)]);
