@@ -7,8 +7,8 @@
 //   dotnet run -c Release --project samples/Benchmarks -- compile [--width W] [--rounds R] [--threads T]   the first call by phase (§3)
 //   dotnet run -c Release --project samples/Benchmarks -- eager [--calls N]   one cached eager primitive call
 //   dotnet run -c Release --project samples/Benchmarks -- convnet [--steps S] [--rounds R] [--threads T] [--no-torch]
-//       [--modes nnx-conv,nnx-im2col,torch] [--profile DIR]
-//       the Fashion-MNIST convnet's step: ONNX Conv vs im2col vs PyTorch, alternating (BENCHMARKS.md §5); T threads for both
+//       [--modes nnx,nnx-conv,nnx-im2col,torch] [--profile DIR]
+//       the Fashion-MNIST convnet's step: the default lowering, conv_general, im2col and PyTorch, alternating (BENCHMARKS.md §5); T threads for both
 //   dotnet run -c Release --project samples/Benchmarks -- dispatch [BenchmarkDotNet options]   one cached call (§2)
 //   dotnet run -c Release --project samples/Benchmarks -- modules [BenchmarkDotNet options]    Split, Merge, the structure check
 //   dotnet run -c Release --project samples/Benchmarks -- parity [--device cuda] [--steps 50]  CPU against CUDA, same losses and bits

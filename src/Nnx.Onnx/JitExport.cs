@@ -57,6 +57,16 @@ public static class JitExport
     }
 
     /// <summary>
+    /// The step as this process's CPU provider runs it, with the machine's own kernels (NCHWc convolutions), which an
+    /// exported file leaves out; inputs and outputs are named as in <see cref="Export"/>. For profiling.
+    /// </summary>
+    internal static byte[] InProcessModel(this Delegate jitted, params object?[] args)
+    {
+        var c = JitRegistry.Of(jitted).Inspect(args);
+        return OnnxLowering.ToModel(c.Optimized, c.InputNames, c.OutputNames, inProcess: true).ToByteArray();
+    }
+
+    /// <summary>
     /// The step's name for the graph: a named method's or local function's name (<c>TrainStep</c>), else, for a
     /// lambda (a compiler-generated name such as <c>&lt;Main&gt;b__0_0</c>), the file's name without extension.
     /// </summary>

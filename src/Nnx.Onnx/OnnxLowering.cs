@@ -26,7 +26,7 @@ public static class OnnxLowering
         ToModel(graph, inputNames, outputNames, docString, target).ToByteArray();
 
     internal static ModelProto ToModel(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null,
-        OnnxTarget target = OnnxTarget.Cpu)
+        OnnxTarget target = OnnxTarget.Cpu, bool inProcess = false)
     {
         inputNames ??= graph.Inputs.Select((_, i) => $"x{i}").ToArray();
         outputNames ??= graph.Outputs.Select((_, i) => $"y{i}").ToArray();
@@ -35,7 +35,7 @@ public static class OnnxLowering
         if (inputNames.Concat(outputNames).Distinct().Count() != inputNames.Count + outputNames.Count)
             throw new ArgumentException("ONNX lowering: input and output names must be distinct.");
 
-        var emitter = new Emitter(inputNames.Concat(outputNames), target);
+        var emitter = new Emitter(inputNames.Concat(outputNames), target, inProcess);
         var names = new Dictionary<Value, string>(ReferenceEqualityComparer.Instance);
         var g = new GraphProto { Name = "nnx" };
         for (var i = 0; i < graph.Inputs.Length; i++)
@@ -43,12 +43,15 @@ public static class OnnxLowering
             names[graph.Inputs[i]] = inputNames[i];
             g.Input.Add(ValueInfo(inputNames[i], graph.Inputs[i].Aval));
         }
+        var readers = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
+        foreach (var v in graph.Nodes.SelectMany(n => n.Inputs).Concat(graph.Outputs)) readers[v] = readers.GetValueOrDefault(v) + 1;
         foreach (var node in graph.Nodes)
         {
             var args = new LowerArgs(node.Inputs.Select(v => names[v]).ToArray(), node.Inputs.Select(v => v.Aval).ToArray(), node.Output.Aval);
             // Each ONNX node says which primitive it comes from, so a runtime error can name it.
             emitter.Source = $"{node.Op} ({string.Join(", ", args.InputAvals)}) → {node.Output.Aval}";
             names[node.Output] = node.Op.Lower(emitter, args);
+            emitter.AddReaders(names[node.Output], readers.GetValueOrDefault(node.Output));
         }
 
         // Give each output its name: rename the node result that produces it, or add an Identity when the
@@ -66,10 +69,10 @@ public static class OnnxLowering
             else emitter.Identity(name, outputNames[i]);
             g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
         }
-        g.Node.AddRange(emitter.Nodes);
+        g.Node.AddRange(Live(emitter.Nodes, outputNames));
         // Only the constants that a node reads: a lowering may replace a constant operand by its own (the CUDA form
         // of a shift by a constant), and ONNX Runtime warns about every unused initializer.
-        var read = new HashSet<string>(emitter.Nodes.SelectMany(n => n.Input));
+        var read = new HashSet<string>(g.Node.SelectMany(n => n.Input));
         g.Initializer.AddRange(emitter.Initializers.Where(t => read.Contains(t.Name)));
 
         var model = new ModelProto
@@ -81,8 +84,23 @@ public static class OnnxLowering
             DocString = docString ?? "",
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        if (emitter.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        foreach (var domain in emitter.Domains.Order(StringComparer.Ordinal)) model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
         return model;
+    }
+
+    /// <summary>The nodes that the outputs depend on (a lowering may leave one unread: <see cref="IOnnxEmitter.Producer"/>).</summary>
+    private static List<NodeProto> Live(List<NodeProto> nodes, IEnumerable<string> outputs)
+    {
+        var read = new HashSet<string>(outputs);
+        var live = new List<NodeProto>();
+        for (var i = nodes.Count - 1; i >= 0; i--)
+        {
+            if (!nodes[i].Output.Any(read.Contains)) continue;
+            live.Add(nodes[i]);
+            read.UnionWith(nodes[i].Input);
+        }
+        live.Reverse();
+        return live;
     }
 
     internal static ValueInfoProto ValueInfo(string name, Aval aval)
@@ -104,12 +122,15 @@ public static class OnnxLowering
     }
 
     /// <summary>Collects nodes and initializers; gives every value a fresh name.</summary>
-    private sealed class Emitter(IEnumerable<string> reserved, OnnxTarget target) : IOnnxEmitter
+    private sealed class Emitter(IEnumerable<string> reserved, OnnxTarget target, bool inProcess) : IOnnxEmitter
     {
         private readonly HashSet<string> _taken = [.. reserved];
         private readonly Dictionary<HostArray, string> _constants = [];
         private readonly Dictionary<string, HostArray> _constantValues = [];
         private readonly HashSet<string> _nodeOutputs = [];
+        private readonly Dictionary<string, OnnxNode> _producers = [];
+        private readonly Dictionary<string, string> _renamed = [];
+        private readonly Dictionary<string, int> _readers = [];
         private int _next;
 
         public List<NodeProto> Nodes { get; } = [];
@@ -119,11 +140,14 @@ public static class OnnxLowering
         /// <summary>The primitive being lowered, with its avals (each node's doc string).</summary>
         public string Source { get; set; } = "";
 
-        public bool UsesMicrosoftDomain { get; private set; }
+        /// <summary>The domains other than ai.onnx that nodes were added in (each imported at version 1).</summary>
+        public HashSet<string> Domains { get; } = [];
 
         public int Opset => OnnxLowering.Opset;
 
         public OnnxTarget Target => target;
+
+        public int NchwcBlockSize => inProcess && target == OnnxTarget.Cpu ? NchwcKernels.BlockSize : 0;
 
         public HostArray? ConstantValue(string name) => _constantValues.GetValueOrDefault(name);
 
@@ -139,7 +163,8 @@ public static class OnnxLowering
             foreach (var a in attributes) node.Attribute.Add(Attribute(a));
             Nodes.Add(node);
             _nodeOutputs.Add(output);
-            if (domain == "com.microsoft") UsesMicrosoftDomain = true;
+            _producers[output] = new OnnxNode(domain, opType, [.. inputs], attributes);
+            if (domain.Length > 0) Domains.Add(domain);
             return output;
         }
 
@@ -153,7 +178,17 @@ public static class OnnxLowering
             return name;
         }
 
+        public OnnxNode? Producer(string name) => _producers.GetValueOrDefault(name);
+
+        public int Readers(string name) => _readers.TryGetValue(name, out var n) ? n : int.MaxValue;
+
+        /// <summary>Counts the readers of a graph value under its ONNX name (two values may share one: a transpose undone).</summary>
+        public void AddReaders(string name, int count) => _readers[name] = (_readers.TryGetValue(name, out var n) ? n : 0) + count;
+
         public bool IsNodeOutput(string name) => _nodeOutputs.Contains(name);
+
+        /// <summary>The name a value has now: a peephole may have made two graph values one ONNX value, renamed once.</summary>
+        public string Current(string name) => _renamed.TryGetValue(name, out var to) ? Current(to) : name;
 
         public void Rename(string from, string to)
         {
@@ -164,12 +199,13 @@ public static class OnnxLowering
             }
             _nodeOutputs.Remove(from);
             _nodeOutputs.Add(to);
+            _renamed[from] = to;
         }
 
         public void Identity(string from, string to)
         {
             var node = new NodeProto { OpType = "Identity", Name = $"Identity_{Nodes.Count}" };
-            node.Input.Add(from);
+            node.Input.Add(Current(from));
             node.Output.Add(to);
             Nodes.Add(node);
         }

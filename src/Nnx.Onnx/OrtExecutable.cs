@@ -30,7 +30,7 @@ internal sealed unsafe class OrtExecutable : Executable
         _inputNames = inputNames?.ToArray() ?? graph.Inputs.Select((_, i) => $"x{i}").ToArray();
         _outputNames = outputNames?.ToArray() ?? graph.Outputs.Select((_, i) => $"y{i}").ToArray();
         var watch = Stopwatch.StartNew();
-        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames, target: backend.LoweringTarget);
+        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames, target: backend.LoweringTarget, inProcess: backend.CudaDevice is null);
         var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;

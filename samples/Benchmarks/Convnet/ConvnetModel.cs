@@ -2,7 +2,7 @@ namespace NnxSharp.Benchmarks;
 
 /// <summary>
 /// The Fashion-MNIST sample's convnet (samples/FashionMnist/Models.cs): two blocks of 3×3 SAME conv → ReLU →
-/// 2×2 max pool (32 and 64 channels), then 3136 → 256 → ReLU → 10; its convolutions lowered either way.
+/// 2×2 max pool (32 and 64 channels), then 3136 → 256 → ReLU → 10; its convolutions lowered as <see cref="Conv.UseIm2Col"/> says.
 /// </summary>
 public sealed class ConvnetModel : Module
 {
@@ -13,7 +13,7 @@ public sealed class ConvnetModel : Module
     public readonly Linear Hidden;
     public readonly Linear Out;
 
-    public ConvnetModel(Rngs rngs, bool im2col)
+    public ConvnetModel(Rngs rngs, bool? im2col)
     {
         Conv1 = new Conv(1, 32, [3, 3], rngs) { UseIm2Col = im2col };
         Conv2 = new Conv(32, 64, [3, 3], rngs) { UseIm2Col = im2col };

@@ -6,8 +6,8 @@ namespace NnxSharp;
 /// A convolution over channels-last inputs (Flax's <c>nnx.Conv</c>): x is [batch..., spatial..., in], the
 /// kernel is [k₁, …, k_d, in, out] (LeCun normal), the bias [out] (zeros). Strictly a cross-correlation, as in
 /// every framework: y[n, p, o] = Σ_{offset, c} x[n, p·s + offset·dilation − padLow, c] · K[offset, c, o] + b[o].
-/// Lowers as im2col (pad, gather of the windows, one matrix product) or, with <see cref="UseIm2Col"/> false, as
-/// the <see cref="ConvGeneral"/> primitive (ONNX Conv) between transposes to and from channels-first. With feature groups G
+/// Lowers as the <see cref="ConvGeneral"/> primitive between transposes to and from channels-first (ONNX Runtime's
+/// direct convolutions) or as im2col (pad, gather of the windows, one matrix product); <see cref="UseIm2Col"/> chooses. With feature groups G
 /// (Flax's <c>feature_group_count</c>; G = in is depthwise) the kernel is [k…, in/G, out] and output channel o sees only
 /// the input channels of its group ⌊o / (out/G)⌋.
 /// </summary>
@@ -63,13 +63,14 @@ public sealed class Conv : Module, ILayer
     public int FeatureGroupCount { get; }
 
     /// <summary>
-    /// True (the default): lower through pad + one gather of every window + one matrix product (im2col), which
-    /// trains the Fashion-MNIST convnet 11–24 % faster on ONNX Runtime's CPU provider than ONNX Conv (its kernel
-    /// gradient, a convolution with a large kernel and a 3×3 output, is its slow part; notes/layers.md). False:
-    /// the <see cref="ConvGeneral"/> primitive (ONNX Conv, and convolutions for both gradients), which needs no
-    /// k-fold copy of the input. A static attribute: part of the GraphDef.
+    /// How the convolution lowers. Null (the default) chooses: im2col for one input channel at stride 1 (a first
+    /// layer on grey images, whose columns are plain slices), the <see cref="ConvGeneral"/> primitive otherwise.
+    /// True: im2col, pad + one gather of every window + one matrix product (a k-fold copy of the input). False: the
+    /// primitive, which runs ONNX Runtime's direct NCHWc convolutions on CPUs with AVX2 or AVX-512 for the
+    /// forward and the input gradient (channels in multiples of 8 or 16) and ONNX Conv elsewhere, with the kernel
+    /// gradient as one matrix product (notes/layers.md has the measurements). A static attribute: part of the GraphDef.
     /// </summary>
-    public bool UseIm2Col { get; init; } = true;
+    public bool? UseIm2Col { get; init; }
 
     /// <summary>The kernel, [k₁, …, k_d, in/groups, out] (PyTorch's weight is [out, in/groups, k₁, …, k_d]).</summary>
     public Param Kernel { get; }
@@ -119,12 +120,14 @@ public sealed class Conv : Module, ILayer
 
     /// <summary>
     /// The convolution of xn [n, spatial…, in] with kernel [k…, in/groups, out] at the given pads (non-negative),
-    /// strides and dilation, channels last: [n, out spatial…, out]; lowered as im2col or as <see cref="ConvGeneral"/>.
+    /// strides and dilation, channels last: [n, out spatial…, out]; lowered as im2col or as <see cref="ConvGeneral"/>
+    /// (null: as <see cref="UseIm2Col"/> describes).
     /// The bias [out], if any, is added to im2col's [positions, out] product, where the fusion pass makes product and
     /// bias one Gemm (the separate broadcast addition over the whole output was 2–4 % of the convnet's step).
     /// </summary>
-    internal static Tensor Convolve(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, bool im2col, Tensor? bias = null)
+    internal static Tensor Convolve(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, bool? useIm2Col, Tensor? bias = null)
     {
+        var im2col = useIm2Col ?? (xn.Shape[^1] == 1 && groups == 1 && strides.All(s => s == 1));
         var d = kernelSize.Length;
         var sizes = xn.Shape.Skip(1).Take(d).ToArray();
         var padded = sizes.Select((v, i) => v + pads[i].Low + pads[i].High).ToArray();

@@ -8,6 +8,9 @@ internal sealed record Add : Binary
     protected override long EvalSigned(long a, long b) => unchecked(a + b);
     protected override ulong EvalUnsigned(ulong a, ulong b) => unchecked(a + b);
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) => [g, g];
+
+    /// <summary>ONNX Add, or a convolution's bias added inside ONNX Runtime's NCHWc convolution (<see cref="ConvGeneral.FuseBias"/>).</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) => ConvGeneral.FuseBias(e, args) ?? base.Lower(e, args);
 }
 
 /// <summary>a − b (integers wrap).</summary>

@@ -40,8 +40,28 @@ internal sealed record Transpose(Ints Perm) : Primitive
         return Kernels.TakeAt(x, Infer([x.Aval]).Shape, idx => idx.Select((i, d) => i * inStrides[Perm[d]]).Sum());
     }
 
-    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
-        e.Node("Transpose", args.Inputs, OnnxAttribute.Ints("perm", Perm.ToLongArray()));
+    /// <summary>
+    /// One ONNX Transpose, except where the input's producer can give the result directly: a transpose of a
+    /// lowering's own transpose is one transpose by the composed permutation (none for the identity), and an NCHWc
+    /// result that only this reads is reordered straight to channels last (<see cref="ConvGeneral"/>).
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        var perm = Perm.ToLongArray();
+        var producer = e.Producer(args.Inputs[0]);
+        if (producer is not null && producer.Is("Transpose") && producer.Ints("perm") is { } inner)
+        {
+            var composed = perm.Select(a => inner[a]).ToArray();
+            return composed.Select((a, i) => a == i).All(same => same)
+                ? producer.Inputs[0]
+                : e.Node("Transpose", [producer.Inputs[0]], OnnxAttribute.Ints("perm", composed));
+        }
+        if (producer is not null && producer.Is("ReorderOutput", ConvGeneral.NchwcDomain) && producer.Int("channels_last") == 0 && perm is [0, 2, 3, 1]
+            && e.Readers(args.Inputs[0]) == 1)
+            return e.Node(ConvGeneral.NchwcDomain, "ReorderOutput", [producer.Inputs[0]],
+                OnnxAttribute.Int("channels", producer.Int("channels")), OnnxAttribute.Int("channels_last", 1));
+        return e.Node("Transpose", args.Inputs, OnnxAttribute.Ints("perm", perm));
+    }
 
     /// <summary>The inverse permutation.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g)

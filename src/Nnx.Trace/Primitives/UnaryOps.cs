@@ -133,10 +133,10 @@ internal sealed record Relu : Unary
     protected override string AcceptsWhat => "float32, float64, int32 or int64";
     protected override double EvalFloat(double x) => x > 0 ? x : x < 0 ? 0 : x * 0;
     protected override long EvalSigned(long x) => Math.Max(x, 0);
-    /// <summary>ONNX Relu for floats; <c>x &gt; 0 ? x : 0</c> for integers.</summary>
+    /// <summary>ONNX Relu for floats (inside an NCHWc convolution that it follows: <see cref="ConvGeneral.FuseRelu"/>); <c>x &gt; 0 ? x : 0</c> for integers.</summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
-        if (args.Output.DType.IsFloat()) return e.Node("Relu", args.Inputs);
+        if (args.Output.DType.IsFloat()) return ConvGeneral.FuseRelu(e, args) ?? e.Node("Relu", args.Inputs);
         // ORT-CPU workaround: no integer Relu kernel, and int64 Max is wrong for values in [2^31, 2^32); Greater is exact.
         var zero = e.Scalar(args.Output.DType, 0);
         return e.Node("Where", [e.Node("Greater", [args.Inputs[0], zero]), args.Inputs[0], zero]);

@@ -1,6 +1,8 @@
 using FluentAssertions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NnxSharp;
+using NnxSharp.Onnx;
+using NnxSharp.Onnx.Schema;
 
 namespace UserCode.Tests;
 
@@ -9,17 +11,23 @@ namespace UserCode.Tests;
 public sealed class ConvLoweringTests
 {
     [TestMethod]
-    [DataRow(1, 1, "SAME", 3)]
-    [DataRow(2, 1, "SAME", 3)]
-    [DataRow(1, 2, "VALID", 3)]
-    [DataRow(2, 2, "SAME", 3)]
-    [DataRow(1, 1, "SAME", 1)] // one input channel at stride 1: im2col's transposed columns from slices
-    [DataRow(1, 2, "VALID", 1)]
-    [DataRow(2, 1, "SAME", 1)]
-    public void NativeAndIm2ColGiveTheSameValuesAndGradientsInFloat32(int stride, int dilation, string padding, int inFeatures)
+    [DataRow(1, 1, "SAME", 3, 4)]
+    [DataRow(2, 1, "SAME", 3, 4)]
+    [DataRow(1, 2, "VALID", 3, 4)]
+    [DataRow(2, 2, "SAME", 3, 4)]
+    [DataRow(1, 1, "SAME", 1, 4)] // one input channel at stride 1: im2col's transposed columns from slices
+    [DataRow(1, 2, "VALID", 1, 4)]
+    [DataRow(2, 1, "SAME", 1, 4)]
+    // Channels in blocks of 16 (and of 8): the forward and the input gradient take ONNX Runtime's NCHWc kernels
+    // where the machine has them (AVX2 or AVX-512).
+    [DataRow(1, 1, "SAME", 16, 16)]
+    [DataRow(2, 1, "SAME", 16, 32)]
+    [DataRow(1, 2, "VALID", 32, 16)]
+    [DataRow(2, 2, "SAME", 16, 16)]
+    public void NativeAndIm2ColGiveTheSameValuesAndGradientsInFloat32(int stride, int dilation, string padding, int inFeatures, int outFeatures)
     {
-        var native = new Conv(inFeatures, 4, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = false };
-        var im2col = new Conv(inFeatures, 4, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = true };
+        var native = new Conv(inFeatures, outFeatures, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = false };
+        var im2col = new Conv(inFeatures, outFeatures, [3, 2], new Rngs(1), strides: [stride, 1], padding: padding, kernelDilation: [dilation, 1]) { UseIm2Col = true };
         var x = Prng.Normal(Prng.Key(2), [2, 9, 7, inFeatures]);
         (float[] Y, float[] Gx, float[] Gk) Run(Conv c)
         {
@@ -27,9 +35,9 @@ public sealed class ConvLoweringTests
             var (_, (gx, gk)) = Autodiff.ValueAndGrad((Tensor a, Tensor k) =>
             {
                 c.Kernel.Value = k;
-                return (c.Call(a) * r).Sum();
+                return (Nn.Relu(c.Call(a)) * r).Sum(); // the bias and the ReLU fold into an NCHWc convolution
             })(x, c.Kernel.Value);
-            return (c.Call(x).ToArray<float>(), gx.ToArray<float>(), gk.ToArray<float>());
+            return (Nn.Relu(c.Call(x)).ToArray<float>(), gx.ToArray<float>(), gk.ToArray<float>());
         }
         var (a, b) = (Run(native), Run(im2col));
         Close(a.Y, b.Y);
@@ -56,6 +64,97 @@ public sealed class ConvLoweringTests
             return loss + grads.Values.Select(g => g.Sum()).Aggregate((p, q) => p + q);
         });
         step(conv, x).Item<float>().Should().BeApproximately(reference(im2col, x).Item<float>(), 1e-5f);
+    }
+
+    [TestMethod]
+    public void InProcessTheCpuLoweringTakesTheNchwcKernelsAndAnExportedGraphDoesNot()
+    {
+        var (first, second) = (new Conv(16, 16, [3, 3], new Rngs(0)) { UseIm2Col = false }, new Conv(16, 16, [3, 3], new Rngs(1)) { UseIm2Col = false });
+        var step = Nnx.Jit((Conv a, Conv b, Tensor x) =>
+        {
+            var (loss, grads) = Nnx.ValueAndGrad<Conv>(m => Nn.Relu(b.Call(Nn.Relu(m.Call(x)))).Mean())(a);
+            return loss + grads.Values.Select(g => g.Sum()).Aggregate((p, q) => p + q);
+        });
+        var x = Prng.Normal(Prng.Key(0), [2, 6, 6, 16]);
+        var graph = JitRegistry.Of(step).Inspect([first, second, x]).Optimized;
+        string[] Ops(ModelProto m) => [.. m.Graph.Node.Select(n => n.Domain.Length == 0 ? n.OpType : $"{n.Domain}:{n.OpType}")];
+        var exported = Ops(OnnxLowering.ToModel(graph));
+        exported.Should().NotContain(o => o.StartsWith(NchwcKernels.Domain, StringComparison.Ordinal), "an exported file must run on any machine");
+        var inProcessModel = OnnxLowering.ToModel(graph, inProcess: true);
+        var inProcess = Ops(inProcessModel);
+        if (NchwcKernels.BlockSize == 0)
+            inProcess.Should().Equal(exported, "this machine has no NCHWc kernels");
+        else
+        {
+            // Two forwards (with their biases) and the second's input gradient; the first's kernel gradient is a
+            // matrix product. The ReLUs stay: their gradients read the pre-activations.
+            inProcess.Count(o => o == $"{NchwcKernels.Domain}:Conv").Should().Be(3);
+            inProcess.Should().NotContain("Conv");
+            inProcessModel.Graph.Node.Count(n => n.OpType == "Conv" && n.Input.Count == 3).Should().Be(2, "each forward adds its bias");
+            exported.Count(o => o == "Conv").Should().Be(3);
+        }
+    }
+
+    [TestMethod]
+    public void AnInferenceConvolutionTakesItsBiasAndReluInsideTheNchwcKernel()
+    {
+        var conv = new Conv(16, 32, [3, 3], new Rngs(0), strides: [2, 2]) { UseIm2Col = false };
+        var reference = new Conv(16, 32, [3, 3], new Rngs(0), strides: [2, 2]) { UseIm2Col = true };
+        conv.Bias!.Value = Prng.Normal(Prng.Key(4), [32]);
+        reference.Bias!.Value = conv.Bias.Value;
+        var f = Nnx.Jit((Conv c, Tensor x) => Nn.Relu(c.Call(x)));
+        var x = Prng.Normal(Prng.Key(0), [3, 9, 8, 16]);
+        var model = OnnxLowering.ToModel(JitRegistry.Of(f).Inspect([conv, x]).Optimized, inProcess: true);
+        if (NchwcKernels.BlockSize > 0)
+        {
+            model.Graph.Node.Select(n => n.OpType).Should().NotContain(["Add", "Relu"]);
+            // x is reordered from channels last, without a transpose (those left are the small kernel's).
+            model.Graph.Node.Single(n => n.OpType == "ReorderInput").Input.Should().Equal(model.Graph.Input[^1].Name);
+            model.Graph.Node.Single(n => n.OpType == "ReorderOutput").Attribute.Should().Contain(a => a.Name == "channels_last" && a.I == 1);
+            var fused = model.Graph.Node.Should().ContainSingle(n => n.OpType == "Conv").Which;
+            fused.Input.Should().HaveCount(3);
+            fused.Attribute.Should().ContainSingle(a => a.Name == "activation").Which.S.ToStringUtf8().Should().Be("Relu");
+        }
+        Close(f(conv, x).ToArray<float>(), f(reference, x).ToArray<float>());
+    }
+
+    [TestMethod]
+    public void AConvolutionWithTwoReadersIsNotComputedTwiceToFoldItsBias()
+    {
+        var conv = new Conv(16, 16, [3, 3], new Rngs(0)) { UseIm2Col = false };
+        var reference = new Conv(16, 16, [3, 3], new Rngs(0)) { UseIm2Col = true };
+        var f = Nnx.Jit((Conv c, Tensor x) =>
+        {
+            var y = c.Call(x);
+            return Nn.Relu(y) + y * 2f; // y has two readers: the ReLU cannot move into the convolution
+        });
+        var x = Prng.Normal(Prng.Key(0), [2, 5, 5, 16]);
+        var model = OnnxLowering.ToModel(JitRegistry.Of(f).Inspect([conv, x]).Optimized, inProcess: true);
+        if (NchwcKernels.BlockSize > 0)
+        {
+            var convs = model.Graph.Node.Where(n => n.OpType == "Conv").ToArray();
+            convs.Should().ContainSingle().Which.Domain.Should().Be(NchwcKernels.Domain);
+            convs[0].Input.Should().HaveCount(3, "the bias, read only by the sum, still folds");
+            convs[0].Attribute.Should().NotContain(a => a.Name == "activation");
+        }
+        Close(f(conv, x).ToArray<float>(), f(reference, x).ToArray<float>());
+    }
+
+    [TestMethod]
+    public void ByDefaultOneInputChannelTakesIm2ColAndMoreTakeTheConvolutionPrimitive()
+    {
+        var step = (Conv c, Tensor x) => Nnx.Jit((Conv m, Tensor t) => m.Call(t)).Lower(c, x);
+        step(new Conv(1, 8, [3, 3], new Rngs(0)), Prng.Normal(Prng.Key(0), [2, 6, 6, 1])).Should().NotContain("conv_general");
+        step(new Conv(1, 8, [3, 3], new Rngs(0), strides: [2, 2]), Prng.Normal(Prng.Key(0), [2, 6, 6, 1])).Should().Contain("conv_general");
+        step(new Conv(4, 8, [3, 3], new Rngs(0)), Prng.Normal(Prng.Key(0), [2, 6, 6, 4])).Should().Contain("conv_general");
+    }
+
+    [TestMethod]
+    public void TheNchwcBlockIsTheVectorWidthOfThisMachine()
+    {
+        var expected = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? 16 : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? 8 : -1;
+        if (expected > 0) NchwcKernels.BlockSize.Should().Be(expected);
+        else NchwcKernels.BlockSize.Should().BeOneOf(0, 8, 16);
     }
 
     private static void Close(float[] a, float[] b)
