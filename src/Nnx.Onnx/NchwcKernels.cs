@@ -13,7 +13,7 @@ namespace NnxSharp.Onnx;
 internal static class NchwcKernels
 {
     /// <summary>The operators' domain.</summary>
-    public const string Domain = "com.microsoft.nchwc";
+    public const string Domain = NnxSharp.Primitives.ConvGeneral.NchwcDomain;
 
     private static readonly Lazy<int> s_blockSize = new(Probe);
 

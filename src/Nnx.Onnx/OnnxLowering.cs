@@ -25,6 +25,10 @@ public static class OnnxLowering
         OnnxTarget target = OnnxTarget.Cpu) =>
         ToModel(graph, inputNames, outputNames, docString, target).ToByteArray();
 
+    /// <summary>
+    /// As <see cref="ToBytes"/>. <paramref name="inProcess"/>: the model runs in this process (an OrtExecutable), so a
+    /// lowering may use this machine's kernels (<see cref="IOnnxEmitter.NchwcBlockSize"/>); never for exported files.
+    /// </summary>
     internal static ModelProto ToModel(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null,
         OnnxTarget target = OnnxTarget.Cpu, bool inProcess = false)
     {

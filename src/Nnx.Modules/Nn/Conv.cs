@@ -180,22 +180,8 @@ public sealed class Conv : Module, ILayer
     /// a product of untransposed operands; with [n·positions, k] columns it was MLAS's transposed-A path
     /// (notes/layers.md). The input gets no gradient when it is data.
     /// </summary>
-    private static Tensor SingleChannel(Tensor xp, Tensor kernel, int[] kernelSize, int[] dilation, int[] output)
-    {
-        var (d, n, outFeatures) = (kernelSize.Length, xp.Shape[0], kernel.Shape[^1]);
-        var k = kernelSize.Aggregate(1, (a, b) => a * b);
-        var outPositions = output.Aggregate(1, (a, b) => a * b);
-        var offset = new int[d];
-        var rows = new Tensor[k];
-        for (var q = 0; q < k; q++)
-        {
-            Windows.Unravel(q, kernelSize, offset);
-            int[] starts = [0, .. offset.Select((o, i) => o * dilation[i]), 0];
-            int[] ends = [n, .. offset.Select((o, i) => o * dilation[i] + output[i]), 1];
-            rows[q] = xp.Slice(starts, ends).Reshape(1, n * outPositions);
-        }
-        return Tensor.Concat(0, rows).Transpose(1, 0).MatMul(kernel.Reshape(k, outFeatures));
-    }
+    private static Tensor SingleChannel(Tensor xp, Tensor kernel, int[] kernelSize, int[] dilation, int[] output) =>
+        ConvGeneral.SingleChannelColumns(xp, kernelSize, dilation, output).Transpose(1, 0).MatMul(kernel.Reshape(kernelSize.Aggregate(1, (a, b) => a * b), kernel.Shape[^1]));
 
     /// <summary>
     /// The row of [n·padded positions, in] of every (example, output position, kernel offset), offsets inner (row-major),

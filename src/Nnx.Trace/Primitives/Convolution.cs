@@ -105,10 +105,10 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
 
     /// <summary>
     /// Whether ONNX Runtime's NCHWc direct convolution takes this one: 2-D, one group, both channel counts multiples
-    /// of the block, and a kernel no larger than the output. The last leaves out the kernel gradient's convolution
-    /// (the cotangent as a [O, N, o…] kernel over a few output positions), where the direct kernel has little to
-    /// vectorise over: for the Fashion-MNIST convnet's conv2 it took 31 ms against the generic Conv's 47 and the
-    /// NCHWc forward's 13.5 (1 thread).
+    /// of the block, and a kernel no larger than the output. The last leaves out convolutions like a kernel gradient
+    /// written as one (a [O, N, o…] cotangent as the kernel over a few output positions), where the direct kernel has
+    /// little to vectorise over: for the Fashion-MNIST convnet's conv2 that took 31 ms against the NCHWc forward's 13.5
+    /// (1 thread).
     /// </summary>
     private bool Blockable(LowerArgs args, int block)
     {
@@ -147,7 +147,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
             || args.InputAvals[1].Shape[0] != args.Output.Shape[^1] || ChannelsLast(e, args.Inputs[0]) is not var (reorder, conv)
             || conv.Inputs.Count != 2 || conv.Attributes.Any(a => a.Name == "activation"))
             return null;
-        return Refuse(e, reorder, conv, [conv.Inputs[0], conv.Inputs[1], args.Inputs[1]], conv.Attributes);
+        return Rebuilt(e, reorder, conv, [conv.Inputs[0], conv.Inputs[1], args.Inputs[1]], conv.Attributes);
     }
 
     /// <summary>relu(x) with x an NCHWc convolution read channels last, as that convolution with its Relu activation; or null.</summary>
@@ -155,7 +155,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
     {
         if (args.Output.DType != DType.Float32 || ChannelsLast(e, args.Inputs[0]) is not var (reorder, conv) || conv.Attributes.Any(a => a.Name == "activation"))
             return null;
-        return Refuse(e, reorder, conv, conv.Inputs, [.. conv.Attributes, OnnxAttribute.String("activation", "Relu")]);
+        return Rebuilt(e, reorder, conv, conv.Inputs, [.. conv.Attributes, OnnxAttribute.String("activation", "Relu")]);
     }
 
     /// <summary>
@@ -168,7 +168,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
             ? (r, c) : null;
 
     /// <summary>The convolution again with other inputs or attributes, reordered as before; the first becomes unread and is dropped.</summary>
-    private static string Refuse(IOnnxEmitter e, OnnxNode reorder, OnnxNode conv, IReadOnlyList<string> inputs, IReadOnlyList<OnnxAttribute> attributes) =>
+    private static string Rebuilt(IOnnxEmitter e, OnnxNode reorder, OnnxNode conv, IReadOnlyList<string> inputs, IReadOnlyList<OnnxAttribute> attributes) =>
         e.Node(NchwcDomain, "ReorderOutput", [e.Node(NchwcDomain, "Conv", inputs, [.. attributes])], [.. reorder.Attributes]);
 
     /// <summary>The domain of ONNX Runtime's NCHWc CPU operators.</summary>
@@ -238,10 +238,10 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
 
     /// <summary>
     /// ∂w for one group as im2col: x channels last and padded, the rows of every window gathered into columns
-    /// [n·outputs, k·C] (one constant index), and columnsᵀ · g with the cotangent channels last, [n·outputs, O]: one
-    /// product whose contraction runs over every output position. As the convolution of x with the cotangent
-    /// (the form above) ONNX Runtime has only its generic kernel, at 52 against about 30 ms for the Fashion-MNIST
-    /// convnet's conv2 (1 thread); the transposes to channels last cancel against a channels-last layer's own.
+    /// [n·outputs, k·C] (one constant index), and gᵀ [O, n·outputs] · columns: one product whose contraction runs over
+    /// every output position. As the convolution of x with the cotangent (the form above) ONNX Runtime has only its
+    /// generic kernel, at 52 against about 30 ms (product and gather) for the Fashion-MNIST convnet's conv2, 1 thread;
+    /// x's transpose to channels last cancels against a channels-last layer's own.
     /// </summary>
     private Tensor KernelGradientAsProduct(Tensor x, Tensor w, Tensor g)
     {
@@ -253,7 +253,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         var xl = x.Transpose(channelsLast);
         if (PadLow.Concat(PadHigh).Any(p => p != 0)) xl = xl.Pad([0, .. PadLow, 0], [0, .. PadHigh, 0]);
         var (k, outputs) = (Product(kSp), Product(outSp));
-        if (c == 1 && Strides.All(v => v == 1)) return Reorder(SingleChannelColumns(xl, kSp, outSp).MatMul(g.Transpose(channelsLast).Reshape(n * outputs, o)));
+        if (c == 1 && Strides.All(v => v == 1)) return Reorder(SingleChannelColumns(xl, kSp, Dilation.ToArray(), outSp).MatMul(g.Transpose(channelsLast).Reshape(n * outputs, o)));
         var padded = xl.Shape.Skip(1).Take(d).ToArray();
         var positions = Product(padded);
         var one = WindowIndex(padded, outSp, kSp);
@@ -271,11 +271,12 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
     }
 
     /// <summary>
-    /// The columns of one input channel at stride 1, transposed: [k, n·outputs], one slice of the padded
-    /// channels-last x per kernel offset (contiguous copies, where a gather of [n·positions, 1] rows copies single
-    /// floats: 12.4 ms for the convnet's first layer, 1 thread), so that ∂w = columnsᵀᵀ · g is an untransposed product.
+    /// The im2col columns of one input channel at stride 1, transposed: [k, n·outputs] from the padded channels-last
+    /// xl [n, padded…, 1], one slice per kernel offset (contiguous copies, where a gather of [n·positions, 1] rows
+    /// copies single floats: 12.4 ms for the convnet's first layer, 1 thread). Products with them need no transposed
+    /// operand: ∂w = columnsᵀᵀ · g here, and <c>Conv</c>'s forward columnsᵀ · kernel.
     /// </summary>
-    private Tensor SingleChannelColumns(Tensor xl, int[] kSp, int[] outSp)
+    internal static Tensor SingleChannelColumns(Tensor xl, int[] kSp, int[] dilation, int[] outSp)
     {
         var (d, n) = (kSp.Length, xl.Shape[0]);
         var outputs = Product(outSp);
@@ -284,8 +285,8 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         for (var q = 0; q < rows.Length; q++)
         {
             Windows.Unravel(q, kSp, offset);
-            int[] starts = [0, .. offset.Select((v, i) => v * Dilation[i]), 0];
-            int[] ends = [n, .. offset.Select((v, i) => v * Dilation[i] + outSp[i]), 1];
+            int[] starts = [0, .. offset.Select((v, i) => v * dilation[i]), 0];
+            int[] ends = [n, .. offset.Select((v, i) => v * dilation[i] + outSp[i]), 1];
             rows[q] = xl.Slice(starts, ends).Reshape(1, n * outputs);
         }
         return Tensor.Concat(0, rows);
