@@ -35,7 +35,7 @@ public sealed class ConvLoweringTests
             var (_, (gx, gk)) = Autodiff.ValueAndGrad((Tensor a, Tensor k) =>
             {
                 c.Kernel.Value = k;
-                return (Nn.Relu(c.Call(a)) * r).Sum(); // the bias and the ReLU fold into an NCHWc convolution
+                return (Nn.Relu(c.Call(a)) * r).Sum();
             })(x, c.Kernel.Value);
             return (Nn.Relu(c.Call(x)).ToArray<float>(), gx.ToArray<float>(), gk.ToArray<float>());
         }
@@ -93,6 +93,14 @@ public sealed class ConvLoweringTests
             inProcessModel.Graph.Node.Count(n => n.OpType == "Conv" && n.Input.Count == 3).Should().Be(2, "each forward adds its bias");
             exported.Count(o => o == "Conv").Should().Be(3);
         }
+        // The jitted step (NCHWc, folded biases) computes what the same step over im2col layers does.
+        var (a2, b2) = (new Conv(16, 16, [3, 3], new Rngs(0)) { UseIm2Col = true }, new Conv(16, 16, [3, 3], new Rngs(1)) { UseIm2Col = true });
+        var reference = Nnx.Jit((Conv a, Conv b, Tensor x) =>
+        {
+            var (loss, grads) = Nnx.ValueAndGrad<Conv>(m => Nn.Relu(b.Call(Nn.Relu(m.Call(x)))).Mean())(a);
+            return loss + grads.Values.Select(g => g.Sum()).Aggregate((p, q) => p + q);
+        });
+        step(first, second, x).Item<float>().Should().BeApproximately(reference(a2, b2, x).Item<float>(), 1e-4f);
     }
 
     [TestMethod]
