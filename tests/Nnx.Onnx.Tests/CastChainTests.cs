@@ -133,14 +133,17 @@ public sealed class CastChainTests
     }
 
     /// <summary>Compiles <paramref name="graph"/> (one input, one output) on <paramref name="backend"/> and runs it on <paramref name="x"/>.</summary>
-    internal static HostArray Run(OrtBackend backend, Graph graph, HostArray x)
+    internal static HostArray Run(OrtBackend backend, Graph graph, HostArray x) => RunAll(backend, graph, x)[0];
+
+    /// <summary>Compiles <paramref name="graph"/> (one input) on <paramref name="backend"/>, runs it on <paramref name="x"/> and returns every output.</summary>
+    internal static HostArray[] RunAll(OrtBackend backend, Graph graph, HostArray x)
     {
         using var exe = backend.Compile(graph);
         using var buffer = backend.Upload(x);
         var outputs = exe.Run([buffer]);
         try
         {
-            return backend.Download(outputs[0]);
+            return [.. outputs.Select(backend.Download)];
         }
         finally
         {

@@ -162,7 +162,7 @@ public sealed class Conv : Module, ILayer
             xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
         if (inFeatures == 1 && groups == 1 && strides.All(s => s == 1)) return SingleChannel(xn, kernel, kernelSize, dilation, output);
         var positions = padded.Aggregate(1, (a, b) => a * b);
-        var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, positions, padded, output, kernelSize, strides, dilation), axis: 0);
+        var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, padded, output, kernelSize, strides, dilation), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
         var k = kernelSize.Aggregate(1, (a, b) => a * b);
         if (groups == 1) return windows.Reshape(n * outPositions, k * inFeatures).MatMul(kernel.Reshape(k * inFeatures, outFeatures));
@@ -189,12 +189,9 @@ public sealed class Conv : Module, ILayer
     /// gradient scatters straight into the rows; along axis 1 ([n, positions, in]) the gradient moved the whole
     /// [n, windows, in] cotangent to the front and back (notes/layers.md).
     /// </summary>
-    private static Tensor WindowIndex(int n, int positions, int[] padded, int[] output, int[] kernelSize, int[] strides, int[] dilation)
+    private static Tensor WindowIndex(int n, int[] padded, int[] output, int[] kernelSize, int[] strides, int[] dilation)
     {
-        var one = Windows.Positions(padded, output, kernelSize, strides, dilation);
-        var index = new long[n * one.Length];
-        for (var b = 0; b < n; b++)
-            for (var j = 0; j < one.Length; j++) index[b * one.Length + j] = (long)b * positions + one[j];
+        var index = Windows.Rows(n, padded, output, kernelSize, strides, dilation);
         return Tensor.FromArray(index, index.Length);
     }
 }

@@ -256,10 +256,7 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         if (c == 1 && Strides.All(v => v == 1)) return Reorder(SingleChannelColumns(xl, kSp, Dilation.ToArray(), outSp).MatMul(g.Transpose(channelsLast).Reshape(n * outputs, o)));
         var padded = xl.Shape.Skip(1).Take(d).ToArray();
         var positions = Product(padded);
-        var one = WindowIndex(padded, outSp, kSp);
-        var index = new long[n * one.Length];
-        for (var b = 0; b < n; b++)
-            for (var j = 0; j < one.Length; j++) index[b * one.Length + j] = (long)b * positions + one[j];
+        var index = Windows.Rows(n, padded, outSp, kSp, Strides, Dilation);
         var columns = xl.Reshape(n * positions, c).Gather(Tensor.FromArray(index, index.Length), axis: 0).Reshape(n * outputs, k * c);
         // gᵀ [O, n·outputs] from g's own channels-first layout (a copy of whole planes, where transposing the
         // channels-last [n·outputs, O] moves single floats), then gᵀ · columns [O, k·C]: an untransposed product.

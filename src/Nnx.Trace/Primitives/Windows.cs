@@ -32,6 +32,20 @@ internal static class Windows
         return index;
     }
 
+    /// <summary>
+    /// <see cref="Positions"/> for each of <paramref name="n"/> examples stacked as rows of [n·padded positions, …]:
+    /// example b's positions offset by b·∏padded. The index of im2col's gather along axis 0.
+    /// </summary>
+    public static long[] Rows(int n, int[] padded, int[] output, int[] window, IReadOnlyList<int> strides, IReadOnlyList<int>? dilation = null)
+    {
+        var one = Positions(padded, output, window, strides, dilation);
+        var positions = padded.Aggregate(1L, (a, b) => a * b);
+        var index = new long[n * one.Length];
+        for (var b = 0; b < n; b++)
+            for (var j = 0; j < one.Length; j++) index[b * one.Length + j] = b * positions + one[j];
+        return index;
+    }
+
     /// <summary>Writes the row-major coordinates of <paramref name="flat"/> in a grid of <paramref name="dims"/> into <paramref name="into"/>.</summary>
     public static void Unravel(int flat, int[] dims, int[] into)
     {
