@@ -26,6 +26,7 @@ internal static class NchwcKernels
 
     private static int Probe()
     {
+        OrtThreads.EnsureEnvironment();
         try
         {
             using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };

@@ -26,6 +26,7 @@ public sealed class OrtBackend : IBackend, IReshapeCopier
 
     private OrtBackend(string name, int? cudaDevice, bool asyncDispatch, CudaOptions? cudaOptions = null)
     {
+        OrtThreads.EnsureEnvironment();
         Name = name;
         CudaDevice = cudaDevice;
         AsyncDispatch = asyncDispatch;
@@ -185,10 +186,10 @@ public sealed class OrtBackend : IBackend, IReshapeCopier
     }
 
     /// <summary>
-    /// Creates session options with Nnx's defaults, <paramref name="intraOpThreads"/> intra-op threads and this
-    /// backend's execution provider (see <see cref="SessionSettings"/>): on CUDA, no CPU fallback, TF32 as the
-    /// options say, and CUDA graph capture when <paramref name="cudaGraph"/> (the sessions of jitted steps, when
-    /// the options ask for graphs).
+    /// Creates session options with Nnx's defaults, <paramref name="intraOpThreads"/> intra-op threads (all the cores
+    /// run on the process's shared pool, see <see cref="OrtThreads"/>) and this backend's execution provider (see
+    /// <see cref="SessionSettings"/>): on CUDA, no CPU fallback, TF32 as the options say, and CUDA graph capture when
+    /// <paramref name="cudaGraph"/> (the sessions of jitted steps, when the options ask for graphs).
     /// </summary>
     internal SessionOptions CreateSessionOptions(int intraOpThreads = 1, bool cudaGraph = false)
     {
@@ -196,9 +197,9 @@ public sealed class OrtBackend : IBackend, IReshapeCopier
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
         };
+        OrtThreads.Apply(options, intraOpThreads);
         foreach (var (key, value) in SessionSettings.ConfigEntries(CudaDevice)) options.AddSessionConfigEntry(key, value);
         if (CudaDevice is { } id)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FluentAssertions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NnxSharp.Ir;
@@ -44,5 +45,36 @@ public sealed class ThreadChoiceTests
         }
         var act = () => Device.Cpu.IntraOpThreads = 0;
         act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*IntraOpThreads must be at least 1*");
+    }
+
+    [TestMethod]
+    public void SessionsOnEveryCoreShareOnePoolAndOtherCountsHaveTheirOwn()
+    {
+        if (Environment.ProcessorCount < 2) Assert.Inconclusive("one core: every session runs on the calling thread");
+        OrtThreads.SharedThreads.Should().Be(Environment.ProcessorCount);
+        var x = Prng.Uniform(Prng.Key(4), [512, 512]);
+        var expected = x.MatMul(x).ToArray<float>();
+        int AddedThreads(int sessions)
+        {
+            var before = Process.GetCurrentProcess().Threads.Count;
+            var executables = Enumerable.Range(0, sessions)
+                .Select(i => (OrtExecutable)OrtBackend.Cpu.Compile(Graph.Trace((a, b) => a.MatMul(b) + i, Aval.F32(512, 512), Aval.F32(512, 512))))
+                .ToList();
+            foreach (var (exe, i) in executables.Select((e, i) => (e, i)))
+                new Tensor(exe.Run([x.DeviceBuffer, x.DeviceBuffer])[0]).ToArray<float>().Should().Equal(expected.Select(v => v + i));
+            var added = Process.GetCurrentProcess().Threads.Count - before;
+            GC.KeepAlive(executables);
+            return added;
+        }
+        AddedThreads(8).Should().BeLessThan(4, "sessions on every core run on the process's one pool, which exists already");
+        try
+        {
+            Device.Cpu.IntraOpThreads = Environment.ProcessorCount + 1;
+            AddedThreads(2).Should().BeGreaterThanOrEqualTo(2 * Environment.ProcessorCount - 1, "another count gets a pool of its own per session");
+        }
+        finally
+        {
+            Device.Cpu.IntraOpThreads = null;
+        }
     }
 }
