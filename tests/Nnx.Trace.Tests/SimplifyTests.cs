@@ -443,4 +443,24 @@ public sealed class SimplifyTests
                 j:f64[3,2] = add i f
               in (g, j) }
             """);
+    /// <summary>
+    /// A transpose of a leading-axis split of a transpose that keeps axis 0 first is one transpose of the split source:
+    /// ConvGeneral's kernel gradient takes gᵀ in two batch halves of a channels-last cotangent.
+    /// </summary>
+    [TestMethod]
+    public void ATransposeOfASplitTransposeIsOneTranspose() => Golden(
+        Graph.Trace(x => x.Transpose(0, 3, 1, 2).Reshape(2, 2, 5, 2, 3).Transpose(0, 2, 1, 3, 4), Aval.F64(4, 2, 3, 5)),
+        """
+            { lambda a:f64[4,2,3,5]. let
+                b:f64[4,5,2,3] = transpose[perm=(0,3,1,2)] a
+                c:f64[2,2,5,2,3] = reshape[new_shape=[2,2,5,2,3]] b
+                d:f64[2,5,2,2,3] = transpose[perm=(0,2,1,3,4)] c
+              in (d) }
+            """,
+        """
+            { lambda a:f64[4,2,3,5]. let
+                b:f64[2,2,2,3,5] = reshape[new_shape=[2,2,2,3,5]] a
+                c:f64[2,5,2,2,3] = transpose[perm=(0,4,1,2,3)] b
+              in (c) }
+            """);
 }

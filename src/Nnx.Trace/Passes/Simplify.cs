@@ -104,6 +104,10 @@ internal sealed partial class Simplify
         }
     }
 
+    /// <summary>Whether <paramref name="to"/> is <paramref name="from"/> with only its leading axis split in two.</summary>
+    private static bool SplitsLeadingAxis(Shape from, Shape to) =>
+        to.Rank == from.Rank + 1 && from.Rank > 0 && to[0] * to[1] == from[0] && to.Skip(2).SequenceEqual(from.Skip(1));
+
     private bool IsConstant(Value v, double value) => Uniform(v) is { } u && u == value;
 
     private static bool IsFloat(Value v) => v.DType is DType.Float32 or DType.Float64;
@@ -138,6 +142,16 @@ internal sealed partial class Simplify
                 var composed = t.Perm.Select(p => inner.Perm[p]).ToArray();
                 var source = In(x[0], 0);
                 return composed.SequenceEqual(Enumerable.Range(0, composed.Length)) ? source : Emit(new Transpose(new Ints(composed)), source);
+            }
+            // transpose(reshape(transpose(v))) where the reshape only splits the leading axis, which the inner transpose
+            // keeps first: one transpose of v split the same way (a kernel gradient's halves of gᵀ, ConvGeneral).
+            case Transpose t when OpOf(x[0]) is Reshape && OpOf(In(x[0], 0)) is Transpose { Perm: var inner } && inner[0] == 0
+                                  && SplitsLeadingAxis(In(x[0], 0).Shape, x[0].Shape):
+            {
+                var source = In(In(x[0], 0), 0);
+                int[] lifted = [0, 1, .. inner.Skip(1).Select(p => p + 1)];
+                var split = Emit(new Reshape(Shape.Of([x[0].Shape[0], x[0].Shape[1], .. source.Shape.Skip(1)])), source);
+                return Emit(new Transpose(new Ints(t.Perm.Select(p => lifted[p]).ToArray())), split);
             }
             case Neg when OpOf(x[0]) is Neg:
                 return In(x[0], 0);

@@ -80,6 +80,10 @@ public sealed class VjpTableTests
             // Feature groups: 2 groups strided and padded, depthwise (3 groups of one channel, 2 outputs each) dilated.
             Conv([2, 1], [1, 0], [0, 1], [1, 1], [2, 4, 5, 4], [6, 2, 3, 2], groups: 2),
             Conv([1, 1], [1, 1], [1, 1], [2, 1], [1, 3, 5, 4], [6, 1, 2, 2], groups: 3),
+            // 16 input channels at stride 1: the kernel gradient as one product per kernel offset, the batch in two
+            // halves (even batch) or whole (odd), padded and dilated.
+            Conv([1, 1], [1, 1], [1, 1], [1, 1], [2, 16, 3, 3], [2, 16, 2, 2]),
+            Conv([1, 1], [0, 1], [1, 0], [2, 1], [1, 16, 4, 3], [2, 16, 2, 2]),
         ]);
         yield return ("reshape", [
             new Row(typeof(Reshape), a => a[0].Reshape(3, 2), [[2, 3]]),
