@@ -463,4 +463,38 @@ public sealed class SimplifyTests
                 c:f64[2,5,2,2,3] = transpose[perm=(0,4,1,2,3)] b
               in (c) }
             """);
+    /// <summary>A concatenation of a concatenation along the same axis is one; along another axis, or read twice, it stays.</summary>
+    [TestMethod]
+    public void AConcatenationOfAConcatenationIsOne() => Golden(
+        Graph.Trace(a =>
+        {
+            var inner = Tensor.Concat(0, a[0], a[1]);
+            var shared = Tensor.Concat(0, a[1], a[0]);
+            return [Tensor.Concat(0, inner, a[0]), Tensor.Concat(1, Tensor.Concat(0, a[0], a[0]), Tensor.Concat(0, a[1], a[1])), Tensor.Concat(0, shared, a[1]) + Tensor.Concat(0, shared, a[0])];
+        }, Aval.F64(2, 1), Aval.F64(2, 1)),
+        """
+            { lambda a:f64[2,1] b:f64[2,1]. let
+                c:f64[4,1] = concat[axis=0] a b
+                d:f64[4,1] = concat[axis=0] b a
+                e:f64[6,1] = concat[axis=0] c a
+                f:f64[4,1] = concat[axis=0] a a
+                g:f64[4,1] = concat[axis=0] b b
+                h:f64[4,2] = concat[axis=1] f g
+                i:f64[6,1] = concat[axis=0] d b
+                j:f64[6,1] = concat[axis=0] d a
+                k:f64[6,1] = add i j
+              in (e, h, k) }
+            """,
+        """
+            { lambda a:f64[2,1] b:f64[2,1]. let
+                c:f64[4,1] = concat[axis=0] b a
+                d:f64[6,1] = concat[axis=0] a b a
+                e:f64[4,1] = concat[axis=0] a a
+                f:f64[4,1] = concat[axis=0] b b
+                g:f64[4,2] = concat[axis=1] e f
+                h:f64[6,1] = concat[axis=0] c b
+                i:f64[6,1] = concat[axis=0] c a
+                j:f64[6,1] = add h i
+              in (d, g, j) }
+            """);
 }

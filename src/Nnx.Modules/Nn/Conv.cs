@@ -123,7 +123,8 @@ public sealed class Conv : Module, ILayer
     /// strides and dilation, channels last: [n, out spatial…, out]; lowered as im2col or as <see cref="ConvGeneral"/>
     /// (null: as <see cref="UseIm2Col"/> describes).
     /// The bias [out], if any, is added to im2col's [positions, out] product, where the fusion pass makes product and
-    /// bias one Gemm (the separate broadcast addition over the whole output was 2–4 % of the convnet's step).
+    /// bias one Gemm (the separate broadcast addition over the whole output was 2–4 % of the convnet's step); with one
+    /// input channel at stride 1 it goes inside the product itself (<see cref="SingleChannel"/>).
     /// </summary>
     internal static Tensor Convolve(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, bool? useIm2Col, Tensor? bias = null)
     {
@@ -138,8 +139,10 @@ public sealed class Conv : Module, ILayer
             var y = Native(xn, kernel, strides, pads, dilation, groups);
             return bias is null ? y : y + bias;
         }
-        var product = Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output);
-        if (bias is not null) product += bias;
+        // One input channel at stride 1 takes the bias inside its product (a row of ones under the columns).
+        var inside = bias is not null && bias.DType == kernel.DType && xn.Shape[^1] == 1 && groups == 1 && strides.All(s => s == 1);
+        var product = Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output, inside ? bias : null);
+        if (bias is not null && !inside) product += bias;
         return product.Reshape([n, .. output, outFeatures]);
     }
 
@@ -155,12 +158,12 @@ public sealed class Conv : Module, ILayer
     }
 
     /// <summary>im2col: pad, gather every window's positions with one constant index, then one [positions, k·in] × [k·in, out] product (per group).</summary>
-    private static Tensor Im2Col(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, int[] padded, int[] output)
+    private static Tensor Im2Col(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, int[] padded, int[] output, Tensor? bias)
     {
         var (n, inFeatures, outFeatures) = (xn.Shape[0], xn.Shape[^1], kernel.Shape[^1]);
         if (pads.Any(p => p.Low != 0 || p.High != 0))
             xn = xn.Pad([0, .. pads.Select(p => p.Low), 0], [0, .. pads.Select(p => p.High), 0]);
-        if (inFeatures == 1 && groups == 1 && strides.All(s => s == 1)) return SingleChannel(xn, kernel, kernelSize, dilation, output);
+        if (inFeatures == 1 && groups == 1 && strides.All(s => s == 1)) return SingleChannel(xn, kernel, kernelSize, dilation, output, bias);
         var positions = padded.Aggregate(1, (a, b) => a * b);
         var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, padded, output, kernelSize, strides, dilation), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
@@ -178,10 +181,19 @@ public sealed class Conv : Module, ILayer
     /// [k, n·positions], one slice of the padded input per kernel offset concatenated along axis 0 (contiguous
     /// copies, where the gather copied single floats), then columnsᵀ·kernel. The kernel's gradient columnsᵀ·g is then
     /// a product of untransposed operands; with [n·positions, k] columns it was MLAS's transposed-A path
-    /// (notes/layers.md). The input gets no gradient when it is data.
+    /// (notes/layers.md). The input gets no gradient when it is data. A bias goes inside the product: a row of ones
+    /// under the columns and the bias under the kernel, so that ONNX Runtime's Gemm does not first copy the broadcast
+    /// bias over the whole output (single-threaded), and the bias's gradient comes out of the kernel's gradient
+    /// product instead of a second pass over the cotangent.
     /// </summary>
-    private static Tensor SingleChannel(Tensor xp, Tensor kernel, int[] kernelSize, int[] dilation, int[] output) =>
-        ConvGeneral.SingleChannelColumns(xp, kernelSize, dilation, output).Transpose(1, 0).MatMul(kernel.Reshape(kernelSize.Aggregate(1, (a, b) => a * b), kernel.Shape[^1]));
+    private static Tensor SingleChannel(Tensor xp, Tensor kernel, int[] kernelSize, int[] dilation, int[] output, Tensor? bias)
+    {
+        var columns = ConvGeneral.SingleChannelColumns(xp, kernelSize, dilation, output);
+        var flat = kernel.Reshape(kernelSize.Aggregate(1, (a, b) => a * b), kernel.Shape[^1]);
+        if (bias is null) return columns.Transpose(1, 0).MatMul(flat);
+        var ones = Tensor.Ones(columns.DType, 1, columns.Shape[1]);
+        return Tensor.Concat(0, columns, ones).Transpose(1, 0).MatMul(Tensor.Concat(0, flat, bias.Reshape(1, bias.Shape[0])));
+    }
 
     /// <summary>
     /// The row of [n·padded positions, in] of every (example, output position, kernel offset), offsets inner (row-major),

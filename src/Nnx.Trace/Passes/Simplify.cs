@@ -104,6 +104,9 @@ internal sealed partial class Simplify
         }
     }
 
+    /// <summary>Whether <paramref name="v"/> is a concatenation along <paramref name="axis"/> that nothing else reads.</summary>
+    private bool IsInnerConcat(Value v, int axis) => OpOf(v) is Concat inner && inner.Axis == axis && SingleUse(v);
+
     /// <summary>Whether <paramref name="to"/> is <paramref name="from"/> with only its leading axis split in two.</summary>
     private static bool SplitsLeadingAxis(Shape from, Shape to) =>
         to.Rank == from.Rank + 1 && from.Rank > 0 && to[0] * to[1] == from[0] && to.Skip(2).SequenceEqual(from.Skip(1));
@@ -153,6 +156,9 @@ internal sealed partial class Simplify
                 var split = Emit(new Reshape(Shape.Of([x[0].Shape[0], x[0].Shape[1], .. source.Shape.Skip(1)])), source);
                 return Emit(new Transpose(new Ints(t.Perm.Select(p => lifted[p]).ToArray())), split);
             }
+            // A concatenation of concatenations along the same axis is one (every input copied once, not twice).
+            case Concat c when x.Any(v => IsInnerConcat(v, c.Axis)):
+                return Emit(c, [.. x.SelectMany(v => IsInnerConcat(v, c.Axis) ? Producer(v)!.Inputs : [v])]);
             case Neg when OpOf(x[0]) is Neg:
                 return In(x[0], 0);
             // relu is idempotent, and relu(x) > 0 exactly where x > 0 (NaN and −0 included).

@@ -149,6 +149,29 @@ public sealed class ConvLoweringTests
     }
 
     [TestMethod]
+    public void OneInputChannelTakesItsBiasInsideTheProductAndItsGradientFromTheKernelGradientsProduct()
+    {
+        var conv = new Conv(1, 8, [3, 3], new Rngs(0));
+        var step = Nnx.Jit((Conv c, Tensor x) =>
+        {
+            var (loss, grads) = Nnx.ValueAndGrad<Conv>(m => Nn.Relu(m.Call(x)).Mean())(c);
+            return (loss, grads["kernel"], grads["bias"]);
+        });
+        var x = Prng.Normal(Prng.Key(0), [2, 6, 6, 1]);
+        var graph = JitRegistry.Of(step).Inspect([conv, x]).Optimized;
+        var products = graph.Nodes.Where(n => n.Op.Name is "gemm" or "mat_mul").ToArray();
+        products.Should().HaveCount(2, "the forward and the kernel's gradient; the bias's gradient is a row of the latter");
+        products.Should().OnlyContain(n => n.Inputs.Length == 2 || n.Inputs[2].Shape.Rank == 0, "no product reads the bias as C");
+        graph.Nodes.Should().NotContain(n => n.Op.Name == "reduce_sum" && n.Inputs[0].Shape.Rank == 2 && n.Inputs[0].Shape[0] == 72, "no separate column sum of the cotangent");
+        var (loss, gk, gb) = step(conv, x);
+        var reference = new Conv(1, 8, [3, 3], new Rngs(0)) { UseIm2Col = false };
+        var (refLoss, refGrads) = Nnx.ValueAndGrad<Conv>(m => Nn.Relu(m.Call(x)).Mean())(reference);
+        Close([loss.Item<float>()], [refLoss.Item<float>()]);
+        Close(gk.ToArray<float>(), refGrads["kernel"].ToArray<float>());
+        Close(gb.ToArray<float>(), refGrads["bias"].ToArray<float>());
+    }
+
+    [TestMethod]
     public void ByDefaultOneInputChannelTakesIm2ColAndMoreTakeTheConvolutionPrimitive()
     {
         var step = (Conv c, Tensor x) => Nnx.Jit((Conv m, Tensor t) => m.Call(t)).Lower(c, x);
