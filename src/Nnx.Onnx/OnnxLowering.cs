@@ -27,10 +27,11 @@ public static class OnnxLowering
 
     /// <summary>
     /// As <see cref="ToBytes"/>. <paramref name="inProcess"/>: the model runs in this process (an OrtExecutable), so a
-    /// lowering may use this machine's kernels (<see cref="IOnnxEmitter.NchwcBlockSize"/>); never for exported files.
+    /// lowering may use this machine's kernels (<see cref="IOnnxEmitter.NchwcBlockSize"/>) and the session's
+    /// <paramref name="threads"/> (<see cref="IOnnxEmitter.IntraOpThreads"/>); never for exported files.
     /// </summary>
     internal static ModelProto ToModel(Graph graph, IReadOnlyList<string>? inputNames = null, IReadOnlyList<string>? outputNames = null, string? docString = null,
-        OnnxTarget target = OnnxTarget.Cpu, bool inProcess = false)
+        OnnxTarget target = OnnxTarget.Cpu, bool inProcess = false, int threads = 1)
     {
         inputNames ??= graph.Inputs.Select((_, i) => $"x{i}").ToArray();
         outputNames ??= graph.Outputs.Select((_, i) => $"y{i}").ToArray();
@@ -39,7 +40,7 @@ public static class OnnxLowering
         if (inputNames.Concat(outputNames).Distinct().Count() != inputNames.Count + outputNames.Count)
             throw new ArgumentException("ONNX lowering: input and output names must be distinct.");
 
-        var emitter = new Emitter(inputNames.Concat(outputNames), target, inProcess);
+        var emitter = new Emitter(inputNames.Concat(outputNames), target, inProcess, threads);
         var names = new Dictionary<Value, string>(ReferenceEqualityComparer.Instance);
         var g = new GraphProto { Name = "nnx" };
         for (var i = 0; i < graph.Inputs.Length; i++)
@@ -126,7 +127,7 @@ public static class OnnxLowering
     }
 
     /// <summary>Collects nodes and initializers; gives every value a fresh name.</summary>
-    private sealed class Emitter(IEnumerable<string> reserved, OnnxTarget target, bool inProcess) : IOnnxEmitter
+    private sealed class Emitter(IEnumerable<string> reserved, OnnxTarget target, bool inProcess, int threads) : IOnnxEmitter
     {
         private readonly HashSet<string> _taken = [.. reserved];
         private readonly Dictionary<HostArray, string> _constants = [];
@@ -152,6 +153,8 @@ public static class OnnxLowering
         public OnnxTarget Target => target;
 
         public int NchwcBlockSize => inProcess && target == OnnxTarget.Cpu ? NchwcKernels.BlockSize : 0;
+
+        public int IntraOpThreads => inProcess && target == OnnxTarget.Cpu ? Math.Max(threads, 1) : 1;
 
         public HostArray? ConstantValue(string name) => _constantValues.GetValueOrDefault(name);
 

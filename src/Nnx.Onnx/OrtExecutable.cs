@@ -30,13 +30,13 @@ internal sealed unsafe class OrtExecutable : Executable
         _inputNames = inputNames?.ToArray() ?? graph.Inputs.Select((_, i) => $"x{i}").ToArray();
         _outputNames = outputNames?.ToArray() ?? graph.Outputs.Select((_, i) => $"y{i}").ToArray();
         var watch = Stopwatch.StartNew();
-        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames, target: backend.LoweringTarget, inProcess: backend.CudaDevice is null);
+        Threads = backend.ThreadsFor(graph);
+        var model = OnnxLowering.ToModel(graph, _inputNames, _outputNames, target: backend.LoweringTarget, inProcess: backend.CudaDevice is null, threads: Threads);
         var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
         _sources = model.Graph.Node.Where(n => n.DocString.Length > 0).ToDictionary(n => n.Name, n => n.DocString);
         watch.Restart();
-        Threads = backend.ThreadsFor(graph);
         using var options = backend.CreateSessionOptions(Threads);
         _session = CreateSession(backend, model, bytes, options);
         if (backend.CudaDevice is not null && backend.CudaOptions.CudaGraphs) _graphModel = bytes;

@@ -20,6 +20,13 @@ public interface IOnnxEmitter
     int NchwcBlockSize => 0;
 
     /// <summary>
+    /// The intra-op threads of the CPU session the graph is lowered for when it runs in this process; 1 otherwise
+    /// (exported files, CUDA), so that a lowering chooses between forms that differ in how ONNX Runtime's kernels
+    /// use threads only where the threads are known.
+    /// </summary>
+    int IntraOpThreads => 1;
+
+    /// <summary>
     /// The node of this lowering that computes <paramref name="name"/>, or null for a graph input or a constant: a
     /// lowering may read its producer's input instead (a transpose of a transpose). A node whose output nothing
     /// reads in the end is left out of the model.
