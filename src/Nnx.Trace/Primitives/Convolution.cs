@@ -240,9 +240,10 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
     /// ∂w for one group as im2col: x channels last and padded, the rows of every window gathered into columns
     /// [n·outputs, k·C] (one constant index), and gᵀ [O, n·outputs] · columns: one product whose contraction runs over
     /// every output position. One input channel at stride 1 takes its columns from slices, and 16 or more channels
-    /// at stride 1 skip the columns altogether (<see cref="ProductPerOffset"/>). As the convolution of x with the cotangent (the form above) ONNX Runtime has only its
-    /// generic kernel, at 52 against about 30 ms (product and gather) for the Fashion-MNIST convnet's conv2, 1 thread;
-    /// x's transpose to channels last cancels against a channels-last layer's own.
+    /// at stride 1 skip the columns altogether (<see cref="ProductPerOffset"/>). As the convolution of x with the
+    /// cotangent (the form above) ONNX Runtime has only its generic kernel, at 52 against about 30 ms (product and
+    /// gather) for the Fashion-MNIST convnet's conv2, 1 thread; x's transpose to channels last cancels against a
+    /// channels-last layer's own.
     /// </summary>
     private Tensor KernelGradientAsProduct(Tensor x, Tensor w, Tensor g)
     {
