@@ -112,6 +112,22 @@ public sealed class LayerTraceTests
     }
 
     [TestMethod]
+    public void SingleChannelConvWithItsBiasInsideTheProductMatchesFiniteDifferencesIn1D()
+    {
+        // One spatial axis, SAME padding, dilation 2: the columns' row of ones and the bias under the kernel.
+        var rng = new Random(6);
+        var r = Numeric.Random(rng, [3, 7, 2]);
+        var conv = new Conv(1, 2, [3], new Rngs(0), kernelDilation: [2], paramDType: DType.Float64);
+        var largest = Numeric.CheckGrad(p =>
+        {
+            conv.Kernel.Value = p[1];
+            conv.Bias!.Value = p[2];
+            return (conv.Call(p[0]) * r).Sum();
+        }, [Numeric.Random(rng, [3, 7, 1]), Numeric.Random(rng, [3, 1, 2]), Numeric.Random(rng, [2])]);
+        Console.WriteLine($"single-channel 1-D conv: largest scaled error against finite differences {largest:e2}");
+    }
+
+    [TestMethod]
     [DataRow(true)]
     [DataRow(false)]
     public void GroupedConvAndConvTransposeGradientsMatchFiniteDifferencesInFloat64(bool im2col)

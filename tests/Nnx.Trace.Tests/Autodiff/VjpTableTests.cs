@@ -84,6 +84,8 @@ public sealed class VjpTableTests
             // halves (even batch) or whole (odd), padded and dilated.
             Conv([1, 1], [1, 1], [1, 1], [1, 1], [2, 16, 3, 3], [2, 16, 2, 2]),
             Conv([1, 1], [0, 1], [1, 0], [2, 1], [1, 16, 4, 3], [2, 16, 2, 2]),
+            Conv([1], [1], [2], [1], [2, 16, 5], [3, 16, 3]),
+            Conv([1, 1, 1], [1, 0, 0], [0, 1, 0], [1, 1, 1], [2, 16, 3, 2, 2], [2, 16, 2, 2, 1]),
         ]);
         yield return ("reshape", [
             new Row(typeof(Reshape), a => a[0].Reshape(3, 2), [[2, 3]]),
