@@ -20,7 +20,7 @@ internal static class LayerChecks
         if (a < 0 || a >= x.Rank)
             throw new ArgumentException($"{layer}: feature axis {axis} is out of range for an input {x.Aval}.", nameof(x));
         if (x.Shape[a] != expected)
-            throw new ArgumentException($"{layer}: expected {expected} features on axis {axis} but the input {x.Aval} has {x.Shape[a]}.", nameof(x));
+            throw new ArgumentException($"{layer}: expected {expected} feature{(expected == 1 ? "" : "s")} on axis {axis} but the input {x.Aval} has {x.Shape[a]}.", nameof(x));
     }
 
     /// <summary>

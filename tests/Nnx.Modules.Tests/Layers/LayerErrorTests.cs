@@ -32,6 +32,8 @@ public sealed class LayerErrorTests
         rank.Should().Throw<ArgumentException>().WithMessage("Conv: expected an input of rank ≥ 4 ([batch, spatial1, spatial2, 3]) but got f32[5,5,3]*");
         var channels = () => conv.Call(Tensor.Zeros(1, 5, 5, 2));
         channels.Should().Throw<ArgumentException>().WithMessage("Conv: expected 3 features on axis -1 but the input f32[1,5,5,2] has 2.*");
+        var grey = () => new Conv(1, 4, [3, 3], Rngs).Call(Tensor.Zeros(1, 5, 5, 3));
+        grey.Should().Throw<ArgumentException>().WithMessage("Conv: expected 1 feature on axis -1 but the input f32[1,5,5,3] has 3.*");
         var small = () => new Conv(3, 4, [3, 3], Rngs, padding: "VALID").Call(Tensor.Zeros(1, 2, 5, 3));
         small.Should().Throw<ArgumentException>().WithMessage("Conv: the input f32[1,2,5,3] padded to spatial size [2,5] is smaller than the kernel [3,3]*");
         var strides = () => new Conv(3, 4, [3, 3], Rngs, strides: [1]);
