@@ -139,11 +139,7 @@ public sealed class Conv : Module, ILayer
             var y = Native(xn, kernel, strides, pads, dilation, groups);
             return bias is null ? y : y + bias;
         }
-        // One input channel at stride 1 takes the bias inside its product (a row of ones under the columns).
-        var inside = bias is not null && bias.DType == kernel.DType && xn.Shape[^1] == 1 && groups == 1 && strides.All(s => s == 1);
-        var product = Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output, inside ? bias : null);
-        if (bias is not null && !inside) product += bias;
-        return product.Reshape([n, .. output, outFeatures]);
+        return Im2Col(xn, kernel, kernelSize, strides, pads, dilation, groups, padded, output, bias).Reshape([n, .. output, outFeatures]);
     }
 
     /// <summary>[n, spatial…, in] → channels first → <see cref="ConvGeneral"/> with the kernel as [out, in/G, k…] → channels last.</summary>
@@ -157,7 +153,10 @@ public sealed class Conv : Module, ILayer
         return y.Transpose([0, .. Enumerable.Range(2, d), 1]);
     }
 
-    /// <summary>im2col: pad, gather every window's positions with one constant index, then one [positions, k·in] × [k·in, out] product (per group).</summary>
+    /// <summary>
+    /// im2col: pad, gather every window's positions with one constant index, then one [positions, k·in] × [k·in, out]
+    /// product (per group), plus the bias, if any: [n·positions, out].
+    /// </summary>
     private static Tensor Im2Col(Tensor xn, Tensor kernel, int[] kernelSize, int[] strides, (int Low, int High)[] pads, int[] dilation, int groups, int[] padded, int[] output, Tensor? bias)
     {
         var (n, inFeatures, outFeatures) = (xn.Shape[0], xn.Shape[^1], kernel.Shape[^1]);
@@ -168,12 +167,17 @@ public sealed class Conv : Module, ILayer
         var windows = xn.Reshape(n * positions, inFeatures).Gather(WindowIndex(n, padded, output, kernelSize, strides, dilation), axis: 0);
         var outPositions = output.Aggregate(1, (a, b) => a * b);
         var k = kernelSize.Aggregate(1, (a, b) => a * b);
-        if (groups == 1) return windows.Reshape(n * outPositions, k * inFeatures).MatMul(kernel.Reshape(k * inFeatures, outFeatures));
-        // Per group g: the windows' channels of g, [n·positions, k·in/G], times its kernel block [k·in/G, out/G].
-        var (cg, og) = (inFeatures / groups, outFeatures / groups);
-        var columns = windows.Reshape(n * outPositions, k, groups, cg).Transpose([2, 0, 1, 3]).Reshape(groups, n * outPositions, k * cg);
-        var blocks = kernel.Reshape(k * cg, groups, og).Transpose([1, 0, 2]);
-        return columns.MatMul(blocks).Transpose([1, 0, 2]).Reshape(n * outPositions, outFeatures);
+        Tensor product;
+        if (groups == 1) product = windows.Reshape(n * outPositions, k * inFeatures).MatMul(kernel.Reshape(k * inFeatures, outFeatures));
+        else
+        {
+            // Per group g: the windows' channels of g, [n·positions, k·in/G], times its kernel block [k·in/G, out/G].
+            var (cg, og) = (inFeatures / groups, outFeatures / groups);
+            var columns = windows.Reshape(n * outPositions, k, groups, cg).Transpose([2, 0, 1, 3]).Reshape(groups, n * outPositions, k * cg);
+            var blocks = kernel.Reshape(k * cg, groups, og).Transpose([1, 0, 2]);
+            product = columns.MatMul(blocks).Transpose([1, 0, 2]).Reshape(n * outPositions, outFeatures);
+        }
+        return bias is null ? product : product + bias;
     }
 
     /// <summary>
@@ -191,6 +195,7 @@ public sealed class Conv : Module, ILayer
         var columns = ConvGeneral.SingleChannelColumns(xp, kernelSize, dilation, output);
         var flat = kernel.Reshape(kernelSize.Aggregate(1, (a, b) => a * b), kernel.Shape[^1]);
         if (bias is null) return columns.Transpose(1, 0).MatMul(flat);
+        if (bias.DType != columns.DType) return columns.Transpose(1, 0).MatMul(flat) + bias;
         var ones = Tensor.Ones(columns.DType, 1, columns.Shape[1]);
         return Tensor.Concat(0, columns, ones).Transpose(1, 0).MatMul(Tensor.Concat(0, flat, bias.Reshape(1, bias.Shape[0])));
     }

@@ -292,14 +292,10 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
         var rows = n / halves * Product(outSp);
         // gᵀ per half from g's channels-first layout: [halves, n/halves, O, outputs…] → [halves, O, n/halves·outputs].
         var gt = g.Reshape([halves, n / halves, o, .. outSp]).Transpose([0, 2, 1, .. Enumerable.Range(3, d)]).Reshape(halves, o, rows);
-        var offset = new int[d];
         var parts = new Tensor[Product(kSp)];
         for (var q = 0; q < parts.Length; q++)
         {
-            Windows.Unravel(q, kSp, offset);
-            int[] starts = [0, .. offset.Select((v, i) => v * dilation[i]), 0];
-            int[] ends = [n, .. offset.Select((v, i) => v * dilation[i] + outSp[i]), c];
-            var product = gt.MatMul(xl.Slice(starts, ends).Reshape(halves, rows, c));
+            var product = gt.MatMul(WindowAt(xl, q, kSp, dilation, outSp).Reshape(halves, rows, c));
             parts[q] = halves == 1 ? product.Reshape(o, c) : product.Sum(0);
         }
         return Tensor.Concat(1, parts);
@@ -313,18 +309,23 @@ internal sealed record ConvGeneral(Ints Strides, Ints PadLow, Ints PadHigh, Ints
     /// </summary>
     internal static Tensor SingleChannelColumns(Tensor xl, int[] kSp, int[] dilation, int[] outSp)
     {
-        var (d, n) = (kSp.Length, xl.Shape[0]);
-        var outputs = Product(outSp);
-        var offset = new int[d];
+        var columns = xl.Shape[0] * Product(outSp);
         var rows = new Tensor[Product(kSp)];
-        for (var q = 0; q < rows.Length; q++)
-        {
-            Windows.Unravel(q, kSp, offset);
-            int[] starts = [0, .. offset.Select((v, i) => v * dilation[i]), 0];
-            int[] ends = [n, .. offset.Select((v, i) => v * dilation[i] + outSp[i]), 1];
-            rows[q] = xl.Slice(starts, ends).Reshape(1, n * outputs);
-        }
+        for (var q = 0; q < rows.Length; q++) rows[q] = WindowAt(xl, q, kSp, dilation, outSp).Reshape(1, columns);
         return Tensor.Concat(0, rows);
+    }
+
+    /// <summary>
+    /// The input every output position sees at kernel offset <paramref name="q"/> (flat, row-major over
+    /// <paramref name="kSp"/>): the slice [n, outSp…, C] of the padded channels-last <paramref name="xl"/> at stride 1.
+    /// </summary>
+    private static Tensor WindowAt(Tensor xl, int q, int[] kSp, int[] dilation, int[] outSp)
+    {
+        var offset = new int[kSp.Length];
+        Windows.Unravel(q, kSp, offset);
+        int[] starts = [0, .. offset.Select((v, i) => v * dilation[i]), 0];
+        int[] ends = [xl.Shape[0], .. offset.Select((v, i) => v * dilation[i] + outSp[i]), xl.Shape[^1]];
+        return xl.Slice(starts, ends);
     }
 
     /// <summary>The flat padded position of every (output position, kernel offset) pair, output positions outer.</summary>
