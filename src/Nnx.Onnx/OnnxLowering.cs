@@ -156,6 +156,8 @@ public static class OnnxLowering
 
         public int IntraOpThreads => inProcess && target == OnnxTarget.Cpu ? Math.Max(threads, 1) : 1;
 
+        public bool OwnCpuKernels => inProcess && target == OnnxTarget.Cpu && CpuKernels.Available;
+
         public HostArray? ConstantValue(string name) => _constantValues.GetValueOrDefault(name);
 
         public string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes) =>

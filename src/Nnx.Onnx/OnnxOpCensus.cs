@@ -41,7 +41,9 @@ internal static class OnnxOpCensus
                 "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "And" or "Or" or "Xor" or "Not" => DType.Bool,
                 "ArgMax" or "ArgMin" or "Shape" or "Size" => DType.Int64,
                 "ConstantOfShape" => node.Attribute.FirstOrDefault(a => a.Name == "value") is { } v ? OnnxTypes.FromElementType(v.T.DataType) : DType.Float32,
-                "Where" => TypeOf(1),
+                "Where" or NnxCpuOps.SelectOrZero => TypeOf(1),
+                NnxCpuOps.BoolToFloat32 => DType.Float32,
+                NnxCpuOps.BoolToFloat64 => DType.Float64,
                 _ => TypeOf(0),
             };
             var data = node.Input.Count == 0 || node.OpType == "ConstantOfShape" ? output : TypeOf(CudaKernels.DataOperand(node.OpType));

@@ -201,6 +201,7 @@ public sealed class OrtBackend : IBackend, IReshapeCopier
         };
         OrtThreads.Apply(options, intraOpThreads);
         foreach (var (key, value) in SessionSettings.ConfigEntries(CudaDevice)) options.AddSessionConfigEntry(key, value);
+        if (CudaDevice is null) CpuKernels.Register(options); // the graphs lowered in process may use them (IOnnxEmitter.OwnCpuKernels)
         if (CudaDevice is { } id)
         {
             using var cuda = new OrtCUDAProviderOptions();

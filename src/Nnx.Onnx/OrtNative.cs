@@ -39,6 +39,7 @@ internal static unsafe class OrtNative
             var getApi = ((delegate* unmanaged<uint, IntPtr>*)apiBase)[0];
             var api = (IntPtr*)getApi(ApiVersion);
             if (api == null) return;
+            Table = api;
             RunFn = (delegate* unmanaged<IntPtr, IntPtr, IntPtr*, IntPtr*, nuint, IntPtr*, nuint, IntPtr*, IntPtr>)api[SlotRun];
             GetErrorCodeFn = (delegate* unmanaged<IntPtr, int>)api[SlotGetErrorCode];
             GetErrorMessageFn = (delegate* unmanaged<IntPtr, IntPtr>)api[SlotGetErrorMessage];
@@ -53,6 +54,9 @@ internal static unsafe class OrtNative
             Available = false;
         }
     }
+
+    /// <summary>The OrtApi table of <see cref="ApiVersion"/> (null when the library was not found), for <see cref="CpuKernels"/>.</summary>
+    public static IntPtr* Table { get; }
 
     /// <summary>Whether the direct path can be used (the library, its API table and the package's handles were found).</summary>
     public static bool Available { get; }
@@ -93,7 +97,8 @@ internal static unsafe class OrtNative
     private static readonly string[] ErrorCodes =
         ["Ok", "Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException", "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph"];
 
-    private static string TakeMessage(IntPtr status)
+    /// <summary>ONNX Runtime's message of a non-null status, with its error code; the status is released.</summary>
+    public static string TakeMessage(IntPtr status)
     {
         try
         {

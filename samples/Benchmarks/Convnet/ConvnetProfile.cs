@@ -29,6 +29,7 @@ public static class ConvnetProfile
             ProfileOutputPathPrefix = Path.Combine(dir, name),
             EnableProfiling = true, // after the prefix, which it reads
         };
+        NnxSharp.Onnx.CpuKernels.Register(options); // the in-process graph may use Nnx's own CPU kernels
         using var session = new InferenceSession(path, options);
         var data = args.OfType<Tensor>().ToArray();
         var names = session.InputNames.ToArray();

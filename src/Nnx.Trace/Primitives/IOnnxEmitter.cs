@@ -27,6 +27,13 @@ public interface IOnnxEmitter
     int IntraOpThreads => 1;
 
     /// <summary>
+    /// Whether the operators of Nnx's own CPU kernels (<see cref="NnxCpuOps"/>) may be used: true when the graph is
+    /// lowered to run in this process on the CPU provider and the kernels could be registered with ONNX Runtime;
+    /// false otherwise, among others for exported files, which other runtimes must be able to load.
+    /// </summary>
+    bool OwnCpuKernels => false;
+
+    /// <summary>
     /// The node of this lowering that computes <paramref name="name"/>, or null for a graph input or a constant: a
     /// lowering may read its producer's input instead (a transpose of a transpose). A node whose output nothing
     /// reads in the end is left out of the model.

@@ -27,10 +27,18 @@ internal sealed record Where : Primitive
         return Kernels.Take(Concat.Flat(ta, tb), shape, src);
     }
 
-    /// <summary>ONNX Where; uint64 branches run as int64, bool branches (and uint32 on CUDA) as int32: exact round trips.</summary>
+    /// <summary>
+    /// ONNX Where; uint64 branches run as int64, bool branches (and uint32 on CUDA) as int32: exact round trips. In process
+    /// on the CPU, a float <c>c ? x : 0</c> (a mask applied to a cotangent, as ReLU's gradient is) whose operands all have the
+    /// output's shape is Nnx's one-pass kernel (<see cref="NnxCpuOps.SelectOrZero"/>), which gives the same bits.
+    /// </summary>
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         var t = args.Output.DType;
+        if (t is DType.Float32 or DType.Float64 && NnxCpuOps.Use(e, args.Output.Shape)
+            && args.InputAvals[0].Shape.Equals(args.Output.Shape) && args.InputAvals[1].Shape.Equals(args.Output.Shape)
+            && e.ConstantValue(args.Inputs[2]) is { Size: 1 } zero && zero.GetDouble(0) == 0 && !double.IsNegative(zero.GetDouble(0)))
+            return e.Node(NnxCpuOps.Domain, NnxCpuOps.SelectOrZero, [args.Inputs[0], args.Inputs[1]]);
         // ORT-CPU workaround: Where has no uint64 or bool kernel; select the bits as int64 (uint64) or int32 (bool) and cast back.
         // CUDA has no uint32 Where either: as int32 (Cast between int32 and uint32 wraps, so the round trip is exact).
         var via = t switch { DType.UInt64 => DType.Int64, DType.Bool => DType.Int32, DType.UInt32 when e.Target == OnnxTarget.Cuda => DType.Int32, _ => t };
@@ -66,7 +74,11 @@ internal sealed record Cast(DType To) : Primitive
         };
     }
 
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Cast(args.Inputs[0], args.InputAvals[0].DType, To);
+    /// <summary>ONNX Cast; in process on the CPU a large bool → float mask is Nnx's kernel, which splits it over the threads.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        args.InputAvals[0].DType == DType.Bool && To is DType.Float32 or DType.Float64 && NnxCpuOps.Use(e, args.Output.Shape)
+            ? e.Node(NnxCpuOps.Domain, To == DType.Float32 ? NnxCpuOps.BoolToFloat32 : NnxCpuOps.BoolToFloat64, [args.Inputs[0]])
+            : e.Cast(args.Inputs[0], args.InputAvals[0].DType, To);
 
     /// <summary>Between float types the cotangent is cast back; to or from integers there is no gradient.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>

@@ -1,0 +1,296 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Microsoft.ML.OnnxRuntime;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// Nnx's own CPU kernels (<see cref="NnxCpuOps"/>), registered with ONNX Runtime as custom operators through its C API
+/// (<c>OrtCustomOp</c>, <c>CustomOpDomain_Add</c>, <c>AddCustomOpDomain</c>). Each is one pass over its tensors, split
+/// into blocks that run on the session's intra-op threads (<c>KernelContext_ParallelFor</c>). They replace ONNX Runtime
+/// kernels that run on one thread however many the session has, and bit for bit: ORT's <c>Where</c> (two selections
+/// into temporaries, then a merge) and its bool-to-float <c>Cast</c>.
+/// <para>The operator descriptions and the domain live as long as the process (sessions keep pointers to them).</para>
+/// </summary>
+internal static unsafe class CpuKernels
+{
+    // OrtApi slots (onnxruntime_c_api.h of 1.31, counted with offsetof). The table is append-only.
+    private const int SlotCreateStatus = 0, SlotCreateCustomOpDomain = 26, SlotCustomOpDomainAdd = 27, SlotAddCustomOpDomain = 28,
+        SlotGetTensorMutableData = 51, SlotGetDimensionsCount = 61, SlotGetDimensions = 62, SlotGetTensorShapeElementCount = 64,
+        SlotGetTensorTypeAndShape = 65, SlotKernelContextGetInput = 90, SlotKernelContextGetOutput = 91,
+        SlotReleaseTensorTypeAndShapeInfo = 99, SlotKernelContextParallelFor = 274;
+
+    // OrtCustomOp (1.31): a uint32 version, then 25 function pointers; 26 slots of 8 bytes. Slot 26 is ours: the kernel.
+    private const int OpSlots = 27, SlotKind = 26;
+
+    // The OrtCustomOp version: 17 has ComputeV2 (an error status from a kernel) and null-checks every optional member.
+    private const uint OpVersion = 17;
+
+    // ONNXTensorElementDataType.
+    private const int ElementFloat = 1, ElementBool = 9, ElementDouble = 11;
+    private const int OrtRuntimeException = 6;
+
+    // Elements per block handed to a thread: 32 K floats read and written is ~256 KB, an L2's worth.
+    private const long BlockElements = 1 << 15;
+
+    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble }
+
+    private static readonly IntPtr s_domain;
+    private static readonly IntPtr[] s_names = new IntPtr[4];
+
+    static CpuKernels()
+    {
+        try
+        {
+            if (!OrtNative.Available || OrtNative.Table == null) return;
+            IntPtr domain;
+            if (!Ok(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotCreateCustomOpDomain))(Marshal.StringToCoTaskMemUTF8(NnxCpuOps.Domain), &domain))) return;
+            s_names[(int)Kind.SelectFloat] = s_names[(int)Kind.SelectDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.SelectOrZero);
+            s_names[(int)Kind.ToFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.BoolToFloat32);
+            s_names[(int)Kind.ToDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.BoolToFloat64);
+            foreach (var kind in Enum.GetValues<Kind>())
+                if (!Ok(((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotCustomOpDomainAdd))(domain, Describe(kind)))) return;
+            s_domain = domain;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_domain = IntPtr.Zero;
+        }
+    }
+
+    /// <summary>Whether the kernels are registered with ONNX Runtime and lowerings may use them.</summary>
+    public static bool Available => s_domain != IntPtr.Zero;
+
+    /// <summary>Makes the kernels available to sessions created with <paramref name="options"/> (nothing when not <see cref="Available"/>).</summary>
+    public static void Register(SessionOptions options)
+    {
+        if (!Available) return;
+        var status = ((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotAddCustomOpDomain))(OptionsHandle(options), s_domain);
+        GC.KeepAlive(options);
+        if (status != IntPtr.Zero) throw new InvalidOperationException($"Nnx could not register its CPU kernels ({NnxCpuOps.Domain}) with ONNX Runtime: {OrtNative.TakeMessage(status)}");
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Handle")]
+    private static extern IntPtr OptionsHandle(SessionOptions options);
+
+    private static IntPtr Api(int slot) => OrtNative.Table[slot];
+
+    private static bool Ok(IntPtr status)
+    {
+        if (status == IntPtr.Zero) return true;
+        OrtNative.TakeMessage(status);
+        return false;
+    }
+
+    private static IntPtr Describe(Kind kind)
+    {
+        var op = (IntPtr*)NativeMemory.AllocZeroed(OpSlots, (nuint)sizeof(IntPtr));
+        *(uint*)op = OpVersion;
+        op[1] = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr>)&CreateKernel;
+        op[2] = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr>)&GetName;
+        op[3] = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr>)&GetExecutionProviderType;
+        op[4] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&GetInputType;
+        op[5] = (IntPtr)(delegate* unmanaged<IntPtr, nuint>)&GetInputTypeCount;
+        op[6] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&GetOutputType;
+        op[7] = (IntPtr)(delegate* unmanaged<IntPtr, nuint>)&GetOutputTypeCount;
+        op[8] = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr, void>)&KernelCompute;
+        op[9] = (IntPtr)(delegate* unmanaged<IntPtr, void>)&KernelDestroy;
+        op[10] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&Required;
+        op[11] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&Required;
+        op[12] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&DefaultMemory;
+        op[13] = op[15] = (IntPtr)(delegate* unmanaged<IntPtr, int>)&One;
+        op[14] = op[16] = (IntPtr)(delegate* unmanaged<IntPtr, int>)&One;
+        op[18] = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr, IntPtr>)&KernelComputeV2;
+        op[SlotKind] = (IntPtr)kind;
+        return (IntPtr)op;
+    }
+
+    private static Kind KindOf(IntPtr op) => (Kind)((IntPtr*)op)[SlotKind];
+
+    // The kernel instance is the operator's description itself: the kernels keep no state.
+    [UnmanagedCallersOnly]
+    private static IntPtr CreateKernel(IntPtr op, IntPtr api, IntPtr info) => op;
+
+    [UnmanagedCallersOnly]
+    private static IntPtr GetName(IntPtr op) => s_names[(int)KindOf(op)];
+
+    [UnmanagedCallersOnly]
+    private static IntPtr GetExecutionProviderType(IntPtr op) => IntPtr.Zero; // the CPU provider
+
+    [UnmanagedCallersOnly]
+    private static int GetInputType(IntPtr op, nuint index) => index == 0 ? ElementBool : KindOf(op) == Kind.SelectDouble ? ElementDouble : ElementFloat;
+
+    [UnmanagedCallersOnly]
+    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) is Kind.SelectFloat or Kind.SelectDouble ? 2u : 1u;
+
+    [UnmanagedCallersOnly]
+    private static int GetOutputType(IntPtr op, nuint index) => KindOf(op) is Kind.SelectDouble or Kind.ToDouble ? ElementDouble : ElementFloat;
+
+    [UnmanagedCallersOnly]
+    private static nuint GetOutputTypeCount(IntPtr op) => 1;
+
+    [UnmanagedCallersOnly]
+    private static void KernelCompute(IntPtr kernel, IntPtr context) { } // ONNX Runtime calls KernelComputeV2 (version ≥ 16)
+
+    [UnmanagedCallersOnly]
+    private static void KernelDestroy(IntPtr kernel) { }
+
+    [UnmanagedCallersOnly]
+    private static int Required(IntPtr op, nuint index) => 0; // INPUT_OUTPUT_REQUIRED
+
+    [UnmanagedCallersOnly]
+    private static int DefaultMemory(IntPtr op, nuint index) => 0; // OrtMemTypeDefault
+
+    [UnmanagedCallersOnly]
+    private static int One(IntPtr op) => 1;
+
+    /// <summary>What one call hands to its blocks.</summary>
+    private struct Job
+    {
+        public Kind Kind;
+        public byte* Mask;
+        public void* X;
+        public void* Y;
+        public long Count;
+    }
+
+    [UnmanagedCallersOnly]
+    private static IntPtr KernelComputeV2(IntPtr kernel, IntPtr context)
+    {
+        try
+        {
+            var kind = KindOf(kernel);
+            var mask = Input(context, 0);
+            var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
+            IntPtr info;
+            Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(mask, &info));
+            nuint rank, count;
+            try
+            {
+                Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
+                var dims = stackalloc long[(int)rank + 1]; // + 1: a scalar's empty shape still has an address
+                Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
+                Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &count));
+                if (x != IntPtr.Zero) RequireSameCount(x, count);
+                IntPtr y;
+                Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, dims, rank, &y));
+                var job = new Job { Kind = kind, Mask = (byte*)Data(mask), X = x == IntPtr.Zero ? null : Data(x), Y = Data(y), Count = (long)count };
+                if (job.Count == 0) return IntPtr.Zero;
+                var blocks = (job.Count + BlockElements - 1) / BlockElements;
+                return ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
+                    context, &RunBlock, (nuint)blocks, 0, &job);
+            }
+            finally
+            {
+                ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
+            }
+        }
+        catch (Exception e)
+        {
+            var message = Marshal.StringToCoTaskMemUTF8($"{NnxCpuOps.Domain} {Marshal.PtrToStringUTF8(s_names[(int)KindOf(kernel)])}: {e.Message}");
+            try
+            {
+                return ((delegate* unmanaged<int, IntPtr, IntPtr>)Api(SlotCreateStatus))(OrtRuntimeException, message);
+            }
+            finally
+            {
+                Marshal.FreeCoTaskMem(message);
+            }
+        }
+    }
+
+    private static IntPtr Input(IntPtr context, nuint index)
+    {
+        IntPtr value;
+        Check(((delegate* unmanaged<IntPtr, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetInput))(context, index, &value));
+        return value;
+    }
+
+    private static void* Data(IntPtr value)
+    {
+        void* data;
+        Check(((delegate* unmanaged<IntPtr, void**, IntPtr>)Api(SlotGetTensorMutableData))(value, &data));
+        return data;
+    }
+
+    private static void RequireSameCount(IntPtr x, nuint count)
+    {
+        IntPtr info;
+        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(x, &info));
+        nuint other;
+        try
+        {
+            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &other));
+        }
+        finally
+        {
+            ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
+        }
+        if (other != count) throw new InvalidOperationException($"the mask has {count} elements and the values {other}; they must have one shape.");
+    }
+
+    private static void Check(IntPtr status)
+    {
+        if (status != IntPtr.Zero) throw new InvalidOperationException(OrtNative.TakeMessage(status));
+    }
+
+    [UnmanagedCallersOnly]
+    private static void RunBlock(void* state, nuint index)
+    {
+        var job = (Job*)state;
+        var start = (long)index * BlockElements;
+        var end = Math.Min(start + BlockElements, job->Count);
+        switch (job->Kind)
+        {
+            case Kind.SelectFloat: SelectFloat(job->Mask, (float*)job->X, (float*)job->Y, start, end); break;
+            case Kind.SelectDouble: SelectDouble(job->Mask, (double*)job->X, (double*)job->Y, start, end); break;
+            case Kind.ToFloat: ToFloat(job->Mask, (float*)job->Y, start, end); break;
+            default: ToDouble(job->Mask, (double*)job->Y, start, end); break;
+        }
+    }
+
+    // ONNX bools are bytes holding 0 or 1. The vector paths widen 8 (or 4) of them to 32-bit (64-bit) lanes and keep the
+    // bits of x (or of 1) where the byte is nonzero, +0 elsewhere, as ORT's Where(c, x, 0) and Cast write them: NaN and
+    // infinities pass unchanged.
+
+    private static void SelectFloat(byte* c, float* x, float* y, long i, long end)
+    {
+        if (Avx2.IsSupported)
+            for (; i + 8 <= end; i += 8)
+            {
+                var zero = Vector256.Equals(Avx2.ConvertToVector256Int32(c + i), Vector256<int>.Zero);
+                Vector256.AndNot(Vector256.Load(x + i).AsInt32(), zero).AsSingle().Store(y + i);
+            }
+        for (; i < end; i++) y[i] = c[i] != 0 ? x[i] : 0f;
+    }
+
+    private static void SelectDouble(byte* c, double* x, double* y, long i, long end)
+    {
+        if (Avx2.IsSupported)
+            for (; i + 4 <= end; i += 4)
+            {
+                var zero = Vector256.Equals(Avx2.ConvertToVector256Int64(c + i), Vector256<long>.Zero);
+                Vector256.AndNot(Vector256.Load(x + i).AsInt64(), zero).AsDouble().Store(y + i);
+            }
+        for (; i < end; i++) y[i] = c[i] != 0 ? x[i] : 0d;
+    }
+
+    private static void ToFloat(byte* c, float* y, long i, long end)
+    {
+        if (Avx2.IsSupported)
+            for (; i + 8 <= end; i += 8)
+                Vector256.AndNot(Vector256.Create(1f).AsInt32(), Vector256.Equals(Avx2.ConvertToVector256Int32(c + i), Vector256<int>.Zero)).AsSingle().Store(y + i);
+        for (; i < end; i++) y[i] = c[i] != 0 ? 1f : 0f;
+    }
+
+    private static void ToDouble(byte* c, double* y, long i, long end)
+    {
+        if (Avx2.IsSupported)
+            for (; i + 4 <= end; i += 4)
+                Vector256.AndNot(Vector256.Create(1d).AsInt64(), Vector256.Equals(Avx2.ConvertToVector256Int64(c + i), Vector256<long>.Zero)).AsDouble().Store(y + i);
+        for (; i < end; i++) y[i] = c[i] != 0 ? 1d : 0d;
+    }
+}

@@ -1,0 +1,31 @@
+namespace NnxSharp.Primitives;
+
+/// <summary>
+/// The operators of Nnx's own CPU kernels (domain <c>ai.nnx.cpu</c>), which Nnx.Onnx registers with ONNX Runtime for every
+/// CPU session it creates in this process: single passes split over the session's intra-op threads, where ONNX
+/// Runtime's kernel for the same work makes several passes on one thread. A lowering uses them only when
+/// <see cref="IOnnxEmitter.OwnCpuKernels"/> says so, so exported files and CUDA graphs never contain them.
+/// </summary>
+internal static class NnxCpuOps
+{
+    /// <summary>The operators' domain.</summary>
+    public const string Domain = "ai.nnx.cpu";
+
+    /// <summary><c>(bool c, x) → c ? x : +0</c>, c and x of one shape, x float32 or float64 (ONNX Where with a zero branch).</summary>
+    public const string SelectOrZero = "SelectOrZero";
+
+    /// <summary>Bool to float32: 1 where true, 0 where false (ONNX Cast).</summary>
+    public const string BoolToFloat32 = "BoolToFloat32";
+
+    /// <summary>Bool to float64.</summary>
+    public const string BoolToFloat64 = "BoolToFloat64";
+
+    /// <summary>
+    /// The smallest tensor the lowerings hand to these kernels: below it ONNX Runtime's own kernels take a few
+    /// microseconds, which a second thread does not shorten.
+    /// </summary>
+    public const int MinElements = 1 << 14;
+
+    /// <summary>Whether <paramref name="e"/> may use the kernels for a tensor of <paramref name="shape"/>.</summary>
+    public static bool Use(IOnnxEmitter e, Shape shape) => e.OwnCpuKernels && shape.Size >= MinElements;
+}

@@ -1,0 +1,152 @@
+using FluentAssertions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Onnx;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// Nnx's own CPU kernels (<see cref="CpuKernels"/>, the <see cref="NnxCpuOps"/> operators): a large float
+/// <c>Where(c, x, 0)</c> and a large bool → float <c>Cast</c> lower to them only in process on the CPU, and they give
+/// the reference evaluator's bits (NaN, infinities, −0 and subnormals included) at every size and thread count.
+/// </summary>
+[TestClass]
+public sealed class CpuKernelTests
+{
+    // Values whose bits a select must keep: NaN, ±∞, −0, the smallest float32 subnormal, ordinary numbers.
+    private static readonly double[] Hard = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, -0.0, 0.0, 1.401298464324817e-45, 1.5, -2.25, 3e38];
+
+    /// <summary>c [shape] bool, x [shape] of <paramref name="t"/> → Where(c, x, <paramref name="zero"/>).</summary>
+    private static Graph Select(DType t, Shape shape, double zero = 0.0, Shape? maskShape = null)
+    {
+        var (c, x) = (new Value(new Aval(maskShape ?? shape, DType.Bool)), new Value(new Aval(shape, t)));
+        var z = Node.Create(new Full(Shape.Of(), t, zero), []);
+        var where = Node.Create(new Where(), [c, x, z.Output]);
+        return new Graph([c, x], [z, where], [where.Output]);
+    }
+
+    /// <summary>c [shape] bool → c as <paramref name="t"/>.</summary>
+    private static Graph ToFloat(DType t, Shape shape)
+    {
+        var c = new Value(new Aval(shape, DType.Bool));
+        var cast = Node.Create(new Cast(t), [c]);
+        return new Graph([c], [cast], [cast.Output]);
+    }
+
+    private static HostArray Mask(Shape shape, int seed)
+    {
+        var r = new Random(seed);
+        return HostArray.FromLongs(DType.Bool, shape, [.. Enumerable.Range(0, shape.Size).Select(_ => r.Next(3) == 0 ? 0L : 1L)]);
+    }
+
+    private static HostArray Values(DType t, Shape shape, int seed)
+    {
+        var r = new Random(seed);
+        return HostArray.FromDoubles(t, shape, [.. Enumerable.Range(0, shape.Size).Select(k => k < 64 || r.Next(8) == 0 ? Hard[r.Next(Hard.Length)] : r.NextDouble() * 4 - 2)]);
+    }
+
+    private static string[] Ops(Graph graph, bool inProcess) =>
+        [.. OnnxLowering.ToModel(graph, inProcess: inProcess).Graph.Node.Select(n => n.Domain.Length > 0 ? $"{n.Domain}:{n.OpType}" : n.OpType)];
+
+    private static HostArray Run(Graph graph, params HostArray[] inputs)
+    {
+        using var exe = OrtBackend.Cpu.Compile(graph);
+        var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
+        var outputs = exe.Run(buffers);
+        try
+        {
+            return OrtBackend.Cpu.Download(outputs[0]);
+        }
+        finally
+        {
+            foreach (var b in buffers.Concat(outputs)) b.Dispose();
+        }
+    }
+
+    private static void SameBits(HostArray actual, HostArray expected, string because)
+    {
+        actual.Aval.Should().Be(expected.Aval, because);
+        var (a, e) = (actual.ToDoubles(), expected.ToDoubles());
+        for (var k = 0; k < a.Length; k++)
+            if (BitConverter.DoubleToInt64Bits(a[k]) != BitConverter.DoubleToInt64Bits(e[k]))
+                Assert.Fail($"{because}: element {k} is {a[k]:R} (bits {BitConverter.DoubleToInt64Bits(a[k]):X16}), expected {e[k]:R} (bits {BitConverter.DoubleToInt64Bits(e[k]):X16})");
+    }
+
+    private static void OnThreads(Action<int> check)
+    {
+        foreach (var threads in new[] { 1, 2 })
+            try
+            {
+                Device.Cpu.IntraOpThreads = threads;
+                check(threads);
+            }
+            finally
+            {
+                Device.Cpu.IntraOpThreads = null;
+            }
+    }
+
+    [TestMethod]
+    public void TheKernelsAreRegistered() => CpuKernels.Available.Should().BeTrue("ONNX Runtime's C API is reachable (OrtNative.Available)");
+
+    [TestMethod]
+    public void OnlyLargeInProcessCpuSelectsAndMasksUseTheKernels()
+    {
+        var large = Shape.Of(128, 256);
+        var select = $"{NnxCpuOps.Domain}:{NnxCpuOps.SelectOrZero}";
+        Ops(Select(DType.Float32, large), inProcess: true).Should().Equal(select);
+        Ops(Select(DType.Float64, large), inProcess: true).Should().Equal(select);
+        Ops(ToFloat(DType.Float32, large), inProcess: true).Should().Equal($"{NnxCpuOps.Domain}:{NnxCpuOps.BoolToFloat32}");
+        Ops(ToFloat(DType.Float64, large), inProcess: true).Should().Equal($"{NnxCpuOps.Domain}:{NnxCpuOps.BoolToFloat64}");
+
+        Ops(Select(DType.Float32, large), inProcess: false).Should().Equal(["Where"], "an exported file must load in any ONNX runtime");
+        Ops(ToFloat(DType.Float32, large), inProcess: false).Should().Equal(["Cast"], "an exported file must load in any ONNX runtime");
+        Ops(Select(DType.Float32, Shape.Of(8, 256)), inProcess: true).Should().Equal(["Where"], "a small select costs ONNX Runtime a few microseconds");
+        Ops(Select(DType.Float32, large, maskShape: Shape.Of(1, 256)), inProcess: true).Should().Equal(["Where"], "the kernel does not broadcast");
+        Ops(Select(DType.Float32, large, zero: -0.0), inProcess: true).Should().Equal(["Where"], "the kernel writes +0");
+        Ops(Select(DType.Float32, large, zero: 1.0), inProcess: true).Should().Equal(["Where"], "the kernel writes only zeros");
+        Ops(Select(DType.Int32, large), inProcess: true).Should().Equal(["Where"], "the kernel is for floats");
+    }
+
+    [TestMethod]
+    public void SelectOrZeroGivesWhereBitsForEverySizeAndThreadCount()
+    {
+        // One block exactly (16 384), a tail that is not a multiple of the vector width, and 22 blocks.
+        foreach (var shape in new[] { Shape.Of(16384), Shape.Of(3, 5463), Shape.Of(7, 100003) })
+            foreach (var t in new[] { DType.Float32, DType.Float64 })
+            {
+                var graph = Select(t, shape);
+                var inputs = new[] { Mask(shape, shape.Size), Values(t, shape, shape.Size + 1) };
+                var expected = ReferenceBackend.Evaluate(graph, inputs)[0];
+                OnThreads(threads => SameBits(Run(graph, inputs), expected, $"{t} {shape} on {threads} threads"));
+            }
+    }
+
+    [TestMethod]
+    public void BoolToFloatGivesCastBitsForEverySizeAndThreadCount()
+    {
+        foreach (var shape in new[] { Shape.Of(16384), Shape.Of(3, 5463), Shape.Of(7, 100003) })
+            foreach (var t in new[] { DType.Float32, DType.Float64 })
+            {
+                var graph = ToFloat(t, shape);
+                var mask = Mask(shape, shape.Size);
+                var expected = ReferenceBackend.Evaluate(graph, [mask])[0];
+                OnThreads(threads => SameBits(Run(graph, mask), expected, $"{t} {shape} on {threads} threads"));
+            }
+    }
+
+    [TestMethod]
+    public void ReluGradientsThroughTheKernelMatchTheReference()
+    {
+        // d/dx sum(relu(x) · r): ReLU's gradient is Where(y > 0, r, 0), which the kernel computes in process.
+        var x = Values(DType.Float32, Shape.Of(64, 512), 11);
+        var r = Values(DType.Float32, Shape.Of(64, 512), 12);
+        var graph = Graph.Trace(a => [Autodiff.Grad((Tensor v) => (v.Relu() * a[1]).Sum())(a[0])], [x.Aval, r.Aval]);
+        Ops(graph, inProcess: true).Should().Contain($"{NnxCpuOps.Domain}:{NnxCpuOps.SelectOrZero}");
+        var expected = HostArray.FromDoubles(DType.Float32, x.Shape, [.. x.ToDoubles().Zip(r.ToDoubles(), (xv, rv) => xv > 0 ? rv : 0.0)]);
+        var actual = Run(graph, x, r);
+        SameBits(actual, expected, "relu's gradient");
+    }
+}
