@@ -12,10 +12,10 @@ namespace NnxSharp.Onnx;
 /// (<c>OrtCustomOp</c>, <c>CustomOpDomain_Add</c>, <c>AddCustomOpDomain</c>). Each is one pass over its tensors, split
 /// into blocks that run on the session's intra-op threads (<c>KernelContext_ParallelFor</c>). They replace ONNX Runtime
 /// kernels that run on one thread however many the session has, and bit for bit: ORT's <c>Where</c> (two selections
-/// into temporaries, then a merge) and its bool-to-float <c>Cast</c>.
+/// into temporaries, then a merge), its bool-to-float <c>Cast</c> and its <c>Slice</c> (CpuKernels.Slice.cs).
 /// <para>The operator descriptions and the domain live as long as the process (sessions keep pointers to them).</para>
 /// </summary>
-internal static unsafe class CpuKernels
+internal static unsafe partial class CpuKernels
 {
     // OrtApi slots (onnxruntime_c_api.h of 1.31, counted with offsetof). The table is append-only.
     private const int SlotCreateStatus = 0, SlotCreateCustomOpDomain = 26, SlotCustomOpDomainAdd = 27, SlotAddCustomOpDomain = 28,
@@ -30,16 +30,16 @@ internal static unsafe class CpuKernels
     private const uint OpVersion = 17;
 
     // ONNXTensorElementDataType.
-    private const int ElementFloat = 1, ElementBool = 9, ElementDouble = 11;
+    private const int ElementAny = 0, ElementFloat = 1, ElementInt64 = 7, ElementBool = 9, ElementDouble = 11;
     private const int OrtRuntimeException = 6;
 
     // Elements per block handed to a thread: 32 K floats read and written is ~256 KB, an L2's worth.
     private const long BlockElements = 1 << 15;
 
-    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble }
+    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice }
 
     private static readonly IntPtr s_domain;
-    private static readonly IntPtr[] s_names = new IntPtr[4];
+    private static readonly IntPtr[] s_names = new IntPtr[5];
 
     static CpuKernels()
     {
@@ -51,6 +51,7 @@ internal static unsafe class CpuKernels
             s_names[(int)Kind.SelectFloat] = s_names[(int)Kind.SelectDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.SelectOrZero);
             s_names[(int)Kind.ToFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.BoolToFloat32);
             s_names[(int)Kind.ToDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.BoolToFloat64);
+            s_names[(int)Kind.Slice] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.Slice);
             foreach (var kind in Enum.GetValues<Kind>())
                 if (!Ok(((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotCustomOpDomainAdd))(domain, Describe(kind)))) return;
             s_domain = domain;
@@ -121,13 +122,24 @@ internal static unsafe class CpuKernels
     private static IntPtr GetExecutionProviderType(IntPtr op) => IntPtr.Zero; // the CPU provider
 
     [UnmanagedCallersOnly]
-    private static int GetInputType(IntPtr op, nuint index) => index == 0 ? ElementBool : KindOf(op) == Kind.SelectDouble ? ElementDouble : ElementFloat;
+    private static int GetInputType(IntPtr op, nuint index) => KindOf(op) switch
+    {
+        Kind.Slice => index == 0 ? ElementAny : ElementInt64,
+        _ when index == 0 => ElementBool,
+        Kind.SelectDouble => ElementDouble,
+        _ => ElementFloat,
+    };
 
     [UnmanagedCallersOnly]
-    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) is Kind.SelectFloat or Kind.SelectDouble ? 2u : 1u;
+    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble => 2, Kind.Slice => 3, _ => 1 };
 
     [UnmanagedCallersOnly]
-    private static int GetOutputType(IntPtr op, nuint index) => KindOf(op) is Kind.SelectDouble or Kind.ToDouble ? ElementDouble : ElementFloat;
+    private static int GetOutputType(IntPtr op, nuint index) => KindOf(op) switch
+    {
+        Kind.Slice => ElementAny, // the data's type
+        Kind.SelectDouble or Kind.ToDouble => ElementDouble,
+        _ => ElementFloat,
+    };
 
     [UnmanagedCallersOnly]
     private static nuint GetOutputTypeCount(IntPtr op) => 1;
@@ -158,11 +170,13 @@ internal static unsafe class CpuKernels
     }
 
     [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised at the first call: no slow first steps
     private static IntPtr KernelComputeV2(IntPtr kernel, IntPtr context)
     {
         try
         {
             var kind = KindOf(kernel);
+            if (kind == Kind.Slice) return ComputeSlice(context);
             var mask = Input(context, 0);
             var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
             IntPtr info;
@@ -238,6 +252,7 @@ internal static unsafe class CpuKernels
     }
 
     [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // optimised at the first call: no slow first steps
     private static void RunBlock(void* state, nuint index)
     {
         var job = (Job*)state;
@@ -256,6 +271,7 @@ internal static unsafe class CpuKernels
     // bits of x (or of 1) where the byte is nonzero, +0 elsewhere, as ORT's Where(c, x, 0) and Cast write them: NaN and
     // infinities pass unchanged.
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SelectFloat(byte* c, float* x, float* y, long i, long end)
     {
         if (Avx2.IsSupported)
@@ -267,6 +283,7 @@ internal static unsafe class CpuKernels
         for (; i < end; i++) y[i] = c[i] != 0 ? x[i] : 0f;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SelectDouble(byte* c, double* x, double* y, long i, long end)
     {
         if (Avx2.IsSupported)
@@ -278,6 +295,7 @@ internal static unsafe class CpuKernels
         for (; i < end; i++) y[i] = c[i] != 0 ? x[i] : 0d;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ToFloat(byte* c, float* y, long i, long end)
     {
         if (Avx2.IsSupported)
@@ -286,6 +304,7 @@ internal static unsafe class CpuKernels
         for (; i < end; i++) y[i] = c[i] != 0 ? 1f : 0f;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ToDouble(byte* c, double* y, long i, long end)
     {
         if (Avx2.IsSupported)

@@ -137,6 +137,51 @@ public sealed class CpuKernelTests
             }
     }
 
+    /// <summary>x → x[starts : ends].</summary>
+    private static Graph SliceOf(Aval x, int[] starts, int[] ends)
+    {
+        var input = new Value(x);
+        var slice = Node.Create(new Slice(new Ints(starts), new Ints(ends)), [input]);
+        return new Graph([input], [slice], [slice.Output]);
+    }
+
+    [TestMethod]
+    public void LargeInProcessSlicesUseTheKernel()
+    {
+        var x = Aval.F32(128, 16, 16, 32);
+        var window = SliceOf(x, [0, 1, 2, 0], [128, 15, 16, 32]);
+        Ops(window, inProcess: true).Should().Equal($"{NnxCpuOps.Domain}:{NnxCpuOps.Slice}");
+        Ops(window, inProcess: false).Should().Equal(["Slice"], "an exported file must load in any ONNX runtime");
+        Ops(SliceOf(x, [0, 0, 0, 0], [2, 16, 16, 1]), inProcess: true).Should().Equal(["Slice"], "a small block costs ONNX Runtime little");
+    }
+
+    [TestMethod]
+    public void SliceGivesTheReferenceBlockForEveryLayoutDTypeAndThreadCount()
+    {
+        // (shape, starts, ends): per-offset conv windows, a partial innermost axis (runs of one element), a block of
+        // whole rows (one run per outer index), a partial outermost axis only (one run), and a rank-1 slice.
+        (int[] Shape, int[] Starts, int[] Ends)[] cases =
+        [
+            ([128, 16, 16, 32], [0, 1, 2, 0], [128, 15, 16, 32]),
+            ([128, 30, 30, 1], [0, 2, 0, 0], [128, 30, 28, 1]),
+            ([128, 200, 33], [0, 0, 5], [128, 200, 6]),
+            ([50, 20, 30], [0, 4, 0], [50, 19, 30]),
+            ([300, 257], [7, 0], [299, 257]),
+            ([100003], [1], [99000]),
+        ];
+        foreach (var (shape, starts, ends) in cases)
+            foreach (var t in new[] { DType.Float32, DType.Float64, DType.Int32, DType.Bool, DType.Float16 })
+            {
+                var graph = SliceOf(new Aval(Shape.Of(shape), t), starts, ends);
+                var x = t == DType.Bool ? Mask(Shape.Of(shape), 5) : t == DType.Int32
+                    ? HostArray.FromLongs(t, Shape.Of(shape), [.. Enumerable.Range(0, Shape.Of(shape).Size).Select(k => (long)k - 1000)])
+                    : Values(t, Shape.Of(shape), 6);
+                var expected = ReferenceBackend.Evaluate(graph, [x])[0];
+                Ops(graph, inProcess: true).Should().Equal([$"{NnxCpuOps.Domain}:{NnxCpuOps.Slice}"], "{0} [{1}]", t, string.Join(", ", shape));
+                OnThreads(threads => SameBits(Run(graph, x), expected, $"{t} [{string.Join(", ", shape)}] [{string.Join(", ", starts)} : {string.Join(", ", ends)}] on {threads} threads"));
+            }
+    }
+
     [TestMethod]
     public void ReluGradientsThroughTheKernelMatchTheReference()
     {

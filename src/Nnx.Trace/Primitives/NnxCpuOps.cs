@@ -21,6 +21,12 @@ internal static class NnxCpuOps
     public const string BoolToFloat64 = "BoolToFloat64";
 
     /// <summary>
+    /// <c>(x, starts, ends) → x[starts : ends]</c>: ONNX Slice with constant int64 starts and ends for every axis, in range,
+    /// step 1; any dtype.
+    /// </summary>
+    public const string Slice = "Slice";
+
+    /// <summary>
     /// The smallest tensor the lowerings hand to these kernels: below it ONNX Runtime's own kernels take a few
     /// microseconds, which a second thread does not shorten.
     /// </summary>

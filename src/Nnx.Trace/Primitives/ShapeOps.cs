@@ -118,10 +118,16 @@ internal sealed record Slice(Ints Starts, Ints Ends) : Primitive
         return Kernels.TakeAt(x, Infer([x.Aval]).Shape, idx => idx.Select((i, d) => (i + Starts[d]) * strides[d]).Sum());
     }
 
-    /// <summary>ONNX Slice; nothing when the block is the whole operand (ONNX Runtime cannot slice a scalar).</summary>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => Starts.All(s => s == 0) && Ends.SequenceEqual(args.InputAvals[0].Shape)
-        ? args.Inputs[0]
-        : e.Node("Slice", [args.Inputs[0], e.Int64s(Starts.ToLongArray()), e.Int64s(Ends.ToLongArray())]);
+    /// <summary>
+    /// ONNX Slice; nothing when the block is the whole operand (ONNX Runtime cannot slice a scalar). In process on the CPU a
+    /// large block is Nnx's copy (<see cref="NnxCpuOps.Slice"/>), split over the session's threads.
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (Starts.All(s => s == 0) && Ends.SequenceEqual(args.InputAvals[0].Shape)) return args.Inputs[0];
+        string[] inputs = [args.Inputs[0], e.Int64s(Starts.ToLongArray()), e.Int64s(Ends.ToLongArray())];
+        return NnxCpuOps.Use(e, args.Output.Shape) ? e.Node(NnxCpuOps.Domain, NnxCpuOps.Slice, inputs) : e.Node("Slice", inputs);
+    }
 
     /// <summary>The cotangent padded with zeros back to the operand's shape.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>
