@@ -12,7 +12,7 @@ namespace NnxSharp.Onnx;
 /// (<c>OrtCustomOp</c>, <c>CustomOpDomain_Add</c>, <c>AddCustomOpDomain</c>). Each is one pass over its tensors, split
 /// into blocks that run on the session's intra-op threads (<c>KernelContext_ParallelFor</c>). They replace ONNX Runtime
 /// kernels that run on one thread however many the session has, and bit for bit: ORT's <c>Where</c> (two selections
-/// into temporaries, then a merge), its bool-to-float <c>Cast</c> and its <c>Slice</c> (CpuKernels.Slice.cs).
+/// into temporaries, then a merge), its bool-to-float <c>Cast</c>, its <c>Slice</c> and its <c>Pad</c> (CpuKernels.Copies.cs).
 /// <para>The operator descriptions and the domain live as long as the process (sessions keep pointers to them).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
@@ -36,10 +36,10 @@ internal static unsafe partial class CpuKernels
     // Elements per block handed to a thread: 32 K floats read and written is ~256 KB, an L2's worth.
     private const long BlockElements = 1 << 15;
 
-    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice }
+    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice, Pad }
 
     private static readonly IntPtr s_domain;
-    private static readonly IntPtr[] s_names = new IntPtr[5];
+    private static readonly IntPtr[] s_names = new IntPtr[6];
 
     static CpuKernels()
     {
@@ -52,6 +52,7 @@ internal static unsafe partial class CpuKernels
             s_names[(int)Kind.ToFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.BoolToFloat32);
             s_names[(int)Kind.ToDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.BoolToFloat64);
             s_names[(int)Kind.Slice] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.Slice);
+            s_names[(int)Kind.Pad] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.Pad);
             foreach (var kind in Enum.GetValues<Kind>())
                 if (!Ok(((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotCustomOpDomainAdd))(domain, Describe(kind)))) return;
             s_domain = domain;
@@ -124,19 +125,19 @@ internal static unsafe partial class CpuKernels
     [UnmanagedCallersOnly]
     private static int GetInputType(IntPtr op, nuint index) => KindOf(op) switch
     {
-        Kind.Slice => index == 0 ? ElementAny : ElementInt64,
+        Kind.Slice or Kind.Pad => index == 0 ? ElementAny : ElementInt64,
         _ when index == 0 => ElementBool,
         Kind.SelectDouble => ElementDouble,
         _ => ElementFloat,
     };
 
     [UnmanagedCallersOnly]
-    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble => 2, Kind.Slice => 3, _ => 1 };
+    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble or Kind.Pad => 2, Kind.Slice => 3, _ => 1 };
 
     [UnmanagedCallersOnly]
     private static int GetOutputType(IntPtr op, nuint index) => KindOf(op) switch
     {
-        Kind.Slice => ElementAny, // the data's type
+        Kind.Slice or Kind.Pad => ElementAny, // the data's type
         Kind.SelectDouble or Kind.ToDouble => ElementDouble,
         _ => ElementFloat,
     };
@@ -177,6 +178,7 @@ internal static unsafe partial class CpuKernels
         {
             var kind = KindOf(kernel);
             if (kind == Kind.Slice) return ComputeSlice(context);
+            if (kind == Kind.Pad) return ComputePad(context);
             var mask = Input(context, 0);
             var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
             IntPtr info;

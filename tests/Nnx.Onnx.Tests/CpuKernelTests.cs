@@ -9,7 +9,7 @@ namespace NnxSharp.Tests;
 
 /// <summary>
 /// Nnx's own CPU kernels (<see cref="CpuKernels"/>, the <see cref="NnxCpuOps"/> operators): a large float
-/// <c>Where(c, x, 0)</c> and a large bool → float <c>Cast</c> lower to them only in process on the CPU, and they give
+/// <c>Where(c, x, 0)</c>, a large bool → float <c>Cast</c>, Slice and Pad lower to them only in process on the CPU, and they give
 /// the reference evaluator's bits (NaN, infinities, −0 and subnormals included) at every size and thread count.
 /// </summary>
 [TestClass]
@@ -180,6 +180,42 @@ public sealed class CpuKernelTests
                 Ops(graph, inProcess: true).Should().Equal([$"{NnxCpuOps.Domain}:{NnxCpuOps.Slice}"], "{0} [{1}]", t, string.Join(", ", shape));
                 OnThreads(threads => SameBits(Run(graph, x), expected, $"{t} [{string.Join(", ", shape)}] [{string.Join(", ", starts)} : {string.Join(", ", ends)}] on {threads} threads"));
             }
+    }
+
+    /// <summary>x → x padded with zeros.</summary>
+    private static Graph PadOf(Aval x, int[] before, int[] after)
+    {
+        var input = new Value(x);
+        var pad = Node.Create(new Pad(new Ints(before), new Ints(after)), [input]);
+        return new Graph([input], [pad], [pad.Output]);
+    }
+
+    [TestMethod]
+    public void PadGivesTheReferenceBlockForEveryLayoutDTypeAndThreadCount()
+    {
+        // (shape, before, after): a SAME convolution's input, an inner axis padded (runs of one element), an outer
+        // axis only (whole zero rows), every axis, and a rank-1 pad.
+        (int[] Shape, int[] Before, int[] After)[] cases =
+        [
+            ([128, 14, 14, 32], [0, 1, 1, 0], [0, 1, 1, 0]),
+            ([128, 200, 1], [0, 0, 2], [0, 0, 1]),
+            ([50, 20, 30], [3, 0, 0], [4, 0, 0]),
+            ([31, 17, 33], [1, 2, 3], [3, 2, 1]),
+            ([100003], [5], [0]),
+        ];
+        foreach (var (shape, before, after) in cases)
+            foreach (var t in new[] { DType.Float32, DType.Float64, DType.Int32, DType.Bool, DType.Float16 })
+            {
+                var graph = PadOf(new Aval(Shape.Of(shape), t), before, after);
+                var x = t == DType.Bool ? Mask(Shape.Of(shape), 5) : t == DType.Int32
+                    ? HostArray.FromLongs(t, Shape.Of(shape), [.. Enumerable.Range(0, Shape.Of(shape).Size).Select(k => (long)k - 1000)])
+                    : Values(t, Shape.Of(shape), 6);
+                var expected = ReferenceBackend.Evaluate(graph, [x])[0];
+                Ops(graph, inProcess: true).Should().Equal([$"{NnxCpuOps.Domain}:{NnxCpuOps.Pad}"], "{0} [{1}]", t, string.Join(", ", shape));
+                OnThreads(threads => SameBits(Run(graph, x), expected, $"{t} [{string.Join(", ", shape)}] pads [{string.Join(", ", before)}] [{string.Join(", ", after)}] on {threads} threads"));
+            }
+        Ops(PadOf(Aval.F32(128, 14, 14, 32), [0, 1, 1, 0], [0, 1, 1, 0]), inProcess: false).Should().Equal(["Pad"], "an exported file must load in any ONNX runtime");
+        Ops(PadOf(Aval.F32(8, 14, 14, 1), [0, 1, 1, 0], [0, 1, 1, 0]), inProcess: true).Should().Equal(["Pad"], "a small pad costs ONNX Runtime little");
     }
 
     [TestMethod]

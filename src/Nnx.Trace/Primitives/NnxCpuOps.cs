@@ -26,6 +26,9 @@ internal static class NnxCpuOps
     /// </summary>
     public const string Slice = "Slice";
 
+    /// <summary><c>(x, pads) → x padded with zeros</c>: ONNX Pad in constant mode with the value 0, pads int64 [2·rank], none negative; any dtype.</summary>
+    public const string Pad = "Pad";
+
     /// <summary>
     /// The smallest tensor the lowerings hand to these kernels: below it ONNX Runtime's own kernels take a few
     /// microseconds, which a second thread does not shorten.

@@ -167,12 +167,17 @@ internal sealed record Pad(Ints Before, Ints After) : Primitive
         });
     }
 
-    /// <summary>ONNX Pad; nothing when every pad is 0 (ONNX Runtime cannot pad a scalar).</summary>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => Before.Concat(After).All(p => p == 0)
-        ? args.Inputs[0]
-        : e.Target == OnnxTarget.Cuda && args.Output.DType.IsInteger()
-        ? CudaInts.Pad(e, args, Before, After) // no integer Pad kernel on CUDA: Concat with blocks of zeros
-        : e.Node("Pad", [args.Inputs[0], e.Int64s([.. Before.ToLongArray(), .. After.ToLongArray()])]);
+    /// <summary>
+    /// ONNX Pad; nothing when every pad is 0 (ONNX Runtime cannot pad a scalar). In process on the CPU a large result is
+    /// Nnx's copy (<see cref="NnxCpuOps.Pad"/>), split over the session's threads.
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (Before.Concat(After).All(p => p == 0)) return args.Inputs[0];
+        if (e.Target == OnnxTarget.Cuda && args.Output.DType.IsInteger()) return CudaInts.Pad(e, args, Before, After); // no integer Pad kernel on CUDA: Concat with blocks of zeros
+        string[] inputs = [args.Inputs[0], e.Int64s([.. Before.ToLongArray(), .. After.ToLongArray()])];
+        return NnxCpuOps.Use(e, args.Output.Shape) ? e.Node(NnxCpuOps.Domain, NnxCpuOps.Pad, inputs) : e.Node("Pad", inputs);
+    }
 
     /// <summary>The slice of the cotangent where the operand sits.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>

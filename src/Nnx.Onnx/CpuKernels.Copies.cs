@@ -1,0 +1,238 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// <see cref="NnxCpuOps.Slice"/> and <see cref="NnxCpuOps.Pad"/>: ONNX Slice (every axis, step 1) and Pad (zeros) as
+/// copies of contiguous runs split over the threads. ORT's copy on one thread; a convolution's per-offset windows
+/// ([128, 16, 16, 32] → [128, 14, 14, 32], nine of them in a training step) are runs of 14 · 32 floats, and its padded
+/// input ([128, 14, 14, 32] → [128, 16, 16, 32]) rows of 16 · 32.
+/// </summary>
+internal static unsafe partial class CpuKernels
+{
+    private const int SlotGetTensorElementType = 60;
+
+    /// <summary>What one slice hands to its blocks: rows of <see cref="Run"/> elements, each read at its own offset.</summary>
+    private struct SliceJob
+    {
+        public byte* Source;
+        public byte* Target;
+        public long ElementSize;
+        public long Run;          // contiguous elements per row (the inner axes from RowRank on)
+        public long Rows;
+        public long RowsPerBlock;
+        public int RowRank;       // the axes that index rows: 0 .. RowRank − 1
+        public long* RowDims;     // the output's extent on those axes
+        public long* Strides;     // the input's element strides on those axes
+        public long BaseOffset;   // the input offset of the output's first element
+    }
+
+    private static IntPtr ComputeSlice(IntPtr context)
+    {
+        var data = Input(context, 0);
+        var starts = (long*)Data(Input(context, 1));
+        var ends = (long*)Data(Input(context, 2));
+        IntPtr info;
+        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(data, &info));
+        nuint rank;
+        int element;
+        try
+        {
+            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
+            Check(((delegate* unmanaged<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &element));
+            var r = (int)rank;
+            var dims = stackalloc long[r + 1];
+            Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
+            var outDims = stackalloc long[r + 1];
+            var strides = stackalloc long[r + 1];
+            long stride = 1, count = 1, offset = 0;
+            for (var d = r - 1; d >= 0; d--)
+            {
+                if (starts[d] < 0 || ends[d] < starts[d] || ends[d] > dims[d])
+                    throw new InvalidOperationException($"axis {d}: [{starts[d]}, {ends[d]}) is not inside 0 … {dims[d]} (the lowering gives normalised bounds).");
+                outDims[d] = ends[d] - starts[d];
+                strides[d] = stride;
+                offset += starts[d] * stride;
+                stride *= dims[d];
+                count *= outDims[d];
+            }
+            IntPtr y;
+            Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, outDims, rank, &y));
+            if (count == 0) return IntPtr.Zero;
+
+            // The run: the innermost axis, and the ones outside it while every axis inside is whole.
+            var rowRank = r;
+            long run = 1;
+            while (rowRank > 0)
+            {
+                rowRank--;
+                run *= outDims[rowRank];
+                if (outDims[rowRank] != dims[rowRank]) break;
+            }
+            var job = new SliceJob
+            {
+                Source = (byte*)Data(data),
+                Target = (byte*)Data(y),
+                ElementSize = ElementSize(element),
+                Run = run,
+                Rows = count / run,
+                RowsPerBlock = Math.Max(1, BlockElements / run),
+                RowRank = rowRank,
+                RowDims = outDims,
+                Strides = strides,
+                BaseOffset = offset,
+            };
+            var blocks = (job.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock;
+            return ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
+                context, &RunSliceBlock, (nuint)blocks, 0, &job);
+        }
+        finally
+        {
+            ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
+        }
+    }
+
+    private static long ElementSize(int element) => element switch
+    {
+        2 or 3 or 9 => 1,        // uint8, int8, bool
+        4 or 5 or 10 or 16 => 2, // uint16, int16, float16, bfloat16
+        1 or 6 or 12 => 4,       // float, int32, uint32
+        7 or 11 or 13 => 8,      // int64, double, uint64
+        _ => throw new InvalidOperationException($"no slice for ONNX element type {element}."),
+    };
+
+    [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunSliceBlock(void* state, nuint index)
+    {
+        var job = (SliceJob*)state;
+        var first = (long)index * job->RowsPerBlock;
+        var last = Math.Min(first + job->RowsPerBlock, job->Rows);
+        var bytes = job->Run * job->ElementSize;
+        for (var row = first; row < last; row++)
+        {
+            // The input offset of this row: its index over the row axes, each shifted by the start (in BaseOffset).
+            long rest = row, offset = job->BaseOffset;
+            for (var d = job->RowRank - 1; d >= 0; d--)
+            {
+                var extent = job->RowDims[d];
+                var i = rest % extent;
+                rest /= extent;
+                offset += i * job->Strides[d];
+            }
+            Buffer.MemoryCopy(job->Source + offset * job->ElementSize, job->Target + row * bytes, bytes, bytes);
+        }
+    }
+
+    /// <summary>What one pad hands to its blocks: output rows of <see cref="PadJob.Run"/> elements, each zeros or input.</summary>
+    private struct PadJob
+    {
+        public byte* Source;
+        public byte* Target;
+        public long ElementSize;
+        public long Run;          // output elements per row (the inner axes from RowRank on)
+        public long Inner;        // elements per index of axis RowRank (the unpadded axes inside it)
+        public long Rows;
+        public long RowsPerBlock;
+        public int RowRank;
+        public long* OutDims;     // the output's extents
+        public long* InDims;      // the input's extents
+        public long* Before;      // the zeros before, per axis
+    }
+
+    private static IntPtr ComputePad(IntPtr context)
+    {
+        var data = Input(context, 0);
+        var pads = (long*)Data(Input(context, 1));
+        IntPtr info;
+        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(data, &info));
+        nuint rank;
+        int element;
+        try
+        {
+            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
+            Check(((delegate* unmanaged<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &element));
+            var r = (int)rank;
+            var dims = stackalloc long[r + 1];
+            Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
+            var outDims = stackalloc long[r + 1];
+            long count = 1;
+            for (var d = 0; d < r; d++)
+            {
+                if (pads[d] < 0 || pads[r + d] < 0) throw new InvalidOperationException($"axis {d}: pads {pads[d]} and {pads[r + d]} must not be negative.");
+                outDims[d] = pads[d] + dims[d] + pads[r + d];
+                count *= outDims[d];
+            }
+            IntPtr y;
+            Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, outDims, rank, &y));
+            if (count == 0) return IntPtr.Zero;
+
+            // The row: the innermost padded axis and every axis inside it (which are unpadded).
+            if (r == 0) throw new InvalidOperationException("a scalar has no axis to pad.");
+            var rowRank = r - 1;
+            long inner = 1;
+            while (rowRank > 0 && pads[rowRank] == 0 && pads[r + rowRank] == 0) inner *= dims[rowRank--];
+            var run = outDims[rowRank] * inner;
+            var job = new PadJob
+            {
+                Source = (byte*)Data(data),
+                Target = (byte*)Data(y),
+                ElementSize = ElementSize(element),
+                Run = run,
+                Inner = inner,
+                Rows = count / run,
+                RowsPerBlock = Math.Max(1, BlockElements / run),
+                RowRank = rowRank,
+                OutDims = outDims,
+                InDims = dims,
+                Before = pads,
+            };
+            var blocks = (job.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock;
+            return ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
+                context, &RunPadBlock, (nuint)blocks, 0, &job);
+        }
+        finally
+        {
+            ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunPadBlock(void* state, nuint index)
+    {
+        var job = (PadJob*)state;
+        var first = (long)index * job->RowsPerBlock;
+        var last = Math.Min(first + job->RowsPerBlock, job->Rows);
+        var size = job->ElementSize;
+        var axis = job->RowRank;
+        var before = job->Before[axis] * job->Inner * size;
+        var copied = job->InDims[axis] * job->Inner * size;
+        var rowBytes = job->Run * size;
+        for (var row = first; row < last; row++)
+        {
+            var target = job->Target + row * rowBytes;
+            // The input row this output row reads, or none when an outer index falls in the padding.
+            long rest = row, offset = 0, stride = job->InDims[axis] * job->Inner;
+            var inside = true;
+            for (var d = axis - 1; d >= 0; d--)
+            {
+                var i = rest % job->OutDims[d] - job->Before[d];
+                rest /= job->OutDims[d];
+                if (i < 0 || i >= job->InDims[d]) { inside = false; break; }
+                offset += i * stride;
+                stride *= job->InDims[d];
+            }
+            if (!inside)
+            {
+                new Span<byte>(target, (int)rowBytes).Clear();
+                continue;
+            }
+            new Span<byte>(target, (int)before).Clear();
+            Buffer.MemoryCopy(job->Source + offset * size, target + before, copied, copied);
+            new Span<byte>(target + before + copied, (int)(rowBytes - before - copied)).Clear();
+        }
+    }
+}
