@@ -21,13 +21,16 @@ internal static class NnxCpuOps
     public const string BoolToFloat64 = "BoolToFloat64";
 
     /// <summary>
-    /// <c>(x, starts, ends) → x[starts : ends]</c>: ONNX Slice with constant int64 starts and ends for every axis, in range,
-    /// step 1; any dtype.
+    /// <c>(x, starts, ends) → x[starts : ends]</c>, copied by contiguous rows: ONNX Slice with constant int64 starts and
+    /// ends for every axis, in range, step 1; any dtype. Named apart from ONNX's Slice so that profiles tell them apart.
     /// </summary>
-    public const string Slice = "Slice";
+    public const string Slice = "SliceRows";
 
-    /// <summary><c>(x, pads) → x padded with zeros</c>: ONNX Pad in constant mode with the value 0, pads int64 [2·rank], none negative; any dtype.</summary>
-    public const string Pad = "Pad";
+    /// <summary>
+    /// <c>(x, pads) → x padded with zeros</c>, written by rows: ONNX Pad in constant mode with the value 0, pads int64
+    /// [2·rank], none negative; any dtype.
+    /// </summary>
+    public const string Pad = "PadRows";
 
     /// <summary>
     /// The smallest tensor the lowerings hand to these kernels: below it ONNX Runtime's own kernels take a few
