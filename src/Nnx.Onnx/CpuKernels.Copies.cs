@@ -12,8 +12,6 @@ namespace NnxSharp.Onnx;
 /// </summary>
 internal static unsafe partial class CpuKernels
 {
-    private const int SlotGetTensorElementType = 60;
-
     /// <summary>What one slice hands to its blocks: rows of <see cref="Run"/> elements, each read at its own offset.</summary>
     private struct SliceJob
     {
@@ -34,64 +32,47 @@ internal static unsafe partial class CpuKernels
         var data = Input(context, 0);
         var starts = (long*)Data(Input(context, 1));
         var ends = (long*)Data(Input(context, 2));
-        IntPtr info;
-        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(data, &info));
-        nuint rank;
-        int element;
-        try
+        var dims = stackalloc long[MaxRank];
+        var r = ShapeOf(data, dims, out var element, out _);
+        var outDims = stackalloc long[MaxRank];
+        var strides = stackalloc long[MaxRank];
+        long stride = 1, count = 1, offset = 0;
+        for (var d = r - 1; d >= 0; d--)
         {
-            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
-            Check(((delegate* unmanaged<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &element));
-            var r = (int)rank;
-            var dims = stackalloc long[r + 1];
-            Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
-            var outDims = stackalloc long[r + 1];
-            var strides = stackalloc long[r + 1];
-            long stride = 1, count = 1, offset = 0;
-            for (var d = r - 1; d >= 0; d--)
-            {
-                if (starts[d] < 0 || ends[d] < starts[d] || ends[d] > dims[d])
-                    throw new InvalidOperationException($"axis {d}: [{starts[d]}, {ends[d]}) is not inside 0 … {dims[d]} (the lowering gives normalised bounds).");
-                outDims[d] = ends[d] - starts[d];
-                strides[d] = stride;
-                offset += starts[d] * stride;
-                stride *= dims[d];
-                count *= outDims[d];
-            }
-            IntPtr y;
-            Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, outDims, rank, &y));
-            if (count == 0) return IntPtr.Zero;
+            if (starts[d] < 0 || ends[d] < starts[d] || ends[d] > dims[d])
+                throw new InvalidOperationException($"axis {d}: [{starts[d]}, {ends[d]}) is not inside 0 … {dims[d]} (the lowering gives normalised bounds).");
+            outDims[d] = ends[d] - starts[d];
+            strides[d] = stride;
+            offset += starts[d] * stride;
+            stride *= dims[d];
+            count *= outDims[d];
+        }
+        var y = Output(context, outDims, r);
+        if (count == 0) return IntPtr.Zero;
 
-            // The run: the innermost axis, and the ones outside it while every axis inside is whole.
-            var rowRank = r;
-            long run = 1;
-            while (rowRank > 0)
-            {
-                rowRank--;
-                run *= outDims[rowRank];
-                if (outDims[rowRank] != dims[rowRank]) break;
-            }
-            var job = new SliceJob
-            {
-                Source = (byte*)Data(data),
-                Target = (byte*)Data(y),
-                ElementSize = ElementSize(element),
-                Run = run,
-                Rows = count / run,
-                RowsPerBlock = Math.Max(1, BlockElements / run),
-                RowRank = rowRank,
-                RowDims = outDims,
-                Strides = strides,
-                BaseOffset = offset,
-            };
-            var blocks = (job.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock;
-            return ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
-                context, &RunSliceBlock, (nuint)blocks, 0, &job);
-        }
-        finally
+        // The run: the innermost axis, and the ones outside it while every axis inside is whole.
+        var rowRank = r;
+        long run = 1;
+        while (rowRank > 0)
         {
-            ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
+            rowRank--;
+            run *= outDims[rowRank];
+            if (outDims[rowRank] != dims[rowRank]) break;
         }
+        var job = new SliceJob
+        {
+            Source = (byte*)Data(data),
+            Target = (byte*)Data(y),
+            ElementSize = ElementSize(element),
+            Run = run,
+            Rows = count / run,
+            RowsPerBlock = Math.Max(1, BlockElements / run),
+            RowRank = rowRank,
+            RowDims = outDims,
+            Strides = strides,
+            BaseOffset = offset,
+        };
+        return ParallelFor(context, &RunSliceBlock, (job.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock, &job);
     }
 
     private static long ElementSize(int element) => element switch
@@ -146,57 +127,40 @@ internal static unsafe partial class CpuKernels
     {
         var data = Input(context, 0);
         var pads = (long*)Data(Input(context, 1));
-        IntPtr info;
-        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(data, &info));
-        nuint rank;
-        int element;
-        try
+        var dims = stackalloc long[MaxRank];
+        var r = ShapeOf(data, dims, out var element, out _);
+        if (r == 0) throw new InvalidOperationException("a scalar has no axis to pad.");
+        var outDims = stackalloc long[MaxRank];
+        long count = 1;
+        for (var d = 0; d < r; d++)
         {
-            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
-            Check(((delegate* unmanaged<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &element));
-            var r = (int)rank;
-            var dims = stackalloc long[r + 1];
-            Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
-            var outDims = stackalloc long[r + 1];
-            long count = 1;
-            for (var d = 0; d < r; d++)
-            {
-                if (pads[d] < 0 || pads[r + d] < 0) throw new InvalidOperationException($"axis {d}: pads {pads[d]} and {pads[r + d]} must not be negative.");
-                outDims[d] = pads[d] + dims[d] + pads[r + d];
-                count *= outDims[d];
-            }
-            IntPtr y;
-            Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, outDims, rank, &y));
-            if (count == 0) return IntPtr.Zero;
+            if (pads[d] < 0 || pads[r + d] < 0) throw new InvalidOperationException($"axis {d}: pads {pads[d]} and {pads[r + d]} must not be negative.");
+            outDims[d] = pads[d] + dims[d] + pads[r + d];
+            count *= outDims[d];
+        }
+        var y = Output(context, outDims, r);
+        if (count == 0) return IntPtr.Zero;
 
-            // The row: the innermost padded axis and every axis inside it (which are unpadded).
-            if (r == 0) throw new InvalidOperationException("a scalar has no axis to pad.");
-            var rowRank = r - 1;
-            long inner = 1;
-            while (rowRank > 0 && pads[rowRank] == 0 && pads[r + rowRank] == 0) inner *= dims[rowRank--];
-            var run = outDims[rowRank] * inner;
-            var job = new PadJob
-            {
-                Source = (byte*)Data(data),
-                Target = (byte*)Data(y),
-                ElementSize = ElementSize(element),
-                Run = run,
-                Inner = inner,
-                Rows = count / run,
-                RowsPerBlock = Math.Max(1, BlockElements / run),
-                RowRank = rowRank,
-                OutDims = outDims,
-                InDims = dims,
-                Before = pads,
-            };
-            var blocks = (job.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock;
-            return ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
-                context, &RunPadBlock, (nuint)blocks, 0, &job);
-        }
-        finally
+        // The row: the innermost padded axis and every axis inside it (which are unpadded).
+        var rowRank = r - 1;
+        long inner = 1;
+        while (rowRank > 0 && pads[rowRank] == 0 && pads[r + rowRank] == 0) inner *= dims[rowRank--];
+        var run = outDims[rowRank] * inner;
+        var job = new PadJob
         {
-            ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
-        }
+            Source = (byte*)Data(data),
+            Target = (byte*)Data(y),
+            ElementSize = ElementSize(element),
+            Run = run,
+            Inner = inner,
+            Rows = count / run,
+            RowsPerBlock = Math.Max(1, BlockElements / run),
+            RowRank = rowRank,
+            OutDims = outDims,
+            InDims = dims,
+            Before = pads,
+        };
+        return ParallelFor(context, &RunPadBlock, (job.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock, &job);
     }
 
     [UnmanagedCallersOnly]

@@ -19,7 +19,7 @@ internal static unsafe partial class CpuKernels
 {
     // OrtApi slots (onnxruntime_c_api.h of 1.31, counted with offsetof). The table is append-only.
     private const int SlotCreateStatus = 0, SlotCreateCustomOpDomain = 26, SlotCustomOpDomainAdd = 27, SlotAddCustomOpDomain = 28,
-        SlotGetTensorMutableData = 51, SlotGetDimensionsCount = 61, SlotGetDimensions = 62, SlotGetTensorShapeElementCount = 64,
+        SlotGetTensorMutableData = 51, SlotGetTensorElementType = 60, SlotGetDimensionsCount = 61, SlotGetDimensions = 62, SlotGetTensorShapeElementCount = 64,
         SlotGetTensorTypeAndShape = 65, SlotKernelContextGetInput = 90, SlotKernelContextGetOutput = 91,
         SlotReleaseTensorTypeAndShapeInfo = 99, SlotKernelContextParallelFor = 274;
 
@@ -181,28 +181,17 @@ internal static unsafe partial class CpuKernels
             if (kind == Kind.Pad) return ComputePad(context);
             var mask = Input(context, 0);
             var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
-            IntPtr info;
-            Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(mask, &info));
-            nuint rank, count;
-            try
+            var dims = stackalloc long[MaxRank];
+            var rank = ShapeOf(mask, dims, out _, out var count);
+            if (x != IntPtr.Zero)
             {
-                Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
-                var dims = stackalloc long[(int)rank + 1]; // + 1: a scalar's empty shape still has an address
-                Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
-                Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &count));
-                if (x != IntPtr.Zero) RequireSameCount(x, count);
-                IntPtr y;
-                Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, dims, rank, &y));
-                var job = new Job { Kind = kind, Mask = (byte*)Data(mask), X = x == IntPtr.Zero ? null : Data(x), Y = Data(y), Count = (long)count };
-                if (job.Count == 0) return IntPtr.Zero;
-                var blocks = (job.Count + BlockElements - 1) / BlockElements;
-                return ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
-                    context, &RunBlock, (nuint)blocks, 0, &job);
+                var other = stackalloc long[MaxRank];
+                ShapeOf(x, other, out _, out var values);
+                if (values != count) throw new InvalidOperationException($"the mask has {count} elements and the values {values}; they must have one shape.");
             }
-            finally
-            {
-                ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
-            }
+            var y = Output(context, dims, rank);
+            var job = new Job { Kind = kind, Mask = (byte*)Data(mask), X = x == IntPtr.Zero ? null : Data(x), Y = Data(y), Count = count };
+            return ParallelFor(context, &RunBlock, (count + BlockElements - 1) / BlockElements, &job);
         }
         catch (Exception e)
         {
@@ -232,21 +221,48 @@ internal static unsafe partial class CpuKernels
         return data;
     }
 
-    private static void RequireSameCount(IntPtr x, nuint count)
+    /// <summary>The most axes a kernel's operand may have.</summary>
+    private const int MaxRank = 16;
+
+    /// <summary>
+    /// Writes <paramref name="value"/>'s extents into <paramref name="dims"/> (room for <see cref="MaxRank"/>) and returns its
+    /// rank, with its ONNX element type and element count.
+    /// </summary>
+    private static int ShapeOf(IntPtr value, long* dims, out int element, out long count)
     {
         IntPtr info;
-        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(x, &info));
-        nuint other;
+        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(value, &info));
         try
         {
-            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &other));
+            nuint rank, n;
+            int type;
+            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
+            if ((int)rank > MaxRank) throw new InvalidOperationException($"an operand of rank {rank}; the kernels take up to {MaxRank} axes.");
+            Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
+            Check(((delegate* unmanaged<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &type));
+            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &n));
+            (element, count) = (type, (long)n);
+            return (int)rank;
         }
         finally
         {
             ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
         }
-        if (other != count) throw new InvalidOperationException($"the mask has {count} elements and the values {other}; they must have one shape.");
     }
+
+    /// <summary>The kernel's output, of extents <paramref name="dims"/>.</summary>
+    private static IntPtr Output(IntPtr context, long* dims, int rank)
+    {
+        IntPtr y;
+        Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, dims, (nuint)rank, &y));
+        return y;
+    }
+
+    /// <summary>Runs <paramref name="body"/> for blocks 0 … <paramref name="blocks"/> − 1 on the session's intra-op threads.</summary>
+    private static IntPtr ParallelFor(IntPtr context, delegate* unmanaged<void*, nuint, void> body, long blocks, void* job) =>
+        blocks == 0 ? IntPtr.Zero
+            : ((delegate* unmanaged<IntPtr, delegate* unmanaged<void*, nuint, void>, nuint, nuint, void*, IntPtr>)Api(SlotKernelContextParallelFor))(
+                context, body, (nuint)blocks, 0, job);
 
     private static void Check(IntPtr status)
     {
