@@ -12,15 +12,16 @@ namespace NnxSharp.Onnx;
 /// (<c>OrtCustomOp</c>, <c>CustomOpDomain_Add</c>, <c>AddCustomOpDomain</c>). Each is one pass over its tensors, split
 /// into blocks that run on the session's intra-op threads (<c>KernelContext_ParallelFor</c>). They replace ONNX Runtime
 /// kernels that run on one thread however many the session has, and bit for bit: ORT's <c>Where</c> (two selections
-/// into temporaries, then a merge), its bool-to-float <c>Cast</c>, its <c>Slice</c> and its <c>Pad</c> (CpuKernels.Copies.cs).
+/// into temporaries, then a merge), its bool-to-float <c>Cast</c>, its <c>Slice</c> and its <c>Pad</c>
+/// (CpuKernels.Copies.cs).
 /// <para>The operator descriptions and the domain live as long as the process (sessions keep pointers to them).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
 {
     // OrtApi slots (onnxruntime_c_api.h of 1.31, counted with offsetof). The table is append-only.
     private const int SlotCreateStatus = 0, SlotCreateCustomOpDomain = 26, SlotCustomOpDomainAdd = 27, SlotAddCustomOpDomain = 28,
-        SlotGetTensorMutableData = 51, SlotGetTensorElementType = 60, SlotGetDimensionsCount = 61, SlotGetDimensions = 62, SlotGetTensorShapeElementCount = 64,
-        SlotGetTensorTypeAndShape = 65, SlotKernelContextGetInput = 90, SlotKernelContextGetOutput = 91,
+        SlotGetTensorMutableData = 51, SlotGetTensorElementType = 60, SlotGetDimensionsCount = 61, SlotGetDimensions = 62,
+        SlotGetTensorShapeElementCount = 64, SlotGetTensorTypeAndShape = 65, SlotKernelContextGetInput = 90, SlotKernelContextGetOutput = 91,
         SlotReleaseTensorTypeAndShapeInfo = 99, SlotKernelContextParallelFor = 274;
 
     // OrtCustomOp (1.31): a uint32 version, then 25 function pointers; 26 slots of 8 bytes. Slot 26 is ours: the kernel.
