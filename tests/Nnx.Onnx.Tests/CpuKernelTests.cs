@@ -246,6 +246,55 @@ public sealed class CpuKernelTests
             .WithMessage("*ai.nnx.cpu SelectOrZero: the mask has 4 elements and the values 5*");
     }
 
+    /// <summary>x → the sum (or mean) of x over <paramref name="axes"/>.</summary>
+    private static Graph Reduction(Aval x, int[] axes, bool mean, bool keepDims = false)
+    {
+        var input = new Value(x);
+        var node = Node.Create(mean ? new ReduceMean(new Ints(axes), keepDims) : new ReduceSum(new Ints(axes), keepDims), [input]);
+        return new Graph([input], [node], [node.Output]);
+    }
+
+    [TestMethod]
+    public void SumsOverAFewLeadingRowsUseTheColumnKernelInProcess()
+    {
+        var columnSums = $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}";
+        Ops(Reduction(Aval.F32(32, 512), [0], mean: false), inProcess: true).Should().Equal(columnSums);
+        Ops(Reduction(Aval.F32(32, 512), [0], mean: true), inProcess: true).Should().Equal(columnSums);
+        Ops(Reduction(Aval.F64(4, 8, 600), [0, 1], mean: true, keepDims: true), inProcess: true).Should().Equal(columnSums);
+        Ops(Reduction(Aval.F32(32, 512), [0], mean: true), inProcess: false).Should().Equal(["ReduceMean"], "an exported file must load in any ONNX runtime");
+        Ops(Reduction(Aval.F32(2048, 32), [0], mean: false), inProcess: true).Should().NotContain(columnSums, "from 1 024 rows a product with a row of ones reads the matrix better");
+        Ops(Reduction(Aval.F32(512, 32), [1], mean: false), inProcess: true).Should().NotContain(columnSums, "only leading axes are columns");
+        Ops(Reduction(Aval.F32(8, 512), [0], mean: false), inProcess: true).Should().NotContain(columnSums, "a small sum costs ONNX Runtime little");
+    }
+
+    [TestMethod]
+    public void ColumnSumsMatchTheReferenceForEveryShapeAndThreadCount()
+    {
+        // [32, 512] (a BatchNorm's statistics at batch 32), columns not a multiple of the vector width, two leading axes
+        // with kept dims, and 22 blocks of columns.
+        (int[] Shape, int[] Axes, bool KeepDims)[] cases = [([32, 512], [0], false), ([40, 1001], [0], false), ([4, 8, 600], [0, 1], true), ([1000, 700], [0], false)];
+        foreach (var (shape, axes, keepDims) in cases)
+            foreach (var t in new[] { DType.Float32, DType.Float64 })
+                foreach (var mean in new[] { false, true })
+                {
+                    var graph = Reduction(new Aval(Shape.Of(shape), t), axes, mean, keepDims);
+                    var x = Values(t, Shape.Of(shape), 41).ToDoubles().Select(v => double.IsFinite(v) && Math.Abs(v) < 1e30 ? v : 0.5).ToArray();
+                    var input = HostArray.FromDoubles(t, Shape.Of(shape), x);
+                    var expected = ReferenceBackend.Evaluate(graph, [input])[0].ToDoubles();
+                    // A running sum of n terms: its rounding error grows with n (float32 ε = 6e-8, float64 1.1e-16).
+                    var rows = axes.Aggregate(1, (acc, d) => acc * shape[d]);
+                    var tol = (t == DType.Float32 ? 2e-7 : 1e-15) * rows;
+                    OnThreads(threads =>
+                    {
+                        var actual = Run(graph, input);
+                        actual.Aval.Should().Be(graph.Outputs[0].Aval);
+                        var a = actual.ToDoubles();
+                        for (var k = 0; k < a.Length; k++)
+                            Math.Abs(a[k] - expected[k]).Should().BeLessThanOrEqualTo(tol * (1 + Math.Abs(expected[k])), "{0} [{1}] mean {2}, {3} threads, element {4}", t, string.Join(", ", shape), mean, threads, k);
+                    });
+                }
+    }
+
     [TestMethod]
     public void ReluGradientsThroughTheKernelMatchTheReference()
     {

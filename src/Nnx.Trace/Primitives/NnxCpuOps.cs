@@ -33,6 +33,18 @@ internal static class NnxCpuOps
     public const string Pad = "PadRows";
 
     /// <summary>
+    /// <c>(x, shape, scale) → Σ over x's leading rows · scale</c>, reshaped to <c>shape</c>: x seen as [rows, columns] with
+    /// columns the size of <c>shape</c>, x and scale float32 or float64 (ReduceSum with scale 1, ReduceMean with 1/rows).
+    /// </summary>
+    public const string ColumnSums = "ColumnSums";
+
+    /// <summary>
+    /// The most rows <see cref="ColumnSums"/> takes: from 1 024 rows ReduceSum is a product with a row of ones, which
+    /// reads a tall matrix better than column blocks do.
+    /// </summary>
+    public const int MaxColumnSumRows = 1023;
+
+    /// <summary>
     /// The smallest tensor the lowerings hand to these kernels: below it ONNX Runtime's own kernels take a few
     /// microseconds, which a second thread does not shorten.
     /// </summary>
@@ -40,4 +52,18 @@ internal static class NnxCpuOps
 
     /// <summary>Whether <paramref name="e"/> may use the kernels for a tensor of <paramref name="shape"/>.</summary>
     public static bool Use(IOnnxEmitter e, Shape shape) => e.OwnCpuKernels && shape.Size >= MinElements;
+
+    /// <summary>
+    /// A float sum over the leading axes 0 … k − 1 of the operand (fewer than 1 024 rows, at least
+    /// <see cref="MinElements"/> elements) times <paramref name="scale"/> as one <see cref="ColumnSums"/>; null otherwise.
+    /// </summary>
+    public static string? LeadingSums(IOnnxEmitter e, LowerArgs args, Ints axes, double scale)
+    {
+        var x = args.InputAvals[0];
+        if (x.DType is not (DType.Float32 or DType.Float64) || !Use(e, x.Shape) || axes.Count == 0 || axes.Count == x.Shape.Rank
+            || axes[^1] != axes.Count - 1 || axes.Aggregate(1, (acc, d) => acc * x.Shape[d]) > MaxColumnSumRows)
+            return null;
+        var shape = e.Int64s([.. args.Output.Shape.ToArray().Select(d => (long)d)]);
+        return e.Node(Domain, ColumnSums, [args.Inputs[0], shape, e.Constant(HostArray.Scalar(x.DType, scale))]);
+    }
 }

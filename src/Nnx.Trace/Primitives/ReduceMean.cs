@@ -29,6 +29,10 @@ internal sealed record ReduceMean(Ints Axes, bool KeepDims) : Reduce(Axes, KeepD
         return new Mul().Eval([sum, HostArray.Scalar(sum.DType, 1.0 / Count(inputs[0].Shape, Axes))]);
     }
 
+    /// <summary>ONNX ReduceMean; in process on the CPU a mean over a few leading rows is Nnx's column sum times 1/n.</summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args) =>
+        NnxCpuOps.LeadingSums(e, args, Axes, 1.0 / Count(args.InputAvals[0].Shape, Axes)) ?? base.Lower(e, args);
+
     /// <summary>The cotangent over n, broadcast back over the reduced axes.</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>
         [KeptOf(g * (1.0 / Count(x[0].Shape, Axes)), x[0].Shape).BroadcastTo(x[0].Shape.ToArray())];

@@ -129,6 +129,7 @@ internal sealed record ReduceSum(Ints Axes, bool KeepDims) : Reduce(Axes, KeepDi
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         var x = args.InputAvals[0];
+        if (NnxCpuOps.LeadingSums(e, args, Axes, 1.0) is { } sums) return sums;
         if (x.DType is DType.Float32 or DType.Float64 && e.Target == OnnxTarget.Cpu && LeadingRows(x.Shape) is var (rows, columns))
         {
             var row = e.Node("ConstantOfShape", [e.Int64s(1, rows)], OnnxAttribute.Tensor("value", HostArray.Full(x.DType, Shape.Of(1), 1)));
