@@ -45,6 +45,12 @@ internal static class NnxCpuOps
     public const int MaxColumnSumRows = 1023;
 
     /// <summary>
+    /// The smallest sum <see cref="ColumnSums"/> takes: lower than <see cref="MinElements"/>, because ONNX Runtime's
+    /// reduction forks its second thread even for [2, 64, 32] (28–49 µs on two threads, where one block here takes 2).
+    /// </summary>
+    public const int MinColumnSumElements = 2048;
+
+    /// <summary>
     /// The smallest tensor the lowerings hand to these kernels: below it ONNX Runtime's own kernels take a few
     /// microseconds, which a second thread does not shorten.
     /// </summary>
@@ -55,12 +61,13 @@ internal static class NnxCpuOps
 
     /// <summary>
     /// A float sum over the leading axes 0 … k − 1 of the operand (fewer than 1 024 rows, at least
-    /// <see cref="MinElements"/> elements) times <paramref name="scale"/> as one <see cref="ColumnSums"/>; null otherwise.
+    /// <see cref="MinColumnSumElements"/> elements) times <paramref name="scale"/> as one <see cref="ColumnSums"/>; null otherwise.
     /// </summary>
     public static string? LeadingSums(IOnnxEmitter e, LowerArgs args, Ints axes, double scale)
     {
         var x = args.InputAvals[0];
-        if (x.DType is not (DType.Float32 or DType.Float64) || !Use(e, x.Shape) || axes.Count == 0 || axes.Count == x.Shape.Rank
+        if (x.DType is not (DType.Float32 or DType.Float64) || !e.OwnCpuKernels || x.Shape.Size < MinColumnSumElements
+            || axes.Count == 0 || axes.Count == x.Shape.Rank
             || axes[^1] != axes.Count - 1 || axes.Aggregate(1, (acc, d) => acc * x.Shape[d]) > MaxColumnSumRows)
             return null;
         var shape = e.Int64s([.. args.Output.Shape.ToArray().Select(d => (long)d)]);
