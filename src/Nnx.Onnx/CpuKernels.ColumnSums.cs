@@ -28,8 +28,8 @@ internal static unsafe partial class CpuKernels
         var shape = Input(context, 1);
         var dims = stackalloc long[MaxRank];
         ShapeOf(x, dims, out _, out var count);
-        var outDims = stackalloc long[MaxRank];
-        var rank = ShapeOf(shape, outDims, out _, out var outRank);
+        var vector = stackalloc long[MaxRank];
+        var rank = ShapeOf(shape, vector, out _, out var outRank); // the output's shape is a vector of outRank extents
         if (rank != 1) throw new InvalidOperationException($"the output shape must be a vector, not of rank {rank}.");
         var target = (long*)Data(shape);
         long columns = 1;
