@@ -81,7 +81,7 @@ internal static unsafe partial class CpuKernels
         4 or 5 or 10 or 16 => 2, // uint16, int16, float16, bfloat16
         1 or 6 or 12 => 4,       // float, int32, uint32
         7 or 11 or 13 => 8,      // int64, double, uint64
-        _ => throw new InvalidOperationException($"no slice for ONNX element type {element}."),
+        _ => throw new InvalidOperationException($"no row copy for ONNX element type {element} (strings and sub-byte types are not copied here)."),
     };
 
     [UnmanagedCallersOnly]

@@ -13,8 +13,8 @@ namespace NnxSharp.Onnx;
 /// into blocks that run on the session's intra-op threads (<c>KernelContext_ParallelFor</c>). They replace ONNX Runtime
 /// kernels that run on one thread however many the session has, and bit for bit: ORT's <c>Where</c> (two selections
 /// into temporaries, then a merge), its bool-to-float <c>Cast</c>, its <c>Slice</c> and its <c>Pad</c>
-/// (CpuKernels.Copies.cs), and its ReduceSum and ReduceMean over the leading axes of a small matrix, which it splits over
-/// the threads however little the work (CpuKernels.ColumnSums.cs).
+/// (CpuKernels.Copies.cs), and its ReduceSum and ReduceMean over the leading axes of a small matrix, for which ORT wakes a
+/// second thread however little the work (CpuKernels.ColumnSums.cs).
 /// <para>The operator descriptions and the domain live as long as the process (sessions keep pointers to them).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
