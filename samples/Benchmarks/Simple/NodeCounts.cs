@@ -8,7 +8,9 @@ namespace NnxSharp.Benchmarks;
 /// after the passes, lowered to ONNX) and counts the nodes of the file by ONNX op type, so a change to the
 /// passes or the lowerings can be judged by its effect on the step that the benchmark times.
 /// <code>dotnet run -c Release --project samples/Benchmarks -- nodes [--width W] [--depth D] [--batch B] [--ir FILE]
-///     [--optimizer sgd|momentum|nesterov|adam|adamw|rmsprop]</code>
+///     [--optimizer sgd|momentum|nesterov|adam|adamw|rmsprop] [--in-process]</code>
+/// <c>--in-process</c> counts the model this process's CPU session runs instead of the exported file: with Nnx's own
+/// kernels (<c>ai.nnx.cpu</c>) where they replace ONNX operators.
 /// The seed uses SGD 1e-3; the other optimizers (learning rate 1e-3, momentum 0.9) show what the fused updates do for them.
 /// </summary>
 public static class NodeCounts
@@ -16,7 +18,7 @@ public static class NodeCounts
     /// <summary>Runs the command; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
-        var (width, depth, batch, irPath, optimizerName) = (32, 5, 32, (string?)null, "sgd");
+        var (width, depth, batch, irPath, optimizerName, inProcess) = (32, 5, 32, (string?)null, "sgd", false);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -27,6 +29,7 @@ public static class NodeCounts
                 case "--batch": batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--ir": irPath = Next(); break;
                 case "--optimizer": optimizerName = Next(); break;
+                case "--in-process": inProcess = true; break;
                 default: throw new ArgumentException($"nodes: unknown option {args[i]}");
             }
         }
@@ -40,10 +43,11 @@ public static class NodeCounts
         var path = Path.GetTempFileName();
         try
         {
-            step.Export(path, model, optimizer, batches[0].X, batches[0].Y);
+            if (inProcess) File.WriteAllBytes(path, step.InProcessModel(model, optimizer, batches[0].X, batches[0].Y));
+            else step.Export(path, model, optimizer, batches[0].X, batches[0].Y);
             var ops = OnnxOpTypes(File.ReadAllBytes(path));
             Console.WriteLine(ir[..ir.IndexOf('\n')]);
-            Console.WriteLine($"# ONNX nodes of the step (width {width}, depth {depth}, batch {batch}, {optimizerName}): {ops.Count}");
+            Console.WriteLine($"# ONNX nodes of the step{(inProcess ? " as this process runs it" : "")} (width {width}, depth {depth}, batch {batch}, {optimizerName}): {ops.Count}");
             foreach (var (op, n) in ops.GroupBy(o => o).Select(g => (g.Key, g.Count())).OrderByDescending(p => p.Item2).ThenBy(p => p.Key, StringComparer.Ordinal))
                 Console.WriteLine($"  {op,-28} {n,4}");
         }

@@ -5,8 +5,8 @@ using Microsoft.ML.OnnxRuntime;
 namespace NnxSharp.Benchmarks;
 
 /// <summary>
-/// <c>simple --profile DIR</c>: where the seed's training step spends its time. The auto mode's step is exported,
-/// run as the raw mode runs it (two IOBindings, the state swapped in place) on <c>--threads</c> intra-op threads with
+/// <c>simple --profile DIR</c>: where the seed's training step spends its time. The auto mode's step, as this process
+/// lowers it (with Nnx's own CPU kernels, as the auto mode runs it; the state file from an export), is run as the raw mode runs it (two IOBindings, the state swapped in place) on <c>--threads</c> intra-op threads with
 /// ONNX Runtime's profiler on, and the profile is summed per operator type and per node; matrix products also get
 /// their GFLOP/s (2·m·n·k from the shapes the profile records). ONNX Runtime's optimised graph is written next to
 /// the profile (<c>DIR/train_wW_opt.onnx</c>), so one can see which nodes it really runs.
@@ -24,9 +24,12 @@ public static class StepProfile
         var name = $"train_w{width}_t{threads}";
         var trainPath = Path.Combine(dir, $"{name}.onnx");
         var testPath = Path.Combine(dir, $"test_w{width}.onnx");
-        Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep).Export(trainPath, model, optimizer, batches[0].X, batches[0].Y);
+        var step = Nnx.Jit<SeedMlp, Optimizer, Tensor, Tensor, Tensor>(SeedMlp.TrainStep);
+        step.Export(trainPath, model, optimizer, batches[0].X, batches[0].Y);
+        File.WriteAllBytes(trainPath, step.InProcessModel(model, optimizer, batches[0].X, batches[0].Y));
         Nnx.Jit<SeedMlp, Tensor, Tensor, Tensor>(SeedMlp.TestStep).Export(testPath, model, allX, allY);
         using var options = RawStep.Options(threads);
+        NnxSharp.Onnx.CpuKernels.Register(options);
         options.OptimizedModelFilePath = Path.Combine(dir, $"{name}_opt.onnx");
         options.ProfileOutputPathPrefix = Path.Combine(dir, name);
         options.EnableProfiling = true; // after the prefix, which it reads
@@ -89,7 +92,7 @@ public static class StepProfile
         var inputs = args.TryGetProperty("input_type_shape", out var i) ? Shapes(i) : [];
         var outputs = args.TryGetProperty("output_type_shape", out var o) ? Shapes(o) : [];
         var text = string.Join(",", inputs.Select(s => $"[{string.Join("x", s)}]")) + "→" + string.Join(",", outputs.Select(s => $"[{string.Join("x", s)}]"));
-        if (op is not ("Gemm" or "MatMul" or "FusedMatMul" or "FusedGemm") || inputs.Count < 2 || outputs.Count < 1 || outputs[0].Length < 2) return (0, text);
+        if (op is not ("Gemm" or "MatMul" or "FusedMatMul" or "FusedGemm" or "PackedGemm") || inputs.Count < 2 || outputs.Count < 1 || outputs[0].Length < 2) return (0, text);
         var y = outputs[0];
         double rows = y[^2], cols = y[^1];
         var a = inputs[0].Aggregate(1.0, (p, d) => p * d);

@@ -45,11 +45,28 @@ internal sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double B
     public override string Lower(IOnnxEmitter e, LowerArgs args)
     {
         if (NarrowTransposedProduct(e, args)) return LowerTransposed(e, args);
+        if (Packed(e, args)) return LowerPacked(e, args);
         List<OnnxAttribute> attributes = [OnnxAttribute.Int("transA", TransA ? 1 : 0), OnnxAttribute.Int("transB", TransB ? 1 : 0)];
         if (Alpha != 1) attributes.Add(OnnxAttribute.Float("alpha", (float)Alpha));
         if (LargeUpdateOnThreads(e, args)) return e.Node("Add", [args.Inputs[2], e.Node("Gemm", [args.Inputs[0], args.Inputs[1]], [.. attributes])]);
         if (Beta is not (0 or 1)) attributes.Add(OnnxAttribute.Float("beta", (float)Beta));
         return e.Node("Gemm", Beta == 0 ? [args.Inputs[0], args.Inputs[1]] : args.Inputs, [.. attributes]);
+    }
+
+    /// <summary>Whether the product goes to Nnx's own kernel (<see cref="NnxCpuOps.PackedGemmFits"/>).</summary>
+    private bool Packed(IOnnxEmitter e, LowerArgs args)
+    {
+        var (a, b) = (args.InputAvals[0].Shape, args.InputAvals[1].Shape);
+        var (m, k) = TransA ? (a[1], a[0]) : (a[0], a[1]);
+        return NnxCpuOps.PackedGemmFits(e, args.Output.DType, m, TransB ? b[0] : b[1], k);
+    }
+
+    /// <summary>One <see cref="NnxCpuOps.PackedGemm"/>; C a scalar 0 when β = 0 (the kernel does not read it then).</summary>
+    private string LowerPacked(IOnnxEmitter e, LowerArgs args)
+    {
+        var flags = HostArray.Create([TransA ? 1f : 0f, TransB ? 1f : 0f, (float)Alpha, (float)Beta], Shape.Of(4));
+        var c = Beta == 0 ? e.Constant(HostArray.Scalar(DType.Float32, 0)) : args.Inputs[2];
+        return e.Node(NnxCpuOps.Domain, NnxCpuOps.PackedGemm, [args.Inputs[0], args.Inputs[1], c, e.Constant(flags)]);
     }
 
     /// <summary>The fewest elements of a C for which <see cref="LargeUpdateOnThreads"/> adds it after the product.</summary>

@@ -39,6 +39,22 @@ internal static class NnxCpuOps
     public const string ColumnSums = "ColumnSums";
 
     /// <summary>
+    /// <c>(A, B, C, [transA, transB, α, β]) → α·op(A)·op(B) + β·C</c> for float32 matrices, C broadcast to the result (not
+    /// read when β = 0), the flags and scales one float32 vector: ONNX Gemm for a product with a thin operand, on CPUs
+    /// with AVX-512F (<see cref="PackedGemmFits"/>).
+    /// </summary>
+    public const string PackedGemm = "PackedGemm";
+
+    /// <summary>
+    /// Whether a float32 product of [m, k] and [k, n] goes to <see cref="PackedGemm"/>: on CPUs with AVX-512F, few rows
+    /// (m ≤ 64, a dense layer at a small batch, forward or input gradient) or a short contraction (k ≤ 64 &lt; m, a weight's
+    /// gradient), with at least 48 columns and 2²¹ flops. Elsewhere (square products, vectors) ONNX Runtime's MLAS stays.
+    /// </summary>
+    public static bool PackedGemmFits(IOnnxEmitter e, DType dtype, long m, long n, long k) =>
+        e.OwnCpuKernels && dtype == DType.Float32 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported
+        && n >= 48 && 2 * m * n * k >= 1 << 21 && ((m <= 64 && k >= 32) || (k <= 64 && m > 64));
+
+    /// <summary>
     /// The most rows <see cref="ColumnSums"/> takes: from 1 024 rows ReduceSum is a product with a row of ones, which
     /// reads a tall matrix better than column blocks do.
     /// </summary>

@@ -1,0 +1,254 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// <see cref="NnxCpuOps.PackedGemm"/>: float32 <c>α·op(A)·op(B) + β·C</c> with AVX-512 for the products of a training step
+/// at a small batch, where one operand is thin: 32 rows (a dense layer's forward, its input gradient) or a contraction
+/// of 32 (a weight's gradient fused with its update). On these shapes ONNX Runtime's MLAS keeps the arithmetic and the
+/// reading of the weight apart, and its Gemm copies C over the output on one thread before an update (notes/compiler.md).
+/// <para>A tile of the result, 8 rows × 48 columns, is 24 vector accumulators fed by one broadcast of A and three loads
+/// of B per step of the contraction (about 140 GFLOP/s on one core of a 2.8 GHz AVX-512 Xeon whose FMA peak is about
+/// 150). A is copied into panels of 8 rows stored step by step ([K, 8]); B is read where it is when it is not transposed
+/// and holds a panel's 48 columns, else copied into a [steps, 48] panel (a transposed operand 8 × 8 at a time). The thin
+/// operand is packed whole on the calling thread; the blocks run on the session's threads are columns of the result
+/// for a thin A, which walks K 128 steps at a time and asks for the next step's rows of B while it multiplies, and rows
+/// of the result for a short K, which apply α and β·C as they store whole rows.</para>
+/// <para>Each thread keeps its scratch buffers across calls (the largest it needed).</para>
+/// </summary>
+internal static unsafe partial class CpuKernels
+{
+    private const int TileRows = 8, TileColumns = 48;
+
+    /// <summary>Whether this CPU runs <see cref="NnxCpuOps.PackedGemm"/> (the tile needs AVX-512F).</summary>
+    public static bool PackedGemmSupported => Avx512F.IsSupported;
+
+    /// <summary>What one product hands to its blocks.</summary>
+    private struct GemmJob
+    {
+        public float* A, B, Y, C;
+        public long M, N, K;
+        public bool TransA, TransB;
+        public float Alpha, Beta;
+        public long CRowStride, CColumnStride; // C(i, j) = C[i · CRowStride + j · CColumnStride]
+        public float* Packed;                  // every panel of A (blocks of columns) or of B (blocks of rows)
+    }
+
+    // A scratch buffer per thread, kept across calls: the panels one block packs, and the operand packed whole.
+    [ThreadStatic] private static float* t_panel;
+    [ThreadStatic] private static long t_panelFloats;
+    [ThreadStatic] private static float* t_whole;
+    [ThreadStatic] private static long t_wholeFloats;
+
+    private static float* Scratch(ref float* buffer, ref long floats, long needed)
+    {
+        if (floats < needed)
+        {
+            if (buffer != null) NativeMemory.AlignedFree(buffer);
+            buffer = (float*)NativeMemory.AlignedAlloc((nuint)(needed * sizeof(float)), 64);
+            floats = needed;
+        }
+        return buffer;
+    }
+
+    private static IntPtr ComputeGemm(IntPtr context)
+    {
+        IntPtr a = Input(context, 0), b = Input(context, 1), c = Input(context, 2);
+        var flags = Input(context, 3);
+        long* da = stackalloc long[MaxRank], db = stackalloc long[MaxRank], dc = stackalloc long[MaxRank], df = stackalloc long[MaxRank];
+        int ra = ShapeOf(a, da, out _, out _), rb = ShapeOf(b, db, out _, out _), rc = ShapeOf(c, dc, out _, out _);
+        ShapeOf(flags, df, out _, out var flagCount);
+        if (flagCount != 4) throw new InvalidOperationException($"the flags are [transA, transB, alpha, beta], 4 floats, not {flagCount}.");
+        var p = (float*)Data(flags);
+        if (ra != 2 || rb != 2) throw new InvalidOperationException($"A and B must be matrices, not of ranks {ra} and {rb}.");
+        var job = new GemmJob { TransA = p[0] != 0, TransB = p[1] != 0, Alpha = p[2], Beta = p[3] };
+        var (m, ka) = job.TransA ? (da[1], da[0]) : (da[0], da[1]);
+        var (kb, n) = job.TransB ? (db[1], db[0]) : (db[0], db[1]);
+        if (ka != kb) throw new InvalidOperationException($"A [{da[0]},{da[1]}] and B [{db[0]},{db[1]}] do not contract (transA {job.TransA}, transB {job.TransB}).");
+        long rows = rc == 2 ? dc[0] : 1, columns = rc >= 1 ? dc[rc - 1] : 1;
+        if (rc > 2 || (rows != 1 && rows != m) || (columns != 1 && columns != n))
+            throw new InvalidOperationException($"C of rank {rc} ({rows} × {columns}) does not broadcast to [{m},{n}].");
+        long* dy = stackalloc long[] { m, n };
+        var y = Output(context, dy, 2);
+        job.A = (float*)Data(a);
+        job.B = (float*)Data(b);
+        job.C = (float*)Data(c);
+        job.Y = (float*)Data(y);
+        (job.M, job.N, job.K) = (m, n, ka);
+        job.CRowStride = rows == 1 ? 0 : columns;
+        job.CColumnStride = columns == 1 ? 0 : 1;
+        if (m == 0 || n == 0) return IntPtr.Zero;
+
+        long rowBlocks = (m + TileRows - 1) / TileRows, panels = (n + TileColumns - 1) / TileColumns;
+        if (ShortContraction(m, ka))
+        {
+            job.Packed = Scratch(ref t_whole, ref t_wholeFloats, panels * TileColumns * Math.Max(ka, 1));
+            for (long j = 0; j < panels; j++) PackB(&job, j * TileColumns, 0, ka, job.Packed + j * TileColumns * ka);
+            return ParallelFor(context, &RunGemmRows, rowBlocks, &job);
+        }
+        job.Packed = Scratch(ref t_whole, ref t_wholeFloats, rowBlocks * TileRows * Math.Max(ka, 1));
+        for (long i = 0; i < rowBlocks; i++) PackA(&job, i * TileRows, 0, ka, job.Packed + i * TileRows * ka);
+        return ParallelFor(context, &RunGemmColumns, (panels + GroupPanels - 1) / GroupPanels, &job);
+    }
+
+    /// <summary>
+    /// Whether the blocks are rows of the result (a weight's gradient: K the batch, M and N the layer's widths), so that
+    /// each block writes whole rows of a large result; else they are columns (the result has few rows).
+    /// </summary>
+    private static bool ShortContraction(long m, long k) => k <= 64 && m > 64;
+
+    // Panels of 48 columns per block of the thin-A path (two, so that a 512-wide result is 6 blocks, even on two threads),
+    // and the contraction's steps: B is read 128 rows at a time, each row a run of up to 2 · 48 floats.
+    private const int GroupPanels = 2, BlockK = 128;
+
+    // One block of up to 2 panels of 48 columns: step by step along K, each panel of B read in place or packed, the tile of
+    // every 8 rows accumulated in a buffer, and the next step's lines of B asked for; at the end α and β·C, into the result.
+    [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunGemmColumns(void* state, nuint index)
+    {
+        var job = (GemmJob*)state;
+        long k = job->K, rowBlocks = (job->M + TileRows - 1) / TileRows;
+        var j0 = (long)index * GroupPanels * TileColumns;
+        var width = Math.Min(GroupPanels * TileColumns, (job->N - j0 + TileColumns - 1) / TileColumns * TileColumns);
+        var sums = Scratch(ref t_panel, ref t_panelFloats, (rowBlocks * TileRows + BlockK) * width + 2 * PrefetchLines);
+        var packed = sums + rowBlocks * TileRows * width;
+        var lines = (void**)(packed + BlockK * width);
+        for (long k0 = 0; k0 == 0 || k0 < k; k0 += BlockK)
+        {
+            var steps = Math.Min(BlockK, k - k0);
+            var count = NextLines(job, j0, width, k0 + BlockK, lines);
+            long tile = 0;
+            for (long p = 0; p < width; p += TileColumns)
+            {
+                // B's rows are read where they are when they hold the panel's 48 columns; else packed (transposed, or cut short).
+                var b = job->B + k0 * job->N + j0 + p;
+                var ldb = job->N;
+                if (job->TransB || j0 + p + TileColumns > job->N)
+                {
+                    b = packed + p * steps;
+                    ldb = TileColumns;
+                    PackB(job, j0 + p, k0, steps, b);
+                }
+                for (long i = 0; i < rowBlocks; i++, tile++)
+                    Tile(job->Packed + i * TileRows * k + k0 * TileRows, b, ldb, steps, sums + i * TileRows * width + p, width,
+                        accumulate: k0 > 0, lines + tile * steps, Math.Max(0, Math.Min(steps, count - tile * steps)));
+            }
+        }
+        Finish(job, sums, width, 0, job->M, j0, Math.Min(width, job->N - j0));
+    }
+
+    // The most cache lines NextLines lists: a step of B is 128 rows of 2 · 48 floats (6 lines each) or 96 rows of 128.
+    private const int PrefetchLines = 1024;
+
+    /// <summary>
+    /// The cache lines of B's step from k0 on for columns j0 … j0 + width − 1 (none past K): what the block reads next,
+    /// asked for while it multiplies the step before, so that reading B from memory overlaps the arithmetic.
+    /// </summary>
+    private static long NextLines(GemmJob* job, long j0, long width, long k0, void** lines)
+    {
+        long k = job->K, n = job->N, count = 0, steps = Math.Min(BlockK, k - k0), columns = Math.Min(width, n - j0);
+        if (steps <= 0) return 0;
+        if (!job->TransB) // rows k0 … of [K, N], a run of `columns` floats each
+        {
+            for (long q = 0; q < steps; q++)
+                for (long c = 0; c < columns && count < PrefetchLines; c += 16) lines[count++] = job->B + (k0 + q) * n + j0 + c;
+        }
+        else // rows j0 … of [N, K], a run of `steps` floats each
+            for (long c = 0; c < columns; c++)
+                for (long q = 0; q < steps && count < PrefetchLines; q += 16) lines[count++] = job->B + (j0 + c) * k + k0 + q;
+        return count;
+    }
+
+    // One block of 8 rows: its panel of A packed, a tile for every 48 columns into a buffer, then α and β·C into the result.
+    [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunGemmRows(void* state, nuint index)
+    {
+        var job = (GemmJob*)state;
+        long k = job->K, width = (job->N + TileColumns - 1) / TileColumns * TileColumns;
+        var sums = Scratch(ref t_panel, ref t_panelFloats, TileRows * (width + Math.Max(k, 1)));
+        var panel = sums + TileRows * width;
+        var i0 = (long)index * TileRows;
+        PackA(job, i0, 0, k, panel);
+        for (long j = 0; j < width; j += TileColumns)
+            Tile(panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
+        Finish(job, sums, width, i0, Math.Min(TileRows, job->M - i0), 0, job->N);
+    }
+
+    /// <summary>Rows i0 … i0 + 7 of op(A), steps k0 … k0 + steps − 1 of the contraction, as [steps, 8] (rows past M as zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA(GemmJob* job, long i0, long k0, long steps, float* dst)
+    {
+        long k = job->K, m = job->M, rows = Math.Min(TileRows, m - i0);
+        var a = job->A;
+        long q = 0;
+        if (job->TransA) // stored [K, M]: a row of the panel is 8 consecutive elements
+        {
+            if (rows == TileRows)
+                for (; q < steps; q++) Vector256.Load(a + (k0 + q) * m + i0).Store(dst + q * TileRows);
+        }
+        else if (rows == TileRows) // stored [M, K]: 8 × 8 blocks transposed
+            for (; q + 8 <= steps; q += 8) Transpose8(a + i0 * k + k0 + q, k, dst + q * TileRows, TileRows);
+        for (; q < steps; q++)
+            for (long r = 0; r < TileRows; r++)
+                dst[q * TileRows + r] = r >= rows ? 0f : job->TransA ? a[(k0 + q) * m + i0 + r] : a[(i0 + r) * k + k0 + q];
+    }
+
+    /// <summary>Columns j0 … j0 + 47 of op(B), steps k0 … k0 + steps − 1, as [steps, 48] (columns past N as zeros).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackB(GemmJob* job, long j0, long k0, long steps, float* dst)
+    {
+        long k = job->K, n = job->N, columns = Math.Min(TileColumns, n - j0);
+        var b = job->B;
+        if (!job->TransB) // stored [K, N]: a row of the panel is 48 consecutive elements
+        {
+            for (long q = 0; q < steps; q++)
+            {
+                float* s = b + (k0 + q) * n + j0, d = dst + q * TileColumns;
+                if (columns == TileColumns)
+                {
+                    Vector512.Load(s).Store(d);
+                    Vector512.Load(s + 16).Store(d + 16);
+                    Vector512.Load(s + 32).Store(d + 32);
+                }
+                else
+                    for (long c = 0; c < TileColumns; c++) d[c] = c < columns ? s[c] : 0f;
+            }
+            return;
+        }
+        for (long g = 0; g < TileColumns; g += 8) // stored [N, K]: 8 columns at a time, 8 × 8 blocks transposed
+        {
+            long q = 0;
+            if (g + 8 <= columns)
+                for (; q + 8 <= steps; q += 8) Transpose8(b + (j0 + g) * k + k0 + q, k, dst + q * TileColumns + g, TileColumns);
+            for (; q < steps; q++)
+                for (long c = g; c < g + 8; c++)
+                    dst[q * TileColumns + c] = c < columns ? b[(j0 + c) * k + k0 + q] : 0f;
+        }
+    }
+
+    /// <summary><c>dst[q · ld + r] = src[r · ls + q]</c> for r, q in 0 … 7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(float* src, long ls, float* dst, long ld)
+    {
+        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + ls), r2 = Vector256.Load(src + 2 * ls), r3 = Vector256.Load(src + 3 * ls);
+        Vector256<float> r4 = Vector256.Load(src + 4 * ls), r5 = Vector256.Load(src + 5 * ls), r6 = Vector256.Load(src + 6 * ls), r7 = Vector256.Load(src + 7 * ls);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx.Permute2x128(u1, u5, 0x20).Store(dst + ld);
+        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * ld);
+        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * ld);
+        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * ld);
+        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * ld);
+        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * ld);
+        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * ld);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NnxSharp.Onnx;
+
+internal static unsafe partial class CpuKernels
+{
+    /// <summary>
+    /// An 8 × 48 tile <paramref name="y"/> (row stride <paramref name="ldy"/>) plus, or set to when not
+    /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]) and B's <paramref name="b"/>
+    /// ([k, 48], row stride <paramref name="ldb"/>): 24 accumulators, each k one broadcast of A per row and three loads of B. Step q also asks for the cache
+    /// line at <c>prefetch[q]</c> (q &lt; <paramref name="prefetches"/>) to be brought into L2: the data of the next step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate, void** prefetch = null, long prefetches = 0)
+    {
+        Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
+        Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
+        if (accumulate)
+        {
+            c00 = Vector512.Load(y + 0 * ldy + 0); c01 = Vector512.Load(y + 0 * ldy + 16); c02 = Vector512.Load(y + 0 * ldy + 32);
+            c10 = Vector512.Load(y + 1 * ldy + 0); c11 = Vector512.Load(y + 1 * ldy + 16); c12 = Vector512.Load(y + 1 * ldy + 32);
+            c20 = Vector512.Load(y + 2 * ldy + 0); c21 = Vector512.Load(y + 2 * ldy + 16); c22 = Vector512.Load(y + 2 * ldy + 32);
+            c30 = Vector512.Load(y + 3 * ldy + 0); c31 = Vector512.Load(y + 3 * ldy + 16); c32 = Vector512.Load(y + 3 * ldy + 32);
+            c40 = Vector512.Load(y + 4 * ldy + 0); c41 = Vector512.Load(y + 4 * ldy + 16); c42 = Vector512.Load(y + 4 * ldy + 32);
+            c50 = Vector512.Load(y + 5 * ldy + 0); c51 = Vector512.Load(y + 5 * ldy + 16); c52 = Vector512.Load(y + 5 * ldy + 32);
+            c60 = Vector512.Load(y + 6 * ldy + 0); c61 = Vector512.Load(y + 6 * ldy + 16); c62 = Vector512.Load(y + 6 * ldy + 32);
+            c70 = Vector512.Load(y + 7 * ldy + 0); c71 = Vector512.Load(y + 7 * ldy + 16); c72 = Vector512.Load(y + 7 * ldy + 32);
+        }
+        else
+        {
+            c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = default;
+            c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = default;
+        }
+        for (long q = 0; q < k; q++, a += TileRows, b += ldb)
+        {
+            if (q < prefetches && Sse.IsSupported) Sse.Prefetch1(prefetch[q]);
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = Vector512.Load(b + 32), x;
+            x = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
+            x = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
+            x = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
+            x = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
+            x = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41); c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
+            x = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51); c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
+            x = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61); c62 = Vector512.FusedMultiplyAdd(x, b2, c62);
+            x = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
+        }
+        c00.Store(y + 0 * ldy + 0); c01.Store(y + 0 * ldy + 16); c02.Store(y + 0 * ldy + 32);
+        c10.Store(y + 1 * ldy + 0); c11.Store(y + 1 * ldy + 16); c12.Store(y + 1 * ldy + 32);
+        c20.Store(y + 2 * ldy + 0); c21.Store(y + 2 * ldy + 16); c22.Store(y + 2 * ldy + 32);
+        c30.Store(y + 3 * ldy + 0); c31.Store(y + 3 * ldy + 16); c32.Store(y + 3 * ldy + 32);
+        c40.Store(y + 4 * ldy + 0); c41.Store(y + 4 * ldy + 16); c42.Store(y + 4 * ldy + 32);
+        c50.Store(y + 5 * ldy + 0); c51.Store(y + 5 * ldy + 16); c52.Store(y + 5 * ldy + 32);
+        c60.Store(y + 6 * ldy + 0); c61.Store(y + 6 * ldy + 16); c62.Store(y + 6 * ldy + 32);
+        c70.Store(y + 7 * ldy + 0); c71.Store(y + 7 * ldy + 16); c72.Store(y + 7 * ldy + 32);
+    }
+
+    /// <summary>
+    /// Rows i0 … i0 + rows − 1 and columns j0 … j0 + columns − 1 of the result from the products in <paramref name="t"/> (row
+    /// stride <paramref name="ldt"/>): <c>α·t + β·C</c>, each product rounded as the reference's Mul and Add round it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Finish(GemmJob* job, float* t, long ldt, long i0, long rows, long j0, long columns)
+    {
+        var (alpha, beta, n) = (job->Alpha, job->Beta, job->N);
+        var (va, vb) = (Vector512.Create(alpha), Vector512.Create(beta));
+        for (long r = 0; r < rows; r++)
+        {
+            float* s = t + r * ldt, y = job->Y + (i0 + r) * n + j0;
+            var c = job->C + (i0 + r) * job->CRowStride + j0 * job->CColumnStride;
+            var (cs, vc) = (job->CColumnStride, Vector512.Create(*c * beta));
+            long q = 0;
+            for (; q + 16 <= columns; q += 16)
+            {
+                var v = Vector512.Load(s + q);
+                if (alpha != 1) v *= va;
+                if (beta != 0) v += cs == 0 ? vc : Vector512.Load(c + q) * vb;
+                v.Store(y + q);
+            }
+            for (; q < columns; q++)
+            {
+                var v = s[q];
+                if (alpha != 1) v *= alpha;
+                if (beta != 0) v += c[q * cs] * beta;
+                y[q] = v;
+            }
+        }
+    }
+}

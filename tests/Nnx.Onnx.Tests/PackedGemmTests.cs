@@ -1,0 +1,186 @@
+using FluentAssertions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Onnx;
+using NnxSharp.Onnx.Schema;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// Nnx's float32 Gemm for thin operands (<see cref="NnxCpuOps.PackedGemm"/>): where the lowering uses it, and its values
+/// against the reference for every transpose, every form of C, α and β, and shapes with partial tiles, on 1 and 2 threads.
+/// </summary>
+[TestClass]
+public sealed class PackedGemmTests
+{
+    private static readonly string Packed = $"{NnxCpuOps.Domain}:{NnxCpuOps.PackedGemm}";
+
+    /// <summary>A [a], B [b], C [c] → α·op(A)·op(B) + β·C as the Gemm primitive.</summary>
+    private static Graph GemmOf(Gemm gemm, Shape a, Shape b, Shape c, DType t = DType.Float32)
+    {
+        var (x, y, z) = (new Value(new Aval(a, t)), new Value(new Aval(b, t)), new Value(new Aval(c, t)));
+        var node = Node.Create(gemm, [x, y, z]);
+        return new Graph([x, y, z], [node], [node.Output]);
+    }
+
+    private static string[] Ops(Graph graph, bool inProcess) =>
+        [.. OnnxLowering.ToModel(graph, inProcess: inProcess).Graph.Node.Select(n => n.Domain.Length > 0 ? $"{n.Domain}:{n.OpType}" : n.OpType)];
+
+    [TestMethod]
+    public void ThinProductsLowerToTheKernelInProcessOnAvx512()
+    {
+        var fits = CpuKernels.Available && CpuKernels.PackedGemmSupported;
+        string[] Expect(string because) => fits ? [Packed] : ["Gemm"];
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of(512)), inProcess: true)
+            .Should().Equal(Expect("a dense layer's forward at batch 32"));
+        Ops(GemmOf(new Gemm(false, true, Beta: 0), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of()), inProcess: true)
+            .Should().Equal(Expect("its input gradient"));
+        Ops(GemmOf(new Gemm(true, false, Alpha: -1e-3), Shape.Of(32, 512), Shape.Of(32, 512), Shape.Of(512, 512)), inProcess: true)
+            .Should().Equal(Expect("a weight's gradient fused with its SGD update"));
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of(512)), inProcess: false)
+            .Should().Equal(["Gemm"], "an exported file must load in any ONNX runtime");
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of(512), DType.Float64), inProcess: true)
+            .Should().Equal(["Gemm"], "the kernel is float32");
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(512, 512), Shape.Of(512, 512), Shape.Of(512)), inProcess: true)
+            .Should().Equal(["Gemm"], "MLAS does square products well");
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 1), Shape.Of(1)), inProcess: true)
+            .Should().Equal(["Gemm"], "a product with one column is a matrix-vector product");
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(8, 32), Shape.Of(32, 64), Shape.Of(64)), inProcess: true)
+            .Should().Equal(["Gemm"], "a small product costs ONNX Runtime little");
+    }
+
+    private static HostArray Values(Shape shape, int seed, bool hard = false)
+    {
+        var r = new Random(seed);
+        return HostArray.FromDoubles(DType.Float32, shape, [.. Enumerable.Range(0, shape.Size).Select(k =>
+            hard && k == 3 ? double.NaN : hard && k == 5 ? double.PositiveInfinity : r.NextDouble() * 2 - 1)]);
+    }
+
+    /// <summary>The reference's α·op(A)·op(B) + β·C in float64, and the same with every product's magnitude (the error's scale).</summary>
+    private static (double[] Value, double[] Scale) Reference(Gemm gemm, HostArray a, HostArray b, HostArray c)
+    {
+        HostArray F64(HostArray x) => HostArray.FromDoubles(DType.Float64, x.Shape, x.ToDoubles());
+        HostArray Abs(HostArray x) => HostArray.FromDoubles(DType.Float64, x.Shape, [.. x.ToDoubles().Select(Math.Abs)]);
+        var value = gemm.Eval([F64(a), F64(b), F64(c)]).ToDoubles();
+        var scale = (gemm with { Alpha = Math.Abs(gemm.Alpha), Beta = Math.Abs(gemm.Beta) }).Eval([Abs(a), Abs(b), Abs(c)]).ToDoubles();
+        return (value, scale);
+    }
+
+    /// <summary>Runs one <see cref="NnxCpuOps.PackedGemm"/> node on A, B, C in an ONNX Runtime session with the kernels registered.</summary>
+    private static float[] RunKernel(Gemm gemm, HostArray a, HostArray b, HostArray c, int threads)
+    {
+        var graph = new GraphProto { Name = "packed_gemm" };
+        var (m, n) = (gemm.TransA ? a.Shape[1] : a.Shape[0], gemm.TransB ? b.Shape[0] : b.Shape[1]);
+        graph.Input.Add(OnnxLowering.ValueInfo("a", a.Aval));
+        graph.Input.Add(OnnxLowering.ValueInfo("b", b.Aval));
+        graph.Input.Add(OnnxLowering.ValueInfo("c", c.Aval));
+        graph.Input.Add(OnnxLowering.ValueInfo("flags", Aval.F32(4)));
+        graph.Output.Add(OnnxLowering.ValueInfo("y", Aval.F32(m, n)));
+        var node = new NodeProto { OpType = NnxCpuOps.PackedGemm, Domain = NnxCpuOps.Domain, Name = "gemm" };
+        foreach (var name in new[] { "a", "b", "c", "flags" }) node.Input.Add(name);
+        node.Output.Add("y");
+        graph.Node.Add(node);
+        var model = new ModelProto { IrVersion = OnnxLowering.IrVersion, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxLowering.Opset });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = NnxCpuOps.Domain, Version = 1 });
+
+        using var options = new SessionOptions { IntraOpNumThreads = threads };
+        CpuKernels.Register(options);
+        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model), options);
+        OrtValue Tensor(HostArray x) => OrtValue.CreateTensorValueFromMemory(x.ToDoubles().Select(v => (float)v).ToArray(), [.. x.Shape.ToArray().Select(d => (long)d)]);
+        using OrtValue va = Tensor(a), vb = Tensor(b), vc = Tensor(c);
+        using var flags = OrtValue.CreateTensorValueFromMemory(new[] { gemm.TransA ? 1f : 0f, gemm.TransB ? 1f : 0f, (float)gemm.Alpha, (float)gemm.Beta }, [4]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, ["a", "b", "c", "flags"], [va, vb, vc, flags], ["y"]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    private static void Check(Gemm gemm, int m, int n, int k, Shape c, int threads, bool hard = false)
+    {
+        var a = Values(gemm.TransA ? Shape.Of(k, m) : Shape.Of(m, k), 1, hard);
+        var b = Values(gemm.TransB ? Shape.Of(n, k) : Shape.Of(k, n), 2);
+        var cv = Values(c, 3);
+        var (expected, scale) = Reference(gemm, a, b, cv);
+        var actual = RunKernel(gemm, a, b, cv, threads);
+        actual.Length.Should().Be(m * n);
+        for (var i = 0; i < actual.Length; i++)
+        {
+            var what = $"{gemm} [{m},{n},{k}] C [{string.Join(",", c.ToArray())}] on {threads} threads, element ({i / n}, {i % n})";
+            if (double.IsNaN(expected[i]) || double.IsInfinity(expected[i]))
+                ((double)actual[i]).Should().Be(expected[i], what);
+            else
+                Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(1e-6 * (k + 4) * scale[i] + 1e-30, what);
+        }
+    }
+
+    [TestMethod]
+    public void EveryTransposeAndFormOfCMatchesTheReference()
+    {
+        // Thin rows (columns of the result in blocks) and a short contraction (rows in blocks); tiles cut at both edges.
+        (int M, int N, int K)[] shapes = [(32, 512, 512), (13, 100, 77), (1, 48, 9), (200, 130, 32), (65, 49, 7), (9, 47, 64)];
+        foreach (var (m, n, k) in shapes)
+            foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+                foreach (var threads in new[] { 1, 2 })
+                {
+                    Check(new Gemm(ta, tb, Beta: 0), m, n, k, Shape.Of(), threads);
+                    Check(new Gemm(ta, tb, Alpha: -0.37), m, n, k, Shape.Of(n), threads);
+                    Check(new Gemm(ta, tb, Beta: 0.99), m, n, k, Shape.Of(1, n), threads);
+                    Check(new Gemm(ta, tb, Alpha: 2, Beta: -1), m, n, k, Shape.Of(m, 1), threads);
+                    Check(new Gemm(ta, tb, Alpha: -1e-3), m, n, k, Shape.Of(m, n), threads);
+                    Check(new Gemm(ta, tb), m, n, k, Shape.Of(1), threads);
+                }
+    }
+
+    [TestMethod]
+    public void NaNAndInfinityReachTheRowsTheyTouch()
+    {
+        Check(new Gemm(false, false), 32, 512, 512, Shape.Of(512), threads: 2, hard: true);
+        Check(new Gemm(true, false, Alpha: -1e-3), 200, 130, 32, Shape.Of(200, 130), threads: 1, hard: true);
+    }
+
+    [TestMethod]
+    public void ATrainingStepsProductsMatchTheReferenceThroughTheGraph()
+    {
+        // The primitive lowered in process (the kernel where it fits), against the reference backend.
+        (Gemm Gemm, Shape A, Shape B, Shape C)[] cases =
+        [
+            (new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of(512)),
+            (new Gemm(false, true, Beta: 0), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of()),
+            (new Gemm(true, false, Alpha: -1e-3), Shape.Of(32, 512), Shape.Of(32, 512), Shape.Of(512, 512)),
+        ];
+        foreach (var (gemm, sa, sb, sc) in cases)
+        {
+            var graph = GemmOf(gemm, sa, sb, sc);
+            HostArray[] inputs = [Values(sa, 4), Values(sb, 5), Values(sc, 6)];
+            var (expected, scale) = Reference(gemm, inputs[0], inputs[1], inputs[2]);
+            foreach (var threads in new[] { 1, 2 })
+                try
+                {
+                    Device.Cpu.IntraOpThreads = threads;
+                    using var exe = OrtBackend.Cpu.Compile(graph);
+                    var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
+                    var outputs = exe.Run(buffers);
+                    var actual = OrtBackend.Cpu.Download(outputs[0]).ToDoubles();
+                    foreach (var x in buffers.Concat(outputs)) x.Dispose();
+                    for (var i = 0; i < actual.Length; i++)
+                        Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(1e-6 * 516 * scale[i], $"{gemm} element {i} on {threads} threads");
+                }
+                finally
+                {
+                    Device.Cpu.IntraOpThreads = null;
+                }
+        }
+    }
+
+    [TestMethod]
+    public void OperandsThatDoNotContractFailWithTheShapesInsteadOfCrashing()
+    {
+        var run = () => RunKernel(new Gemm(false, false), Values(Shape.Of(4, 5), 1), Values(Shape.Of(6, 7), 2), Values(Shape.Of(7), 3), threads: 1);
+        run.Should().Throw<OnnxRuntimeException>().WithMessage("*ai.nnx.cpu PackedGemm: A [4,5] and B [6,7] do not contract*");
+        var badC = () => RunKernel(new Gemm(false, false), Values(Shape.Of(4, 5), 1), Values(Shape.Of(5, 7), 2), Values(Shape.Of(3), 3), threads: 1);
+        badC.Should().Throw<OnnxRuntimeException>().WithMessage("*ai.nnx.cpu PackedGemm: C of rank 1 (1 × 3) does not broadcast to [4,7]*");
+    }
+}
