@@ -164,6 +164,10 @@ internal static unsafe partial class CpuKernels
         return count;
     }
 
+    // The smallest result (in floats, 8 MB) that a short contraction writes with non-temporal stores: a 2048 × 2048 weight's
+    // update, which the step reads again only after several times the L3's worth of other data.
+    private const long StreamedResult = 1 << 21;
+
     // One block of 8 rows: its panel of A packed, a tile for every 48 columns into a buffer, then α and β·C into the result.
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -177,7 +181,7 @@ internal static unsafe partial class CpuKernels
         PackA(job, i0, 0, k, panel);
         for (long j = 0; j < width; j += TileColumns)
             Tile(panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
-        Finish(job, sums, width, i0, Math.Min(TileRows, job->M - i0), 0, job->N);
+        Finish(job, sums, width, i0, Math.Min(TileRows, job->M - i0), 0, job->N, stream: job->M * job->N >= StreamedResult);
     }
 
     /// <summary>Rows i0 … i0 + 7 of op(A), steps k0 … k0 + steps − 1 of the contraction, as [steps, 8] (rows past M as zeros).</summary>

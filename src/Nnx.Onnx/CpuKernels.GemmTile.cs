@@ -66,10 +66,12 @@ internal static unsafe partial class CpuKernels
 
     /// <summary>
     /// Rows i0 … i0 + rows − 1 and columns j0 … j0 + columns − 1 of the result from the products in <paramref name="t"/> (row
-    /// stride <paramref name="ldt"/>): <c>α·t + β·C</c>, each product rounded as the reference's Mul and Add round it.
+    /// stride <paramref name="ldt"/>): <c>α·t + β·C</c>, each product rounded as the reference's Mul and Add round it. With
+    /// <paramref name="stream"/> the aligned vectors go straight to memory (non-temporal stores): a result larger than the
+    /// caches is not read back first, and does not push out what the step reads next.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Finish(GemmJob* job, float* t, long ldt, long i0, long rows, long j0, long columns)
+    private static void Finish(GemmJob* job, float* t, long ldt, long i0, long rows, long j0, long columns, bool stream = false)
     {
         var (alpha, beta, n) = (job->Alpha, job->Beta, job->N);
         var (va, vb) = (Vector512.Create(alpha), Vector512.Create(beta));
@@ -84,7 +86,8 @@ internal static unsafe partial class CpuKernels
                 var v = Vector512.Load(s + q);
                 if (alpha != 1) v *= va;
                 if (beta != 0) v += cs == 0 ? vc : Vector512.Load(c + q) * vb;
-                v.Store(y + q);
+                if (stream && ((nint)(y + q) & 63) == 0 && Avx512F.IsSupported) Avx512F.StoreAlignedNonTemporal(y + q, v);
+                else v.Store(y + q);
             }
             for (; q < columns; q++)
             {
@@ -94,5 +97,6 @@ internal static unsafe partial class CpuKernels
                 y[q] = v;
             }
         }
+        if (stream && Sse.IsSupported) Sse.StoreFence(); // the stores are seen before the block counts as done
     }
 }
