@@ -135,6 +135,14 @@ public sealed class PackedGemmTests
     }
 
     [TestMethod]
+    public void ALargeUpdateWrittenPastTheCachesMatchesTheReference()
+    {
+        // From 2²¹ result elements a short contraction stores with non-temporal writes, aligned or not (rows of 1 030 floats).
+        foreach (var threads in new[] { 1, 2 })
+            Check(new Gemm(true, false, Alpha: -1e-3), 2048, 1030, 32, Shape.Of(2048, 1030), threads);
+    }
+
+    [TestMethod]
     public void NaNAndInfinityReachTheRowsTheyTouch()
     {
         Check(new Gemm(false, false), 32, 512, 512, Shape.Of(512), threads: 2, hard: true);
