@@ -40,6 +40,9 @@ public sealed class PackedGemmTests
             .Should().Equal(Expect("its input gradient"));
         Ops(GemmOf(new Gemm(true, false, Alpha: -1e-3), Shape.Of(32, 512), Shape.Of(32, 512), Shape.Of(512, 512)), inProcess: true)
             .Should().Equal(Expect("a weight's gradient fused with its SGD update"));
+        var (x, w) = (new Value(Aval.F32(32, 512)), new Value(Aval.F32(512, 512)));
+        var product = Node.Create(new MatMul(), [x, w]);
+        Ops(new Graph([x, w], [product], [product.Output]), inProcess: true).Should().Equal(Expect("a layer without bias is a MatMul"));
         Ops(GemmOf(new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of(512)), inProcess: false)
             .Should().Equal(["Gemm"], "an exported file must load in any ONNX runtime");
         Ops(GemmOf(new Gemm(false, false), Shape.Of(32, 512), Shape.Of(512, 512), Shape.Of(512), DType.Float64), inProcess: true)
@@ -181,6 +184,23 @@ public sealed class PackedGemmTests
                     Device.Cpu.IntraOpThreads = null;
                 }
         }
+    }
+
+    [TestMethod]
+    public void AMatMulOfMatricesMatchesTheReferenceThroughTheGraph()
+    {
+        var (x, w) = (new Value(Aval.F32(32, 300)), new Value(Aval.F32(300, 200)));
+        var product = Node.Create(new MatMul(), [x, w]);
+        var graph = new Graph([x, w], [product], [product.Output]);
+        HostArray[] inputs = [Values(x.Aval.Shape, 7), Values(w.Aval.Shape, 8)];
+        var (expected, scale) = Reference(new Gemm(false, false, Beta: 0), inputs[0], inputs[1], HostArray.Scalar(DType.Float32, 0));
+        using var exe = OrtBackend.Cpu.Compile(graph);
+        var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
+        var outputs = exe.Run(buffers);
+        var actual = OrtBackend.Cpu.Download(outputs[0]).ToDoubles();
+        foreach (var b in buffers.Concat(outputs)) b.Dispose();
+        for (var i = 0; i < actual.Length; i++)
+            Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(1e-6 * 304 * scale[i], $"element {i}");
     }
 
     [TestMethod]

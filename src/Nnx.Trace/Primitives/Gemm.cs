@@ -61,13 +61,8 @@ internal sealed record Gemm(bool TransA, bool TransB, double Alpha = 1, double B
         return NnxCpuOps.PackedGemmFits(e, args.Output.DType, m, TransB ? b[0] : b[1], k);
     }
 
-    /// <summary>One <see cref="NnxCpuOps.PackedGemm"/>; C a scalar 0 when β = 0 (the kernel does not read it then).</summary>
-    private string LowerPacked(IOnnxEmitter e, LowerArgs args)
-    {
-        var flags = HostArray.Create([TransA ? 1f : 0f, TransB ? 1f : 0f, (float)Alpha, (float)Beta], Shape.Of(4));
-        var c = Beta == 0 ? e.Constant(HostArray.Scalar(DType.Float32, 0)) : args.Inputs[2];
-        return e.Node(NnxCpuOps.Domain, NnxCpuOps.PackedGemm, [args.Inputs[0], args.Inputs[1], c, e.Constant(flags)]);
-    }
+    private string LowerPacked(IOnnxEmitter e, LowerArgs args) =>
+        NnxCpuOps.Gemm(e, args.Inputs[0], args.Inputs[1], Beta == 0 ? null : args.Inputs[2], TransA, TransB, Alpha, Beta);
 
     /// <summary>The fewest elements of a C for which <see cref="LargeUpdateOnThreads"/> adds it after the product.</summary>
     private const int LargeC = 1 << 20;

@@ -54,10 +54,18 @@ internal sealed record MatMul : Primitive
 
     private static ulong[] ULongs(HostArray x) => [.. Enumerable.Range(0, x.Size).Select(x.GetULong)];
 
-    /// <summary>ONNX MatMul; integers on CUDA (no integer MatMul kernel there): float64 products of their chunks.</summary>
-    public override string Lower(IOnnxEmitter e, LowerArgs args) => e.Target == OnnxTarget.Cuda && args.Output.DType.IsInteger()
-        ? CudaInts.MatMul(e, args)
-        : e.Node("MatMul", args.Inputs);
+    /// <summary>
+    /// ONNX MatMul; integers on CUDA (no integer MatMul kernel there): float64 products of their chunks; a thin float32 product
+    /// of matrices in process on the CPU: Nnx's kernel (<see cref="NnxCpuOps.PackedGemmFits"/>).
+    /// </summary>
+    public override string Lower(IOnnxEmitter e, LowerArgs args)
+    {
+        if (e.Target == OnnxTarget.Cuda && args.Output.DType.IsInteger()) return CudaInts.MatMul(e, args);
+        var (a, b) = (args.InputAvals[0].Shape, args.InputAvals[1].Shape);
+        if (a.Rank == 2 && b.Rank == 2 && NnxCpuOps.PackedGemmFits(e, args.Output.DType, a[0], b[1], a[1]))
+            return NnxCpuOps.Gemm(e, args.Inputs[0], args.Inputs[1], null, false, false, 1, 0); // a thin product (Nnx's kernel)
+        return e.Node("MatMul", args.Inputs);
+    }
 
     /// <summary>∂a = g·bᵀ, ∂b = aᵀ·g (batch dimensions are summed down by the reverse pass).</summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>

@@ -54,6 +54,13 @@ internal static class NnxCpuOps
         e.OwnCpuKernels && dtype == DType.Float32 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported
         && n >= 48 && 2 * m * n * k >= 1 << 21 && ((m <= 64 && k >= 32) || (k <= 64 && m > 64));
 
+    /// <summary>One <see cref="PackedGemm"/> node; <paramref name="c"/> null for none (β = 0; a scalar 0 is passed, not read).</summary>
+    public static string Gemm(IOnnxEmitter e, string a, string b, string? c, bool transA, bool transB, double alpha, double beta)
+    {
+        var flags = HostArray.Create([transA ? 1f : 0f, transB ? 1f : 0f, (float)alpha, c is null ? 0f : (float)beta], Shape.Of(4));
+        return e.Node(Domain, PackedGemm, [a, b, c ?? e.Constant(HostArray.Scalar(DType.Float32, 0)), e.Constant(flags)]);
+    }
+
     /// <summary>
     /// The most rows <see cref="ColumnSums"/> takes: from 1 024 rows ReduceSum is a product with a row of ones, which
     /// reads a tall matrix better than column blocks do.
