@@ -109,12 +109,14 @@ internal static unsafe partial class CpuKernels
     // every 8 rows accumulated in a buffer, and the next step's lines of B asked for; at the end α and β·C, into the result.
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunGemmColumns(void* state, nuint index)
+    private static void RunGemmColumns(void* state, nuint index) => GemmColumns((GemmJob*)state, (long)index * GroupPanels * TileColumns, GroupPanels);
+
+    /// <summary>Columns j0 … of the result, <paramref name="panels"/> × 48 of them (fewer at the end), for a thin A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmColumns(GemmJob* job, long j0, long panels)
     {
-        var job = (GemmJob*)state;
         long k = job->K, rowBlocks = (job->M + TileRows - 1) / TileRows;
-        var j0 = (long)index * GroupPanels * TileColumns;
-        var width = Math.Min(GroupPanels * TileColumns, (job->N - j0 + TileColumns - 1) / TileColumns * TileColumns);
+        var width = Math.Min(panels * TileColumns, (job->N - j0 + TileColumns - 1) / TileColumns * TileColumns);
         var sums = Scratch(ref t_panel, ref t_panelFloats, (rowBlocks * TileRows + BlockK) * width + 2 * PrefetchLines);
         var packed = sums + rowBlocks * TileRows * width;
         var lines = (void**)(packed + BlockK * width);
@@ -171,13 +173,15 @@ internal static unsafe partial class CpuKernels
     // One block of 8 rows: its panel of A packed, a tile for every 48 columns into a buffer, then α and β·C into the result.
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunGemmRows(void* state, nuint index)
+    private static void RunGemmRows(void* state, nuint index) => GemmRows((GemmJob*)state, (long)index * TileRows);
+
+    /// <summary>Rows i0 … i0 + 7 of the result (fewer at the end), for a short contraction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmRows(GemmJob* job, long i0)
     {
-        var job = (GemmJob*)state;
         long k = job->K, width = (job->N + TileColumns - 1) / TileColumns * TileColumns;
         var sums = Scratch(ref t_panel, ref t_panelFloats, TileRows * (width + Math.Max(k, 1)));
         var panel = sums + TileRows * width;
-        var i0 = (long)index * TileRows;
         PackA(job, i0, 0, k, panel);
         for (long j = 0; j < width; j += TileColumns)
             Tile(panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);

@@ -39,10 +39,10 @@ internal static unsafe partial class CpuKernels
     // Elements per block handed to a thread: 32 K floats read and written is ~256 KB, an L2's worth.
     private const long BlockElements = 1 << 15;
 
-    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice, Pad, ColumnSumsFloat, ColumnSumsDouble, GemmFloat }
+    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice, Pad, ColumnSumsFloat, ColumnSumsDouble, GemmFloat, GemmPairFloat }
 
     private static readonly IntPtr s_domain;
-    private static readonly IntPtr[] s_names = new IntPtr[9];
+    private static readonly IntPtr[] s_names = new IntPtr[10];
 
     static CpuKernels()
     {
@@ -58,6 +58,7 @@ internal static unsafe partial class CpuKernels
             s_names[(int)Kind.Pad] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.Pad);
             s_names[(int)Kind.ColumnSumsFloat] = s_names[(int)Kind.ColumnSumsDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.ColumnSums);
             s_names[(int)Kind.GemmFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.PackedGemm);
+            s_names[(int)Kind.GemmPairFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.PackedGemmPair);
             foreach (var kind in Enum.GetValues<Kind>())
                 if (!Ok(((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotCustomOpDomainAdd))(domain, Describe(kind)))) return;
             s_domain = domain;
@@ -133,14 +134,14 @@ internal static unsafe partial class CpuKernels
         Kind.Slice or Kind.Pad => index == 0 ? ElementAny : ElementInt64,
         Kind.ColumnSumsFloat => index == 1 ? ElementInt64 : ElementFloat,
         Kind.ColumnSumsDouble => index == 1 ? ElementInt64 : ElementDouble,
-        Kind.GemmFloat => ElementFloat,
+        Kind.GemmFloat or Kind.GemmPairFloat => ElementFloat,
         _ when index == 0 => ElementBool,
         Kind.SelectDouble => ElementDouble,
         _ => ElementFloat,
     };
 
     [UnmanagedCallersOnly]
-    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble or Kind.Pad => 2, Kind.Slice or Kind.ColumnSumsFloat or Kind.ColumnSumsDouble => 3, Kind.GemmFloat => 4, _ => 1 };
+    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble or Kind.Pad => 2, Kind.Slice or Kind.ColumnSumsFloat or Kind.ColumnSumsDouble => 3, Kind.GemmFloat or Kind.GemmPairFloat => 4, _ => 1 };
 
     [UnmanagedCallersOnly]
     private static int GetOutputType(IntPtr op, nuint index) => KindOf(op) switch
@@ -151,7 +152,7 @@ internal static unsafe partial class CpuKernels
     };
 
     [UnmanagedCallersOnly]
-    private static nuint GetOutputTypeCount(IntPtr op) => 1;
+    private static nuint GetOutputTypeCount(IntPtr op) => KindOf(op) == Kind.GemmPairFloat ? 2u : 1u;
 
     [UnmanagedCallersOnly]
     private static void KernelCompute(IntPtr kernel, IntPtr context) { } // ONNX Runtime calls KernelComputeV2 (version ≥ 16)
@@ -189,6 +190,7 @@ internal static unsafe partial class CpuKernels
             if (kind == Kind.Pad) return ComputePad(context);
             if (kind is Kind.ColumnSumsFloat or Kind.ColumnSumsDouble) return ComputeColumnSums(context, kind == Kind.ColumnSumsDouble);
             if (kind == Kind.GemmFloat) return ComputeGemm(context);
+            if (kind == Kind.GemmPairFloat) return ComputeGemmPair(context);
             var mask = Input(context, 0);
             var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
             var dims = stackalloc long[MaxRank];
@@ -260,11 +262,11 @@ internal static unsafe partial class CpuKernels
         }
     }
 
-    /// <summary>The kernel's output, of extents <paramref name="dims"/>.</summary>
-    private static IntPtr Output(IntPtr context, long* dims, int rank)
+    /// <summary>The kernel's output <paramref name="index"/> (the first by default), of extents <paramref name="dims"/>.</summary>
+    private static IntPtr Output(IntPtr context, long* dims, int rank, nuint index = 0)
     {
         IntPtr y;
-        Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, 0, dims, (nuint)rank, &y));
+        Check(((delegate* unmanaged<IntPtr, nuint, long*, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetOutput))(context, index, dims, (nuint)rank, &y));
         return y;
     }
 

@@ -75,6 +75,7 @@ public static class OnnxLowering
             g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
         }
         g.Node.AddRange(Live(emitter.Nodes, outputNames));
+        if (emitter.OwnCpuKernels) PackedGemmPairs.Fuse(g, emitter.ConstantValue, emitter.Constant);
         // Only the constants that a node reads: a lowering may replace a constant operand by its own (the CUDA form
         // of a shift by a constant), and ONNX Runtime warns about every unused initializer.
         var read = new HashSet<string>(g.Node.SelectMany(n => n.Input));

@@ -54,6 +54,14 @@ internal static class NnxCpuOps
         e.OwnCpuKernels && dtype == DType.Float32 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported
         && n >= 48 && 2 * m * n * k >= 1 << 21 && ((m <= 64 && k >= 32) || (k <= 64 && m > 64));
 
+    /// <summary>
+    /// <c>(g, W, x, [α₁, α₂, β]) → (α₁·g·Wᵀ, β·W + α₂·xᵀ·g)</c> for float32 g [B, N], W [D, N], x [B, D]: a dense layer's
+    /// input gradient and its weight's update, which both read W, as one node with two outputs. Not a lowering's: the
+    /// in-process CPU model fuses such pairs of <see cref="PackedGemm"/> nodes after lowering (Nnx.Onnx's
+    /// PackedGemmPairs).
+    /// </summary>
+    public const string PackedGemmPair = "PackedGemmPair";
+
     /// <summary>One <see cref="PackedGemm"/> node; <paramref name="c"/> null for none (β = 0; a scalar 0 is passed, not read).</summary>
     public static string Gemm(IOnnxEmitter e, string a, string b, string? c, bool transA, bool transB, double alpha, double beta)
     {

@@ -1,0 +1,122 @@
+using FluentAssertions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Onnx;
+using NnxSharp.Onnx.Schema;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// A dense layer's input gradient <c>α₁·g·Wᵀ</c> and its weight's update <c>β·W + α₂·xᵀ·g</c>, fused in process into one
+/// <see cref="NnxCpuOps.PackedGemmPair"/> that reads W once: when the fusion happens, and both outputs against the
+/// reference for shapes with partial tiles, on 1 and 2 threads.
+/// </summary>
+[TestClass]
+public sealed class PackedGemmPairTests
+{
+    private static readonly string Pair = $"{NnxCpuOps.Domain}:{NnxCpuOps.PackedGemmPair}";
+
+    private static bool Fits => CpuKernels.Available && CpuKernels.PackedGemmSupported;
+
+    /// <summary>g [b, n], W [d, n], x [b, d] → (α₁·g·Wᵀ, β·W + α₂·xᵀ·g); with <paramref name="xLate"/>, x is −x₀ computed between them.</summary>
+    private static Graph Backward(int b, int d, int n, double alpha1 = 1, double alpha2 = -1e-3, double beta = 1, bool xLate = false)
+    {
+        var (g, w, x0) = (new Value(Aval.F32(b, n)), new Value(Aval.F32(d, n)), new Value(Aval.F32(b, d)));
+        var zero = Node.Create(new Full(Shape.Of(), DType.Float32, 0), []);
+        var gradient = Node.Create(new Gemm(false, true, alpha1, 0), [g, w, zero.Output]);
+        var negated = Node.Create(new Neg(), [x0]);
+        var x = xLate ? negated.Output : x0;
+        var update = Node.Create(new Gemm(true, false, alpha2, beta), [x, g, w]);
+        Node[] nodes = xLate ? [zero, gradient, negated, update] : [zero, gradient, update];
+        return new Graph([g, w, x0], [.. nodes], [gradient.Output, update.Output]);
+    }
+
+    private static string[] Ops(Graph graph, bool inProcess) =>
+        [.. OnnxLowering.ToModel(graph, inProcess: inProcess).Graph.Node.Select(n => n.Domain.Length > 0 ? $"{n.Domain}:{n.OpType}" : n.OpType)];
+
+    private static HostArray Values(Shape shape, int seed)
+    {
+        var r = new Random(seed);
+        return HostArray.FromDoubles(DType.Float32, shape, [.. Enumerable.Range(0, shape.Size).Select(_ => r.NextDouble() * 2 - 1)]);
+    }
+
+    [TestMethod]
+    public void ALayersInputGradientAndUpdateBecomeOneNodeInProcess()
+    {
+        var packed = $"{NnxCpuOps.Domain}:{NnxCpuOps.PackedGemm}";
+        Ops(Backward(32, 512, 512), inProcess: true).Should().Equal(Fits ? [Pair] : ["Gemm", "Gemm"]);
+        Ops(Backward(32, 512, 512), inProcess: false).Should().Equal(["Gemm", "Gemm"], "an exported file is standard ONNX");
+        Ops(Backward(32, 512, 512, xLate: true), inProcess: true).Should().Equal(Fits ? [packed, "Neg", packed] : ["Gemm", "Neg", "Gemm"],
+            "the fused node would stand before x is computed");
+    }
+
+    [TestMethod]
+    public void BothOutputsMatchTheReference()
+    {
+        // Tiles cut at every edge: a batch of 13, 100 rows of W (two blocks of 48 and 4), 850 columns; one block of W's rows.
+        (int B, int D, int N, double Alpha1, double Alpha2, double Beta)[] cases =
+            [(32, 512, 512, 1, -1e-3, 1), (13, 100, 850, -0.5, 0.25, 0.99), (32, 48, 2100, 2, -0.01, 1)];
+        foreach (var (b, d, n, alpha1, alpha2, beta) in cases)
+        {
+            var graph = Backward(b, d, n, alpha1, alpha2, beta);
+            if (Fits) Ops(graph, inProcess: true).Should().Equal([Pair], "[{0},{1},{2}] is the fused kernel's", b, d, n);
+            HostArray[] inputs = [Values(Shape.Of(b, n), 1), Values(Shape.Of(d, n), 2), Values(Shape.Of(b, d), 3)];
+            var f64 = inputs.Select(v => HostArray.FromDoubles(DType.Float64, v.Shape, v.ToDoubles())).ToArray();
+            var abs = inputs.Select(v => HostArray.FromDoubles(DType.Float64, v.Shape, [.. v.ToDoubles().Select(Math.Abs)])).ToArray();
+            var zero = HostArray.Scalar(DType.Float64, 0);
+            double[][] expected = [new Gemm(false, true, alpha1, 0).Eval([f64[0], f64[1], zero]).ToDoubles(), new Gemm(true, false, alpha2, beta).Eval([f64[2], f64[0], f64[1]]).ToDoubles()];
+            double[][] scale = [new Gemm(false, true, Math.Abs(alpha1), 0).Eval([abs[0], abs[1], zero]).ToDoubles(), new Gemm(true, false, Math.Abs(alpha2), Math.Abs(beta)).Eval([abs[2], abs[0], abs[1]]).ToDoubles()];
+            foreach (var threads in new[] { 1, 2 })
+                try
+                {
+                    Device.Cpu.IntraOpThreads = threads;
+                    using var exe = OrtBackend.Cpu.Compile(graph);
+                    var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
+                    var outputs = exe.Run(buffers);
+                    for (var o = 0; o < 2; o++)
+                    {
+                        var actual = OrtBackend.Cpu.Download(outputs[o]).ToDoubles();
+                        actual.Length.Should().Be(expected[o].Length);
+                        for (var i = 0; i < actual.Length; i++)
+                            Math.Abs(actual[i] - expected[o][i]).Should().BeLessThanOrEqualTo(1e-6 * (Math.Max(n, b) + 4) * scale[o][i],
+                                $"[{b},{d},{n}] output {o} element {i} on {threads} threads");
+                    }
+                    foreach (var x in buffers.Concat(outputs)) x.Dispose();
+                }
+                finally
+                {
+                    Device.Cpu.IntraOpThreads = null;
+                }
+        }
+    }
+
+    [TestMethod]
+    public void OperandsOfTheWrongShapesFailWithTheShapesInsteadOfCrashing()
+    {
+        var graph = new GraphProto { Name = "bad_pair" };
+        graph.Input.Add(OnnxLowering.ValueInfo("g", Aval.F32(4, 5)));
+        graph.Input.Add(OnnxLowering.ValueInfo("w", Aval.F32(6, 7)));
+        graph.Input.Add(OnnxLowering.ValueInfo("x", Aval.F32(4, 6)));
+        graph.Input.Add(OnnxLowering.ValueInfo("flags", Aval.F32(3)));
+        graph.Output.Add(OnnxLowering.ValueInfo("dx", Aval.F32(4, 6)));
+        graph.Output.Add(OnnxLowering.ValueInfo("w2", Aval.F32(6, 7)));
+        var node = new NodeProto { OpType = NnxCpuOps.PackedGemmPair, Domain = NnxCpuOps.Domain, Name = "pair" };
+        node.Input.AddRange(["g", "w", "x", "flags"]);
+        node.Output.AddRange(["dx", "w2"]);
+        graph.Node.Add(node);
+        var model = new ModelProto { IrVersion = OnnxLowering.IrVersion, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxLowering.Opset });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = NnxCpuOps.Domain, Version = 1 });
+        using var options = new SessionOptions();
+        CpuKernels.Register(options);
+        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model), options);
+        using OrtValue g = OrtValue.CreateTensorValueFromMemory(new float[20], [4, 5]), w = OrtValue.CreateTensorValueFromMemory(new float[42], [6, 7]),
+            x = OrtValue.CreateTensorValueFromMemory(new float[24], [4, 6]), flags = OrtValue.CreateTensorValueFromMemory(new float[3], [3]);
+        using var runOptions = new RunOptions();
+        var run = () => session.Run(runOptions, ["g", "w", "x", "flags"], [g, w, x, flags], ["dx", "w2"]);
+        run.Should().Throw<OnnxRuntimeException>().WithMessage("*ai.nnx.cpu PackedGemmPair: g [4,5], W [6,7] and x [4,6] are not [B, N], [D, N] and [B, D]*");
+    }
+}
