@@ -9,11 +9,10 @@ internal static unsafe partial class CpuKernels
     /// <summary>
     /// An 8 × 48 tile <paramref name="y"/> (row stride <paramref name="ldy"/>) plus, or set to when not
     /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]) and B's <paramref name="b"/>
-    /// ([k, 48], row stride <paramref name="ldb"/>): 24 accumulators, each k one broadcast of A per row and three loads of B. Step q also asks for the cache
-    /// line at <c>prefetch[q]</c> (q &lt; <paramref name="prefetches"/>) to be brought into L2: the data of the next step.
+    /// ([k, 48], row stride <paramref name="ldb"/>): 24 accumulators, each k one broadcast of A per row and three loads of B.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate, void** prefetch = null, long prefetches = 0)
+    private static void Tile(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate)
     {
         Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
@@ -35,7 +34,6 @@ internal static unsafe partial class CpuKernels
         }
         for (long q = 0; q < k; q++, a += TileRows, b += ldb)
         {
-            if (q < prefetches && Sse.IsSupported) Sse.Prefetch1(prefetch[q]);
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = Vector512.Load(b + 32), x;
             x = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
