@@ -1,7 +1,6 @@
 using FluentAssertions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using NnxSharp.Backends;
 using NnxSharp.Ir;
 using NnxSharp.Onnx;
 using NnxSharp.Onnx.Schema;
@@ -70,26 +69,16 @@ public sealed class PackedGemmPairTests
             double[][] expected = [new Gemm(false, true, alpha1, 0).Eval([f64[0], f64[1], zero]).ToDoubles(), new Gemm(true, false, alpha2, beta).Eval([f64[2], f64[0], f64[1]]).ToDoubles()];
             double[][] scale = [new Gemm(false, true, Math.Abs(alpha1), 0).Eval([abs[0], abs[1], zero]).ToDoubles(), new Gemm(true, false, Math.Abs(alpha2), Math.Abs(beta)).Eval([abs[2], abs[0], abs[1]]).ToDoubles()];
             foreach (var threads in new[] { 1, 2 })
-                try
+            {
+                var outputs = PackedGemmTests.RunOnCpu(graph, inputs, threads);
+                for (var o = 0; o < 2; o++)
                 {
-                    Device.Cpu.IntraOpThreads = threads;
-                    using var exe = OrtBackend.Cpu.Compile(graph);
-                    var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
-                    var outputs = exe.Run(buffers);
-                    for (var o = 0; o < 2; o++)
-                    {
-                        var actual = OrtBackend.Cpu.Download(outputs[o]).ToDoubles();
-                        actual.Length.Should().Be(expected[o].Length);
-                        for (var i = 0; i < actual.Length; i++)
-                            Math.Abs(actual[i] - expected[o][i]).Should().BeLessThanOrEqualTo(1e-6 * (Math.Max(n, b) + 4) * scale[o][i],
-                                $"[{b},{d},{n}] output {o} element {i} on {threads} threads");
-                    }
-                    foreach (var x in buffers.Concat(outputs)) x.Dispose();
+                    outputs[o].Length.Should().Be(expected[o].Length);
+                    for (var i = 0; i < outputs[o].Length; i++)
+                        Math.Abs(outputs[o][i] - expected[o][i]).Should().BeLessThanOrEqualTo(1e-6 * (Math.Max(n, b) + 4) * scale[o][i],
+                            $"[{b},{d},{n}] output {o} element {i} on {threads} threads");
                 }
-                finally
-                {
-                    Device.Cpu.IntraOpThreads = null;
-                }
+            }
         }
     }
 

@@ -168,21 +168,30 @@ public sealed class PackedGemmTests
             HostArray[] inputs = [Values(sa, 4), Values(sb, 5), Values(sc, 6)];
             var (expected, scale) = Reference(gemm, inputs[0], inputs[1], inputs[2]);
             foreach (var threads in new[] { 1, 2 })
-                try
-                {
-                    Device.Cpu.IntraOpThreads = threads;
-                    using var exe = OrtBackend.Cpu.Compile(graph);
-                    var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
-                    var outputs = exe.Run(buffers);
-                    var actual = OrtBackend.Cpu.Download(outputs[0]).ToDoubles();
-                    foreach (var x in buffers.Concat(outputs)) x.Dispose();
-                    for (var i = 0; i < actual.Length; i++)
-                        Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(1e-6 * 516 * scale[i], $"{gemm} element {i} on {threads} threads");
-                }
-                finally
-                {
-                    Device.Cpu.IntraOpThreads = null;
-                }
+            {
+                var actual = RunOnCpu(graph, inputs, threads)[0];
+                for (var i = 0; i < actual.Length; i++)
+                    Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(1e-6 * 516 * scale[i], $"{gemm} element {i} on {threads} threads");
+            }
+        }
+    }
+
+    /// <summary>Every output of <paramref name="graph"/> run in process on the CPU with <paramref name="threads"/> intra-op threads.</summary>
+    internal static double[][] RunOnCpu(Graph graph, HostArray[] inputs, int threads)
+    {
+        try
+        {
+            Device.Cpu.IntraOpThreads = threads;
+            using var exe = OrtBackend.Cpu.Compile(graph);
+            var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
+            var outputs = exe.Run(buffers);
+            var values = outputs.Select(o => OrtBackend.Cpu.Download(o).ToDoubles()).ToArray();
+            foreach (var b in buffers.Concat(outputs)) b.Dispose();
+            return values;
+        }
+        finally
+        {
+            Device.Cpu.IntraOpThreads = null;
         }
     }
 
@@ -194,11 +203,7 @@ public sealed class PackedGemmTests
         var graph = new Graph([x, w], [product], [product.Output]);
         HostArray[] inputs = [Values(x.Aval.Shape, 7), Values(w.Aval.Shape, 8)];
         var (expected, scale) = Reference(new Gemm(false, false, Beta: 0), inputs[0], inputs[1], HostArray.Scalar(DType.Float32, 0));
-        using var exe = OrtBackend.Cpu.Compile(graph);
-        var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
-        var outputs = exe.Run(buffers);
-        var actual = OrtBackend.Cpu.Download(outputs[0]).ToDoubles();
-        foreach (var b in buffers.Concat(outputs)) b.Dispose();
+        var actual = RunOnCpu(graph, inputs, threads: 2)[0];
         for (var i = 0; i < actual.Length; i++)
             Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(1e-6 * 304 * scale[i], $"element {i}");
     }
