@@ -5,8 +5,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace NnxSharp.Benchmarks;
 
 /// <summary>
-/// <c>simple --profile DIR</c>: where the seed's training step spends its time. The auto mode's step, as this process
-/// lowers it (with Nnx's own CPU kernels, as the auto mode runs it; the state file from an export), is run as the raw mode runs it (two IOBindings, the state swapped in place) on <c>--threads</c> intra-op threads with
+/// <c>simple --profile DIR</c>: where the seed's training step spends its time. The auto mode's step as this process
+/// lowers it (with Nnx's own CPU kernels, as the auto mode runs it; the state file comes from an export) is run as the
+/// raw mode runs it (two IOBindings, the state swapped in place) on <c>--threads</c> intra-op threads with
 /// ONNX Runtime's profiler on, and the profile is summed per operator type and per node; matrix products also get
 /// their GFLOP/s (2·m·n·k from the shapes the profile records). ONNX Runtime's optimised graph is written next to
 /// the profile (<c>DIR/train_wW_opt.onnx</c>), so one can see which nodes it really runs.
