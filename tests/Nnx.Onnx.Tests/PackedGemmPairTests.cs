@@ -3,7 +3,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NnxSharp.Ir;
 using NnxSharp.Onnx;
-using NnxSharp.Onnx.Schema;
 using NnxSharp.Primitives;
 
 namespace NnxSharp.Tests;
@@ -36,12 +35,6 @@ public sealed class PackedGemmPairTests
     private static string[] Ops(Graph graph, bool inProcess) =>
         [.. OnnxLowering.ToModel(graph, inProcess: inProcess).Graph.Node.Select(n => n.Domain.Length > 0 ? $"{n.Domain}:{n.OpType}" : n.OpType)];
 
-    private static HostArray Values(Shape shape, int seed)
-    {
-        var r = new Random(seed);
-        return HostArray.FromDoubles(DType.Float32, shape, [.. Enumerable.Range(0, shape.Size).Select(_ => r.NextDouble() * 2 - 1)]);
-    }
-
     [TestMethod]
     public void ALayersInputGradientAndUpdateBecomeOneNodeInProcess()
     {
@@ -62,12 +55,10 @@ public sealed class PackedGemmPairTests
         {
             var graph = Backward(b, d, n, alpha1, alpha2, beta);
             if (Fits) Ops(graph, inProcess: true).Should().Equal([Pair], "[{0},{1},{2}] is the fused kernel's", b, d, n);
-            HostArray[] inputs = [Values(Shape.Of(b, n), 1), Values(Shape.Of(d, n), 2), Values(Shape.Of(b, d), 3)];
-            var f64 = inputs.Select(v => HostArray.FromDoubles(DType.Float64, v.Shape, v.ToDoubles())).ToArray();
-            var abs = inputs.Select(v => HostArray.FromDoubles(DType.Float64, v.Shape, [.. v.ToDoubles().Select(Math.Abs)])).ToArray();
-            var zero = HostArray.Scalar(DType.Float64, 0);
-            double[][] expected = [new Gemm(false, true, alpha1, 0).Eval([f64[0], f64[1], zero]).ToDoubles(), new Gemm(true, false, alpha2, beta).Eval([f64[2], f64[0], f64[1]]).ToDoubles()];
-            double[][] scale = [new Gemm(false, true, Math.Abs(alpha1), 0).Eval([abs[0], abs[1], zero]).ToDoubles(), new Gemm(true, false, Math.Abs(alpha2), Math.Abs(beta)).Eval([abs[2], abs[0], abs[1]]).ToDoubles()];
+            HostArray[] inputs = [PackedGemmTests.Values(Shape.Of(b, n), 1), PackedGemmTests.Values(Shape.Of(d, n), 2), PackedGemmTests.Values(Shape.Of(b, d), 3)];
+            var gradient = PackedGemmTests.Reference(new Gemm(false, true, alpha1, 0), inputs[0], inputs[1], HostArray.Scalar(DType.Float32, 0));
+            var update = PackedGemmTests.Reference(new Gemm(true, false, alpha2, beta), inputs[2], inputs[0], inputs[1]);
+            double[][] expected = [gradient.Value, update.Value], scale = [gradient.Scale, update.Scale];
             foreach (var threads in new[] { 1, 2 })
             {
                 var outputs = PackedGemmTests.RunOnCpu(graph, inputs, threads);
@@ -85,27 +76,11 @@ public sealed class PackedGemmPairTests
     [TestMethod]
     public void OperandsOfTheWrongShapesFailWithTheShapesInsteadOfCrashing()
     {
-        var graph = new GraphProto { Name = "bad_pair" };
-        graph.Input.Add(OnnxLowering.ValueInfo("g", Aval.F32(4, 5)));
-        graph.Input.Add(OnnxLowering.ValueInfo("w", Aval.F32(6, 7)));
-        graph.Input.Add(OnnxLowering.ValueInfo("x", Aval.F32(4, 6)));
-        graph.Input.Add(OnnxLowering.ValueInfo("flags", Aval.F32(3)));
-        graph.Output.Add(OnnxLowering.ValueInfo("dx", Aval.F32(4, 6)));
-        graph.Output.Add(OnnxLowering.ValueInfo("w2", Aval.F32(6, 7)));
-        var node = new NodeProto { OpType = NnxCpuOps.PackedGemmPair, Domain = NnxCpuOps.Domain, Name = "pair" };
-        node.Input.AddRange(["g", "w", "x", "flags"]);
-        node.Output.AddRange(["dx", "w2"]);
-        graph.Node.Add(node);
-        var model = new ModelProto { IrVersion = OnnxLowering.IrVersion, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxLowering.Opset });
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = NnxCpuOps.Domain, Version = 1 });
-        using var options = new SessionOptions();
-        CpuKernels.Register(options);
-        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model), options);
         using OrtValue g = OrtValue.CreateTensorValueFromMemory(new float[20], [4, 5]), w = OrtValue.CreateTensorValueFromMemory(new float[42], [6, 7]),
             x = OrtValue.CreateTensorValueFromMemory(new float[24], [4, 6]), flags = OrtValue.CreateTensorValueFromMemory(new float[3], [3]);
-        using var runOptions = new RunOptions();
-        var run = () => session.Run(runOptions, ["g", "w", "x", "flags"], [g, w, x, flags], ["dx", "w2"]);
+        var run = () => OwnKernelModel.Run(NnxCpuOps.PackedGemmPair,
+            [("g", Aval.F32(4, 5), g), ("w", Aval.F32(6, 7), w), ("x", Aval.F32(4, 6), x), ("flags", Aval.F32(3), flags)],
+            [("dx", Aval.F32(4, 6)), ("w2", Aval.F32(6, 7))]);
         run.Should().Throw<OnnxRuntimeException>().WithMessage("*ai.nnx.cpu PackedGemmPair: g [4,5], W [6,7] and x [4,6] are not [B, N], [D, N] and [B, D]*");
     }
 }

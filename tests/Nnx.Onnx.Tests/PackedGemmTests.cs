@@ -4,7 +4,6 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NnxSharp.Backends;
 using NnxSharp.Ir;
 using NnxSharp.Onnx;
-using NnxSharp.Onnx.Schema;
 using NnxSharp.Primitives;
 
 namespace NnxSharp.Tests;
@@ -55,7 +54,7 @@ public sealed class PackedGemmTests
             .Should().Equal(["Gemm"], "a small product costs ONNX Runtime little");
     }
 
-    private static HostArray Values(Shape shape, int seed, bool hard = false)
+    internal static HostArray Values(Shape shape, int seed, bool hard = false)
     {
         var r = new Random(seed);
         return HostArray.FromDoubles(DType.Float32, shape, [.. Enumerable.Range(0, shape.Size).Select(k =>
@@ -63,7 +62,7 @@ public sealed class PackedGemmTests
     }
 
     /// <summary>The reference's α·op(A)·op(B) + β·C in float64, and the same with every product's magnitude (the error's scale).</summary>
-    private static (double[] Value, double[] Scale) Reference(Gemm gemm, HostArray a, HostArray b, HostArray c)
+    internal static (double[] Value, double[] Scale) Reference(Gemm gemm, HostArray a, HostArray b, HostArray c)
     {
         HostArray F64(HostArray x) => HostArray.FromDoubles(DType.Float64, x.Shape, x.ToDoubles());
         HostArray Abs(HostArray x) => HostArray.FromDoubles(DType.Float64, x.Shape, [.. x.ToDoubles().Select(Math.Abs)]);
@@ -75,30 +74,11 @@ public sealed class PackedGemmTests
     /// <summary>Runs one <see cref="NnxCpuOps.PackedGemm"/> node on A, B, C in an ONNX Runtime session with the kernels registered.</summary>
     private static float[] RunKernel(Gemm gemm, HostArray a, HostArray b, HostArray c, int threads)
     {
-        var graph = new GraphProto { Name = "packed_gemm" };
         var (m, n) = (gemm.TransA ? a.Shape[1] : a.Shape[0], gemm.TransB ? b.Shape[0] : b.Shape[1]);
-        graph.Input.Add(OnnxLowering.ValueInfo("a", a.Aval));
-        graph.Input.Add(OnnxLowering.ValueInfo("b", b.Aval));
-        graph.Input.Add(OnnxLowering.ValueInfo("c", c.Aval));
-        graph.Input.Add(OnnxLowering.ValueInfo("flags", Aval.F32(4)));
-        graph.Output.Add(OnnxLowering.ValueInfo("y", Aval.F32(m, n)));
-        var node = new NodeProto { OpType = NnxCpuOps.PackedGemm, Domain = NnxCpuOps.Domain, Name = "gemm" };
-        foreach (var name in new[] { "a", "b", "c", "flags" }) node.Input.Add(name);
-        node.Output.Add("y");
-        graph.Node.Add(node);
-        var model = new ModelProto { IrVersion = OnnxLowering.IrVersion, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxLowering.Opset });
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = NnxCpuOps.Domain, Version = 1 });
-
-        using var options = new SessionOptions { IntraOpNumThreads = threads };
-        CpuKernels.Register(options);
-        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model), options);
-        OrtValue Tensor(HostArray x) => OrtValue.CreateTensorValueFromMemory(x.ToDoubles().Select(v => (float)v).ToArray(), [.. x.Shape.ToArray().Select(d => (long)d)]);
-        using OrtValue va = Tensor(a), vb = Tensor(b), vc = Tensor(c);
+        using OrtValue va = OwnKernelModel.Float32(a), vb = OwnKernelModel.Float32(b), vc = OwnKernelModel.Float32(c);
         using var flags = OrtValue.CreateTensorValueFromMemory(new[] { gemm.TransA ? 1f : 0f, gemm.TransB ? 1f : 0f, (float)gemm.Alpha, (float)gemm.Beta }, [4]);
-        using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, ["a", "b", "c", "flags"], [va, vb, vc, flags], ["y"]);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        return OwnKernelModel.Run(NnxCpuOps.PackedGemm, [("a", a.Aval, va), ("b", b.Aval, vb), ("c", c.Aval, vc), ("flags", Aval.F32(4), flags)],
+            [("y", Aval.F32(m, n))], threads)[0];
     }
 
     private static void Check(Gemm gemm, int m, int n, int k, Shape c, int threads, bool hard = false)
