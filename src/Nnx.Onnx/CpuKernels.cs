@@ -23,7 +23,7 @@ internal static unsafe partial class CpuKernels
     // OrtApi slots (onnxruntime_c_api.h of 1.31, counted with offsetof). The table is append-only.
     private const int SlotCreateStatus = 0, SlotCreateCustomOpDomain = 26, SlotCustomOpDomainAdd = 27, SlotAddCustomOpDomain = 28,
         SlotGetTensorMutableData = 51, SlotGetTensorElementType = 60, SlotGetDimensionsCount = 61, SlotGetDimensions = 62,
-        SlotGetTensorShapeElementCount = 64, SlotGetTensorTypeAndShape = 65, SlotKernelContextGetInput = 90, SlotKernelContextGetOutput = 91,
+        SlotGetTensorShapeElementCount = 64, SlotGetTensorTypeAndShape = 65, SlotKernelContextGetInputCount = 88, SlotKernelContextGetOutputCount = 89, SlotKernelContextGetInput = 90, SlotKernelContextGetOutput = 91,
         SlotReleaseTensorTypeAndShapeInfo = 99, SlotKernelContextParallelFor = 274;
 
     // OrtCustomOp (1.31): a uint32 version, then 25 function pointers; 26 slots of 8 bytes. Slot 26 is ours: the kernel.
@@ -39,10 +39,10 @@ internal static unsafe partial class CpuKernels
     // Elements per block handed to a thread: 32 K floats read and written is ~256 KB, an L2's worth.
     private const long BlockElements = 1 << 15;
 
-    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice, Pad, ColumnSumsFloat, ColumnSumsDouble, GemmFloat, GemmPairFloat }
+    private enum Kind { SelectFloat, SelectDouble, ToFloat, ToDouble, Slice, Pad, ColumnSumsFloat, ColumnSumsDouble, GemmFloat, GemmPairFloat, ElementwiseFloat }
 
     private static readonly IntPtr s_domain;
-    private static readonly IntPtr[] s_names = new IntPtr[10];
+    private static readonly IntPtr[] s_names = new IntPtr[11];
 
     static CpuKernels()
     {
@@ -59,6 +59,7 @@ internal static unsafe partial class CpuKernels
             s_names[(int)Kind.ColumnSumsFloat] = s_names[(int)Kind.ColumnSumsDouble] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.ColumnSums);
             s_names[(int)Kind.GemmFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.PackedGemm);
             s_names[(int)Kind.GemmPairFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.PackedGemmPair);
+            s_names[(int)Kind.ElementwiseFloat] = Marshal.StringToCoTaskMemUTF8(NnxCpuOps.Elementwise);
             foreach (var kind in Enum.GetValues<Kind>())
                 if (!Ok(((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotCustomOpDomainAdd))(domain, Describe(kind)))) return;
             s_domain = domain;
@@ -106,8 +107,8 @@ internal static unsafe partial class CpuKernels
         op[7] = (IntPtr)(delegate* unmanaged<IntPtr, nuint>)&GetOutputTypeCount;
         op[8] = (IntPtr)(delegate* unmanaged<IntPtr, IntPtr, void>)&KernelCompute;
         op[9] = (IntPtr)(delegate* unmanaged<IntPtr, void>)&KernelDestroy;
-        op[10] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&Required;
-        op[11] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&Required;
+        op[10] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&InputCharacteristic;
+        op[11] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&OutputCharacteristic;
         op[12] = (IntPtr)(delegate* unmanaged<IntPtr, nuint, int>)&DefaultMemory;
         op[13] = op[15] = (IntPtr)(delegate* unmanaged<IntPtr, int>)&One;
         op[14] = op[16] = (IntPtr)(delegate* unmanaged<IntPtr, int>)&One;
@@ -118,9 +119,20 @@ internal static unsafe partial class CpuKernels
 
     private static Kind KindOf(IntPtr op) => (Kind)((IntPtr*)op)[SlotKind];
 
-    // The kernel instance is the operator's description itself: the kernels keep no state.
+    /// <summary>A node's kernel: its operator's description, and whether its operands were checked (<see cref="ComputeElementwise"/>).</summary>
+    private struct KernelState
+    {
+        public IntPtr Op;
+        public bool Checked;
+    }
+
     [UnmanagedCallersOnly]
-    private static IntPtr CreateKernel(IntPtr op, IntPtr api, IntPtr info) => op;
+    private static IntPtr CreateKernel(IntPtr op, IntPtr api, IntPtr info)
+    {
+        var kernel = (KernelState*)NativeMemory.AllocZeroed((nuint)sizeof(KernelState));
+        kernel->Op = op;
+        return (IntPtr)kernel;
+    }
 
     [UnmanagedCallersOnly]
     private static IntPtr GetName(IntPtr op) => s_names[(int)KindOf(op)];
@@ -135,13 +147,14 @@ internal static unsafe partial class CpuKernels
         Kind.ColumnSumsFloat => index == 1 ? ElementInt64 : ElementFloat,
         Kind.ColumnSumsDouble => index == 1 ? ElementInt64 : ElementDouble,
         Kind.GemmFloat or Kind.GemmPairFloat => ElementFloat,
+        Kind.ElementwiseFloat => index == 0 ? ElementInt64 : ElementFloat,
         _ when index == 0 => ElementBool,
         Kind.SelectDouble => ElementDouble,
         _ => ElementFloat,
     };
 
     [UnmanagedCallersOnly]
-    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble or Kind.Pad => 2, Kind.Slice or Kind.ColumnSumsFloat or Kind.ColumnSumsDouble => 3, Kind.GemmFloat or Kind.GemmPairFloat => 4, _ => 1 };
+    private static nuint GetInputTypeCount(IntPtr op) => KindOf(op) switch { Kind.SelectFloat or Kind.SelectDouble or Kind.Pad or Kind.ElementwiseFloat => 2, Kind.Slice or Kind.ColumnSumsFloat or Kind.ColumnSumsDouble => 3, Kind.GemmFloat or Kind.GemmPairFloat => 4, _ => 1 };
 
     [UnmanagedCallersOnly]
     private static int GetOutputType(IntPtr op, nuint index) => KindOf(op) switch
@@ -158,10 +171,14 @@ internal static unsafe partial class CpuKernels
     private static void KernelCompute(IntPtr kernel, IntPtr context) { } // ONNX Runtime calls KernelComputeV2 (version ≥ 16)
 
     [UnmanagedCallersOnly]
-    private static void KernelDestroy(IntPtr kernel) { }
+    private static void KernelDestroy(IntPtr kernel) => NativeMemory.Free((void*)kernel);
+
+    // OrtCustomOpInputOutputCharacteristic: 0 required, 2 variadic (the last input or output only).
+    [UnmanagedCallersOnly]
+    private static int InputCharacteristic(IntPtr op, nuint index) => KindOf(op) == Kind.ElementwiseFloat && index == 1 ? 2 : 0;
 
     [UnmanagedCallersOnly]
-    private static int Required(IntPtr op, nuint index) => 0; // INPUT_OUTPUT_REQUIRED
+    private static int OutputCharacteristic(IntPtr op, nuint index) => KindOf(op) == Kind.ElementwiseFloat ? 2 : 0;
 
     [UnmanagedCallersOnly]
     private static int DefaultMemory(IntPtr op, nuint index) => 0; // OrtMemTypeDefault
@@ -185,12 +202,13 @@ internal static unsafe partial class CpuKernels
     {
         try
         {
-            var kind = KindOf(kernel);
+            var kind = KindOf(((KernelState*)kernel)->Op);
             if (kind == Kind.Slice) return ComputeSlice(context);
             if (kind == Kind.Pad) return ComputePad(context);
             if (kind is Kind.ColumnSumsFloat or Kind.ColumnSumsDouble) return ComputeColumnSums(context, kind == Kind.ColumnSumsDouble);
             if (kind == Kind.GemmFloat) return ComputeGemm(context);
             if (kind == Kind.GemmPairFloat) return ComputeGemmPair(context);
+            if (kind == Kind.ElementwiseFloat) return ComputeElementwise(context, ref ((KernelState*)kernel)->Checked);
             var mask = Input(context, 0);
             var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
             var dims = stackalloc long[MaxRank];
@@ -207,7 +225,7 @@ internal static unsafe partial class CpuKernels
         }
         catch (Exception e)
         {
-            var message = Marshal.StringToCoTaskMemUTF8($"{NnxCpuOps.Domain} {Marshal.PtrToStringUTF8(s_names[(int)KindOf(kernel)])}: {e.Message}");
+            var message = Marshal.StringToCoTaskMemUTF8($"{NnxCpuOps.Domain} {Marshal.PtrToStringUTF8(s_names[(int)KindOf(((KernelState*)kernel)->Op)])}: {e.Message}");
             try
             {
                 return ((delegate* unmanaged<int, IntPtr, IntPtr>)Api(SlotCreateStatus))(OrtRuntimeException, message);
@@ -222,14 +240,14 @@ internal static unsafe partial class CpuKernels
     private static IntPtr Input(IntPtr context, nuint index)
     {
         IntPtr value;
-        Check(((delegate* unmanaged<IntPtr, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetInput))(context, index, &value));
+        Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, nuint, IntPtr*, IntPtr>)Api(SlotKernelContextGetInput))(context, index, &value));
         return value;
     }
 
     private static void* Data(IntPtr value)
     {
         void* data;
-        Check(((delegate* unmanaged<IntPtr, void**, IntPtr>)Api(SlotGetTensorMutableData))(value, &data));
+        Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, void**, IntPtr>)Api(SlotGetTensorMutableData))(value, &data));
         return data;
     }
 
@@ -243,22 +261,22 @@ internal static unsafe partial class CpuKernels
     private static int ShapeOf(IntPtr value, long* dims, out int element, out long count)
     {
         IntPtr info;
-        Check(((delegate* unmanaged<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(value, &info));
+        Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, IntPtr*, IntPtr>)Api(SlotGetTensorTypeAndShape))(value, &info));
         try
         {
             nuint rank, n;
             int type;
-            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
+            Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, nuint*, IntPtr>)Api(SlotGetDimensionsCount))(info, &rank));
             if ((int)rank > MaxRank) throw new InvalidOperationException($"an operand of rank {rank}; the kernels take up to {MaxRank} axes.");
-            Check(((delegate* unmanaged<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
-            Check(((delegate* unmanaged<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &type));
-            Check(((delegate* unmanaged<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &n));
+            Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, long*, nuint, IntPtr>)Api(SlotGetDimensions))(info, dims, rank));
+            Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, int*, IntPtr>)Api(SlotGetTensorElementType))(info, &type));
+            Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, nuint*, IntPtr>)Api(SlotGetTensorShapeElementCount))(info, &n));
             (element, count) = (type, (long)n);
             return (int)rank;
         }
         finally
         {
-            ((delegate* unmanaged<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
+            ((delegate* unmanaged[SuppressGCTransition]<IntPtr, void>)Api(SlotReleaseTensorTypeAndShapeInfo))(info);
         }
     }
 

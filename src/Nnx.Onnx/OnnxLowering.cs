@@ -46,6 +46,7 @@ public static class OnnxLowering
         for (var i = 0; i < graph.Inputs.Length; i++)
         {
             names[graph.Inputs[i]] = inputNames[i];
+            emitter.Know(inputNames[i], graph.Inputs[i].Aval);
             g.Input.Add(ValueInfo(inputNames[i], graph.Inputs[i].Aval));
         }
         var readers = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
@@ -56,6 +57,7 @@ public static class OnnxLowering
             // Each ONNX node says which primitive it comes from, so a runtime error can name it.
             emitter.Source = $"{node.Op} ({string.Join(", ", args.InputAvals)}) → {node.Output.Aval}";
             names[node.Output] = node.Op.Lower(emitter, args);
+            emitter.Know(names[node.Output], node.Output.Aval);
             emitter.AddReaders(names[node.Output], readers.GetValueOrDefault(node.Output));
         }
 
@@ -75,7 +77,11 @@ public static class OnnxLowering
             g.Output.Add(ValueInfo(outputNames[i], graph.Outputs[i].Aval));
         }
         g.Node.AddRange(Live(emitter.Nodes, outputNames));
-        if (emitter.OwnCpuKernels) PackedGemmPairs.Fuse(g, emitter.ConstantValue, emitter.Constant);
+        if (emitter.OwnCpuKernels)
+        {
+            PackedGemmPairs.Fuse(g, emitter.ConstantValue, emitter.Constant);
+            ElementwiseFusion.Fuse(g, emitter.AvalOf, emitter.Constant);
+        }
         // Only the constants that a node reads: a lowering may replace a constant operand by its own (the CUDA form
         // of a shift by a constant), and ONNX Runtime warns about every unused initializer.
         var read = new HashSet<string>(g.Node.SelectMany(n => n.Input));
@@ -137,6 +143,7 @@ public static class OnnxLowering
         private readonly Dictionary<string, OnnxNode> _producers = [];
         private readonly Dictionary<string, string> _renamed = [];
         private readonly Dictionary<string, int> _readers = [];
+        private readonly Dictionary<string, Aval?> _avals = [];
         private int _next;
 
         public List<NodeProto> Nodes { get; } = [];
@@ -160,6 +167,20 @@ public static class OnnxLowering
         public bool OwnCpuKernels => inProcess && target == OnnxTarget.Cpu && CpuKernels.Available;
 
         public HostArray? ConstantValue(string name) => _constantValues.GetValueOrDefault(name);
+
+        /// <summary>
+        /// Records that the ONNX value <paramref name="name"/> holds <paramref name="aval"/> (a graph input, or the value a
+        /// primitive's lowering returned). A name said to hold two avals is known to hold neither.
+        /// </summary>
+        public void Know(string name, Aval aval)
+        {
+            if (_avals.TryGetValue(name, out var known)) { if (known != aval) _avals[name] = null; }
+            else _avals[name] = aval;
+        }
+
+        /// <summary>The aval of an ONNX value that a graph input, a primitive's result or a constant holds; null when unknown.</summary>
+        public Aval? AvalOf(string name) =>
+            _avals.TryGetValue(name, out var aval) ? aval : _constantValues.TryGetValue(name, out var c) ? c.Aval : null;
 
         public string Node(string opType, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes) =>
             Node("", opType, inputs, attributes);
@@ -210,6 +231,7 @@ public static class OnnxLowering
             _nodeOutputs.Remove(from);
             _nodeOutputs.Add(to);
             _renamed[from] = to;
+            if (_avals.Remove(from, out var aval) && aval is { } known) Know(to, known);
         }
 
         public void Identity(string from, string to)
@@ -218,6 +240,7 @@ public static class OnnxLowering
             node.Input.Add(Current(from));
             node.Output.Add(to);
             Nodes.Add(node);
+            if (AvalOf(Current(from)) is { } aval) Know(to, aval);
         }
 
         private string Fresh(string prefix)

@@ -62,6 +62,15 @@ internal static class NnxCpuOps
     /// </summary>
     public const string PackedGemmPair = "PackedGemmPair";
 
+    /// <summary>
+    /// <c>(program, x₀, x₁, …) → (y₀, y₁, …)</c>: a cluster of float32 elementwise ONNX nodes (Add, Sub, Mul, Div, Neg, Abs,
+    /// Sqrt, Reciprocal, Relu, Where and <see cref="SelectOrZero"/>, with the comparisons that feed their masks) as one pass
+    /// over the result, every operand of the result's shape or broadcast to it as a row, a column or a scalar. The program
+    /// is an int64 vector (Nnx.Onnx's ElementwiseProgram). Not a lowering's: the in-process CPU model fuses such clusters
+    /// after lowering (Nnx.Onnx's ElementwiseFusion), and each operation rounds as ONNX Runtime's own kernel does.
+    /// </summary>
+    public const string Elementwise = "Elementwise";
+
     /// <summary>One <see cref="PackedGemm"/> node; <paramref name="c"/> null for none (β = 0; a scalar 0 is passed, not read).</summary>
     public static string Gemm(IOnnxEmitter e, string a, string b, string? c, bool transA, bool transB, double alpha, double beta)
     {

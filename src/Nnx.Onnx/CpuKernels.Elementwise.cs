@@ -1,0 +1,325 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// <see cref="NnxCpuOps.Elementwise"/>: a cluster of float32 elementwise ONNX nodes (ElementwiseFusion.cs) run as one
+/// pass. The result is seen as [rows, columns]; each operand is the whole result, a row broadcast down the rows, a
+/// column broadcast along them, or a scalar. The work goes in chunks of <see cref="Chunk"/> elements of one row: every
+/// instruction runs over the chunk before the next, so a chunk's temporaries stay in L1, and an output is written
+/// where it lies. Each operation rounds as ONNX Runtime's kernel for it does (IEEE single precision, no contraction into
+/// fused multiply-adds), so a fused cluster gives the bits the separate nodes gave.
+/// </summary>
+internal static unsafe partial class CpuKernels
+{
+    /// <summary>Elements of one row computed per instruction before the next instruction runs.</summary>
+    private const int Chunk = 512;
+
+    // The most operands, instructions and outputs a program may have (the fusion pass stays within them).
+    internal const int MaxFusedInputs = 32, MaxFusedInstructions = 64;
+
+    // Every chunk's registers: one per input (a broadcast column or scalar is filled there) and one per instruction.
+    [ThreadStatic] private static float* t_registers;
+    [ThreadStatic] private static long t_registerFloats;
+
+    /// <summary>What one fused call hands to its blocks.</summary>
+    private struct FusedJob
+    {
+        public long Rows, Columns, RowsPerBlock, ColumnsPerBlock, BlocksPerRow;
+        public int Inputs, Instructions;
+        public long* Modes;        // per input: ElementwiseProgram.Full, Row, Column or Scalar
+        public long* Code;         // per instruction: op, a, b, c
+        public float** Bases;      // per input its data; per instruction its output's data, or null for a temporary
+    }
+
+    /// <summary>
+    /// Runs a node's program. Its first run checks the program and every operand against it (counts, types, sizes), and
+    /// throws naming them; later runs of the same node skip the checks, as the in-process models have static shapes that
+    /// ONNX Runtime checks at the model's inputs (the checks took half of a small cluster's time).
+    /// </summary>
+    private static IntPtr ComputeElementwise(IntPtr context, ref bool checkedBefore)
+    {
+        var program = Input(context, 0);
+        var check = !checkedBefore;
+        long length = 0;
+        if (check)
+        {
+            var header = stackalloc long[MaxRank];
+            ShapeOf(program, header, out _, out length);
+        }
+        var p = new ElementwiseProgram((long*)Data(program), length, check);
+        if (check)
+        {
+            nuint given, wanted;
+            Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, nuint*, IntPtr>)Api(SlotKernelContextGetInputCount))(context, &given));
+            Check(((delegate* unmanaged[SuppressGCTransition]<IntPtr, nuint*, IntPtr>)Api(SlotKernelContextGetOutputCount))(context, &wanted));
+            if ((long)given != p.Inputs + 1 || (long)wanted != p.Outputs)
+                throw new InvalidOperationException($"the program reads {p.Inputs} tensor(s) and writes {p.Outputs}, but the node has {(long)given - 1} and {wanted}.");
+        }
+
+        var bases = stackalloc float*[p.Inputs + p.Instructions];
+        var dims = stackalloc long[MaxRank];
+        for (var i = 0; i < p.Inputs; i++)
+        {
+            var x = Input(context, (nuint)(i + 1));
+            if (check) CheckOperand(p, i, x, dims);
+            bases[i] = (float*)Data(x);
+        }
+        for (var j = 0; j < p.Instructions; j++) bases[p.Inputs + j] = null;
+        p.ResultDims.CopyTo(new Span<long>(dims, MaxRank));
+        for (var o = 0; o < p.Outputs; o++)
+            bases[p.Output(o)] = (float*)Data(Output(context, dims, p.ResultDims.Length, (nuint)o));
+        checkedBefore = true;
+
+        var job = new FusedJob
+        {
+            Rows = p.Rows,
+            Columns = p.Columns,
+            Inputs = p.Inputs,
+            Instructions = p.Instructions,
+            Modes = p.ModesPointer,
+            Code = p.CodePointer,
+            Bases = bases,
+        };
+        if (p.Rows * p.Columns == 0) return IntPtr.Zero;
+        // Blocks of about BlockElements elements: whole rows, or pieces of one long row.
+        long blocks;
+        if (p.Columns >= BlockElements)
+        {
+            job.RowsPerBlock = 1;
+            job.ColumnsPerBlock = BlockElements;
+            job.BlocksPerRow = (p.Columns + BlockElements - 1) / BlockElements;
+            blocks = p.Rows * job.BlocksPerRow;
+        }
+        else
+        {
+            job.RowsPerBlock = Math.Max(1, BlockElements / p.Columns);
+            job.ColumnsPerBlock = p.Columns;
+            job.BlocksPerRow = 1;
+            blocks = (p.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock;
+        }
+        if (blocks > 1) return ParallelFor(context, &RunFused, blocks, &job);
+        RunFusedBlock(&job, 0); // no transition through a native function pointer for the common single block
+        return IntPtr.Zero;
+    }
+
+    private static void CheckOperand(ElementwiseProgram p, int i, IntPtr x, long* dims)
+    {
+        var rank = ShapeOf(x, dims, out var element, out var count);
+        var expected = p.Mode(i) switch
+        {
+            ElementwiseProgram.Full => p.Rows * p.Columns,
+            ElementwiseProgram.Row => p.Columns,
+            ElementwiseProgram.Column => p.Rows,
+            _ => 1,
+        };
+        if (element != ElementFloat || count != expected)
+            throw new InvalidOperationException(
+                $"operand {i} is {(element == ElementFloat ? "f32" : $"of ONNX type {element}")}[{string.Join(",", new Span<long>(dims, rank).ToArray())}], " +
+                $"but the program reads {expected} float32 element(s) for a result of [{string.Join(",", p.ResultDims.ToArray())}].");
+    }
+
+    [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunFused(void* state, nuint index) => RunFusedBlock((FusedJob*)state, (long)index);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunFusedBlock(FusedJob* job, long index)
+    {
+        var (inputs, instructions, columns) = (job->Inputs, job->Instructions, job->Columns);
+        var registers = inputs + instructions;
+        var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * Chunk);
+        var at = stackalloc float*[registers];
+        var row0 = index / job->BlocksPerRow * job->RowsPerBlock;
+        var rowEnd = Math.Min(row0 + job->RowsPerBlock, job->Rows);
+        var column0 = index % job->BlocksPerRow * job->ColumnsPerBlock;
+        var columnEnd = Math.Min(column0 + job->ColumnsPerBlock, columns);
+        for (var i = 0; i < inputs; i++)
+            if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * Chunk, (int)Math.Min(Chunk, columnEnd - column0)).Fill(*job->Bases[i]);
+        for (var r = row0; r < rowEnd; r++)
+            for (var c = column0; c < columnEnd; c += Chunk)
+            {
+                var n = (int)Math.Min(Chunk, columnEnd - c);
+                for (var i = 0; i < inputs; i++)
+                    switch (job->Modes[i])
+                    {
+                        case ElementwiseProgram.Full: at[i] = job->Bases[i] + r * columns + c; break;
+                        case ElementwiseProgram.Row: at[i] = job->Bases[i] + c; break;
+                        case ElementwiseProgram.Column:
+                            at[i] = scratch + (long)i * Chunk;
+                            new Span<float>(at[i], n).Fill(job->Bases[i][r]);
+                            break;
+                        default: at[i] = scratch + (long)i * Chunk; break;
+                    }
+                for (var j = 0; j < instructions; j++)
+                {
+                    var code = job->Code + 4 * j;
+                    var output = job->Bases[inputs + j];
+                    var y = output != null ? output + r * columns + c : scratch + (long)(inputs + j) * Chunk;
+                    at[inputs + j] = y;
+                    Apply((ElementwiseOp)code[0], y, at[code[1]], code[2] >= 0 ? at[code[2]] : null, code[3] >= 0 ? at[code[3]] : null, n);
+                }
+            }
+    }
+
+    /// <summary>One instruction over <paramref name="n"/> elements; a comparison writes a mask (all bits set where true).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Apply(ElementwiseOp op, float* y, float* a, float* b, float* c, int n)
+    {
+        var i = 0;
+        var sign = Vector256.Create(-0f);
+        switch (op)
+        {
+            case ElementwiseOp.Add:
+                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = a[i] + b[i];
+                break;
+            case ElementwiseOp.Sub:
+                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) - Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = a[i] - b[i];
+                break;
+            case ElementwiseOp.Mul:
+                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) * Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = a[i] * b[i];
+                break;
+            case ElementwiseOp.Div:
+                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) / Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = a[i] / b[i];
+                break;
+            case ElementwiseOp.Neg:
+                for (; i + 8 <= n; i += 8) Vector256.Xor(Vector256.Load(a + i), sign).Store(y + i);
+                for (; i < n; i++) y[i] = -a[i];
+                break;
+            case ElementwiseOp.Abs:
+                for (; i + 8 <= n; i += 8) Vector256.AndNot(Vector256.Load(a + i), sign).Store(y + i);
+                for (; i < n; i++) y[i] = MathF.Abs(a[i]);
+                break;
+            case ElementwiseOp.Sqrt:
+                for (; i + 8 <= n; i += 8) Vector256.Sqrt(Vector256.Load(a + i)).Store(y + i);
+                for (; i < n; i++) y[i] = MathF.Sqrt(a[i]);
+                break;
+            case ElementwiseOp.Reciprocal:
+                var one = Vector256.Create(1f);
+                for (; i + 8 <= n; i += 8) (one / Vector256.Load(a + i)).Store(y + i);
+                for (; i < n; i++) y[i] = 1f / a[i];
+                break;
+            case ElementwiseOp.Relu: // x < 0 ? +0 : x, so NaN and −0 pass unchanged
+                for (; i + 8 <= n; i += 8)
+                {
+                    var x = Vector256.Load(a + i);
+                    Vector256.AndNot(x, Vector256.LessThan(x, Vector256<float>.Zero)).Store(y + i);
+                }
+                for (; i < n; i++) y[i] = a[i] < 0 ? 0f : a[i];
+                break;
+            case ElementwiseOp.Greater:
+                for (; i + 8 <= n; i += 8) Vector256.GreaterThan(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = Mask(a[i] > b[i]);
+                break;
+            case ElementwiseOp.Less:
+                for (; i + 8 <= n; i += 8) Vector256.LessThan(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = Mask(a[i] < b[i]);
+                break;
+            case ElementwiseOp.GreaterOrEqual:
+                for (; i + 8 <= n; i += 8) Vector256.GreaterThanOrEqual(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = Mask(a[i] >= b[i]);
+                break;
+            case ElementwiseOp.LessOrEqual:
+                for (; i + 8 <= n; i += 8) Vector256.LessThanOrEqual(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = Mask(a[i] <= b[i]);
+                break;
+            case ElementwiseOp.Equal:
+                for (; i + 8 <= n; i += 8) Vector256.Equals(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = Mask(a[i] == b[i]);
+                break;
+            case ElementwiseOp.SelectOrZero: // mask ? x : +0
+                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) & Vector256.Load(b + i)).Store(y + i);
+                for (; i < n; i++) y[i] = BitConverter.SingleToInt32Bits(a[i]) != 0 ? b[i] : 0f;
+                break;
+            case ElementwiseOp.Where:
+                // As ORT's Where: its selections s = mask ? x : +0 and t = mask ? +0 : z, merged as s ≠ 0 ? s : t (so a
+                // selected −0 from x comes out +0).
+                for (; i + 8 <= n; i += 8)
+                {
+                    var m = Vector256.Load(a + i);
+                    var s = m & Vector256.Load(b + i);
+                    Vector256.ConditionalSelect(Vector256.Equals(s, Vector256<float>.Zero), Vector256.AndNot(Vector256.Load(c + i), m), s).Store(y + i);
+                }
+                for (; i < n; i++)
+                {
+                    var m = BitConverter.SingleToInt32Bits(a[i]) != 0;
+                    var s = m ? b[i] : 0f;
+                    y[i] = s != 0f ? s : m ? 0f : c[i];
+                }
+                break;
+            default:
+                throw new InvalidOperationException($"unknown elementwise instruction {(long)op}.");
+        }
+    }
+
+    private static float Mask(bool value) => value ? BitConverter.Int32BitsToSingle(-1) : 0f;
+}
+
+/// <summary>The instructions of an <see cref="NnxCpuOps.Elementwise"/> program.</summary>
+internal enum ElementwiseOp : long
+{
+    Add = 1, Sub, Mul, Div, Neg, Abs, Sqrt, Reciprocal, Relu,
+    Greater, Less, GreaterOrEqual, LessOrEqual, Equal,
+    SelectOrZero, Where,
+}
+
+/// <summary>
+/// An <see cref="NnxCpuOps.Elementwise"/> program, an int64 vector: <c>[1, inputs, outputs, instructions, rank,
+/// dims…, rows, columns, mode per input…, (op, a, b, c) per instruction…, register per output…]</c>. Registers 0 … inputs − 1
+/// are the operands, then one per instruction; an unused operand slot is −1.
+/// </summary>
+internal readonly unsafe struct ElementwiseProgram
+{
+    /// <summary>The operand modes: the whole result, a row broadcast down the rows, a column along them, a scalar.</summary>
+    public const long Full = 0, Row = 1, Column = 2, Scalar = 3;
+
+    private readonly long* _p;
+    private readonly int _modes, _code, _outputs;
+
+    /// <summary>The program at <paramref name="p"/>; with <paramref name="check"/>, checked against its <paramref name="length"/> and itself.</summary>
+    public ElementwiseProgram(long* p, long length, bool check = true)
+    {
+        _p = p;
+        if (check && (length < 5 || p[0] != 1)) throw new InvalidOperationException("the program is not an elementwise program of format 1.");
+        var rank = (int)p[4];
+        if (check && rank is < 0 or > 16) throw new InvalidOperationException($"the program's result has rank {rank}.");
+        _modes = 5 + rank + 2;
+        _code = _modes + (int)p[1];
+        _outputs = _code + 4 * (int)p[3];
+        if (!check) return;
+        if (p[1] < 0 || p[1] > CpuKernels.MaxFusedInputs || p[3] < 1 || p[3] > CpuKernels.MaxFusedInstructions || p[2] < 1 || p[2] > p[3]
+            || length != _outputs + p[2])
+            throw new InvalidOperationException($"the program's {length} entries do not fit its header [{string.Join(", ", new Span<long>(p, 5).ToArray())}].");
+        for (var j = 0; j < Instructions; j++)
+            for (var s = 1; s < 4; s++)
+                if (p[_code + 4 * j + s] >= Inputs + j || p[_code + 4 * j + s] < (s == 1 ? 0 : -1))
+                    throw new InvalidOperationException($"instruction {j} reads register {p[_code + 4 * j + s]}, which is not computed before it.");
+        for (var o = 0; o < Outputs; o++)
+            if (Output(o) < Inputs || Output(o) >= Inputs + Instructions || new ReadOnlySpan<long>(p + _outputs, o).Contains(Output(o)))
+                throw new InvalidOperationException($"output {o} is register {Output(o)}, which is not a distinct instruction's.");
+        for (var i = 0; i < Inputs; i++)
+            if (Mode(i) is < Full or > Scalar) throw new InvalidOperationException($"operand {i} has mode {Mode(i)}.");
+        long size = 1;
+        foreach (var d in ResultDims) size *= d;
+        if (Rows < 0 || Columns < 0 || Rows * Columns != size)
+            throw new InvalidOperationException($"the program sees its result of [{string.Join(",", ResultDims.ToArray())}] as [{Rows},{Columns}].");
+    }
+
+    public int Inputs => (int)_p[1];
+    public int Outputs => (int)_p[2];
+    public int Instructions => (int)_p[3];
+    public ReadOnlySpan<long> ResultDims => new(_p + 5, (int)_p[4]);
+    public long Rows => _p[5 + _p[4]];
+    public long Columns => _p[6 + _p[4]];
+    public long Mode(int input) => _p[_modes + input];
+    public long* ModesPointer => _p + _modes;
+    public long* CodePointer => _p + _code;
+    public int Output(int index) => (int)_p[_outputs + index];
+}

@@ -1,0 +1,178 @@
+using FluentAssertions;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Ir;
+using NnxSharp.Onnx;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// Clusters of float32 elementwise nodes fused in process into one <see cref="NnxCpuOps.Elementwise"/> node: which nodes
+/// fuse (golden op lists before and after), and that a fused model gives bit for bit what ONNX Runtime's separate nodes
+/// give, special values included, on 1 and 2 threads.
+/// </summary>
+[TestClass]
+public sealed class ElementwiseFusionTests
+{
+    private static readonly string Fused = $"{NnxCpuOps.Domain}:{NnxCpuOps.Elementwise}";
+
+    private static string[] Ops(Graph graph, bool inProcess) =>
+        [.. OnnxLowering.ToModel(graph, inProcess: inProcess).Graph.Node.Select(n => n.Domain.Length > 0 ? $"{n.Domain}:{n.OpType}" : n.OpType)];
+
+    /// <summary>The in-process ops when Nnx's kernels are registered; else (no ORT handles reached) the exported ones.</summary>
+    private static string[] Expect(Graph graph, params string[] fused) => CpuKernels.Available ? fused : Ops(graph, inProcess: false);
+
+    private static Aval F32(params int[] dims) => Aval.F32(dims);
+
+    [TestMethod]
+    public void ABatchNormsForwardChainBecomesOneNode()
+    {
+        var graph = Graph.Trace((x, m, s) => ((x - m) * s + 1.0).Relu(), F32(32, 64), F32(64), F32(64));
+        Ops(graph, inProcess: false).Should().Equal(["Sub", "Mul", "Add", "Relu"], "an exported file is standard ONNX");
+        Ops(graph, inProcess: true).Should().Equal(Expect(graph, Fused));
+    }
+
+    [TestMethod]
+    public void AComparisonIsComputedInsideTheClusterThatReadsItsMask()
+    {
+        var masked = Graph.Trace((x, g) => Tensor.Where(x > 0.0, g, 0.0) * x, F32(16, 32), F32(16, 32));
+        Ops(masked, inProcess: true).Should().Equal(Expect(masked, Fused), "no bool tensor is written");
+
+        // The mask is also a result of the graph: the comparison stays as a node for it, and is recomputed in the cluster.
+        var kept = Graph.Trace(a => { var m = a[0] > 0.0; return [Tensor.Where(m, a[1], 0.0) * a[0], m]; }, F32(16, 32), F32(16, 32));
+        var ops = Ops(kept, inProcess: true);
+        if (CpuKernels.Available) ops.Should().BeEquivalentTo([Fused, "Greater"]);
+    }
+
+    [TestMethod]
+    public void AReductionBetweenTwoNodesKeepsThemApart()
+    {
+        // y = 2x; z = y − Σ₀y: z's cluster would need the sum, which needs y: y and z cannot be one node.
+        var graph = Graph.Trace(x => { var y = x * 2.0; return (y - y.Sum(0)) * y; }, F32(64, 64));
+        var ops = Ops(graph, inProcess: true);
+        if (!CpuKernels.Available) return;
+        ops.Count(o => o == Fused).Should().Be(2, "y alone (4 096 elements), then z's two nodes: {0}", string.Join(", ", ops));
+        ops.Should().NotContain(["Mul", "Sub"]);
+        AssertSameBits(graph, [Values(F32(64, 64), 1)]);
+    }
+
+    [TestMethod]
+    public void OperandsFuseAsRowsColumnsAndScalarsOnly()
+    {
+        // [4, 8, 16] with a row [8, 16], a column [4, 1, 1] and a scalar: split after axis 0.
+        var fits = Graph.Trace((x, r, c) => (x * r + c) * 0.5, F32(4, 8, 16), F32(8, 16), F32(4, 1, 1));
+        Ops(fits, inProcess: true).Should().Equal(Expect(fits, Fused));
+        AssertSameBits(fits, [Values(F32(4, 8, 16), 2), Values(F32(8, 16), 3), Values(F32(4, 1, 1), 4)]);
+
+        // [4, 1, 16] against [4, 8, 16] is neither a row nor a column at any split.
+        var odd = Graph.Trace((x, y) => (x * y).Relu(), F32(4, 8, 16), F32(4, 1, 16));
+        var ops = Ops(odd, inProcess: true);
+        ops.Should().StartWith("Mul", "the product's operands have no layout of the kernel");
+        AssertSameBits(odd, [Values(F32(4, 8, 16), 5), Values(F32(4, 1, 16), 6)]);
+    }
+
+    [TestMethod]
+    public void ASmallLoneNodeStaysOnnxRuntimesAndAFloat64ChainIsNotFused()
+    {
+        var small = Graph.Trace((x, y) => x + y, F32(4), F32(4));
+        Ops(small, inProcess: true).Should().Equal(["Add"], "below 2 048 elements ORT's own kernel is as fast");
+        var large = Graph.Trace((x, y) => x + y, F32(64, 64), F32(64, 64));
+        Ops(large, inProcess: true).Should().Equal(Expect(large, Fused));
+        var f64 = Graph.Trace((x, y) => (x * y + 1.0).Relu(), new Aval(Shape.Of(64, 64), DType.Float64), new Aval(Shape.Of(64, 64), DType.Float64));
+        Ops(f64, inProcess: true).Should().Equal(["Mul", "Add", "Relu"], "the kernel is float32");
+    }
+
+    /// <summary>Every operation of the kernel, on values with NaN, ±∞, ±0, subnormals and ties, at shapes that cut chunks and vectors.</summary>
+    [TestMethod]
+    public void EveryOperationGivesTheBitsOfOnnxRuntimesOwnKernel()
+    {
+        Func<Tensor[], Tensor[]>[] programs =
+        [
+            a => [a[0] + a[1], a[0] - a[1], a[0] * a[1], a[0] / a[1]],
+            a => [-a[0], a[0].Abs(), a[0].Sqrt(), a[0].Rsqrt(), a[0].Reciprocal(), a[0].Relu()],
+            a => [Tensor.Where(a[0] > a[1], a[0], a[1]) * 1.0, Tensor.Where(a[0] < a[1], a[0], 0.0) + 0.0, Tensor.Where(a[0].Equal(a[1]), a[1], -a[0])],
+            a => [Tensor.Where(a[0] >= a[1], a[1], a[0]) - 1.0, Tensor.Where(a[0] <= a[1], 2.0, a[0]) * a[1]],
+            a => [((a[0] - a[1].Sum(0)) * a[1] + 0.5).Relu() / (a[1].Abs() + 1e-5).Sqrt()],
+        ];
+        foreach (var shape in new[] { Shape.Of(3, 1001), Shape.Of(5, 20000), Shape.Of(1, 70001), Shape.Of(7) })
+            for (var k = 0; k < programs.Length; k++)
+            {
+                var program = programs[k];
+                var graph = Graph.Trace(program, new Aval(shape, DType.Float32), new Aval(shape, DType.Float32));
+                AssertSameBits(graph, [Values(new Aval(shape, DType.Float32), 7, hard: true), Values(new Aval(shape, DType.Float32), 8, hard: true)], $"program {k} at {shape}: ");
+            }
+    }
+
+    [TestMethod]
+    public void ABadProgramOrOperandFailsWithTheShapesInsteadOfCrashing()
+    {
+        if (!CpuKernels.Available) return;
+        // y = x₀ + x₁ over [2, 3], both operands whole.
+        long[] program = [1, 2, 1, 1, 2, 2, 3, 1, 6, 0, 0, (long)ElementwiseOp.Add, 0, 1, -1, 2];
+        using OrtValue p = OrtValue.CreateTensorValueFromMemory(program, [program.Length]),
+            x = OrtValue.CreateTensorValueFromMemory(new float[6], [2, 3]), shortOperand = OrtValue.CreateTensorValueFromMemory(new float[5], [5]);
+        (string, Aval, OrtValue) Program(OrtValue v) => ("p", new Aval(Shape.Of((int)v.GetTensorTypeAndShape().Shape[0]), DType.Int64), v);
+        var output = new[] { ("y", F32(2, 3)) };
+        OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(p), ("a", F32(2, 3), x), ("b", F32(2, 3), x)], output)[0].Should().Equal(new float[6]);
+
+        var wrongSize = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(p), ("a", F32(2, 3), x), ("b", F32(5), shortOperand)], output);
+        wrongSize.Should().Throw<OnnxRuntimeException>().WithMessage("*Elementwise*operand 1 is f32[5]*reads 6 float32 element(s)*[2,3]*");
+
+        var missing = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(p), ("a", F32(2, 3), x)], output);
+        missing.Should().Throw<OnnxRuntimeException>().WithMessage("*reads 2 tensor(s)*the node has 1*");
+
+        long[] forward = [1, 1, 1, 1, 2, 2, 3, 1, 6, 0, (long)ElementwiseOp.Add, 0, 2, -1, 1];
+        using OrtValue f = OrtValue.CreateTensorValueFromMemory(forward, [forward.Length]);
+        var reads = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(f), ("a", F32(2, 3), x)], output);
+        reads.Should().Throw<OnnxRuntimeException>().WithMessage("*instruction 0 reads register 2*");
+    }
+
+    /// <summary>Runs <paramref name="graph"/> in process (fused) and as the exported model in a plain session, and compares every bit.</summary>
+    private static void AssertSameBits(Graph graph, HostArray[] inputs, string what = "")
+    {
+        var expected = RunExported(graph, inputs);
+        var operands = inputs.Select(x => x.ToDoubles()).ToArray();
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var actual = PackedGemmTests.RunOnCpu(graph, inputs, threads);
+            for (var o = 0; o < expected.Length; o++)
+            {
+                actual[o].Length.Should().Be(expected[o].Length);
+                for (var i = 0; i < expected[o].Length; i++)
+                {
+                    var (bits, want) = (BitConverter.SingleToInt32Bits((float)actual[o][i]), BitConverter.SingleToInt32Bits(expected[o][i]));
+                    if (bits == want) continue;
+                    var at = string.Join(", ", operands.Select(x => x.Length == expected[o].Length ? $"{BitConverter.SingleToInt32Bits((float)x[i]):x8}" : "…"));
+                    bits.Should().Be(want, "{0}output {1} element {2} on {3} threads is {4} in process and {5} in ONNX Runtime's nodes (operands {6})",
+                        what, o, i, threads, actual[o][i], expected[o][i], at);
+                }
+            }
+        }
+    }
+
+    private static float[][] RunExported(Graph graph, HostArray[] inputs)
+    {
+        using var session = new InferenceSession(OnnxLowering.ToBytes(graph));
+        var values = inputs.Select(OwnKernelModel.Float32).ToArray();
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, [.. graph.Inputs.Select((_, i) => $"x{i}")], values, [.. graph.Outputs.Select((_, i) => $"y{i}")]);
+            return [.. results.Select(r => r.GetTensorDataAsSpan<float>().ToArray())];
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    /// <summary>Uniform values; with <paramref name="hard"/>, one in four is NaN, ±∞, ±0, a subnormal, 1 or −1.</summary>
+    private static HostArray Values(Aval aval, int seed, bool hard = false)
+    {
+        var r = new Random(seed);
+        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-40f, -1e-40f, 1f, -1f];
+        return HostArray.FromDoubles(DType.Float32, aval.Shape, [.. Enumerable.Range(0, aval.Shape.Size).Select(_ =>
+            hard && r.Next(4) == 0 ? special[r.Next(special.Length)] : (double)(float)(r.NextDouble() * 4 - 2))]);
+    }
+}
