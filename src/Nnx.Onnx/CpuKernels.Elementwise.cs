@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NnxSharp.Primitives;
 
 namespace NnxSharp.Onnx;
@@ -17,6 +18,10 @@ internal static unsafe partial class CpuKernels
 {
     /// <summary>Elements of one row computed per instruction before the next instruction runs.</summary>
     private const int Chunk = 512;
+
+    // Floats between two registers' starts: a chunk and one cache line, so that no two registers lie a multiple of 4 KiB
+    // apart (a load from one and a store to another would alias in the store buffer).
+    private const int RegisterStride = Chunk + 16;
 
     // The most operands, instructions and outputs a program may have (the fusion pass stays within them).
     internal const int MaxFusedInputs = 32, MaxFusedInstructions = 64;
@@ -131,14 +136,14 @@ internal static unsafe partial class CpuKernels
     {
         var (inputs, instructions, columns) = (job->Inputs, job->Instructions, job->Columns);
         var registers = inputs + instructions;
-        var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * Chunk);
+        var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * RegisterStride);
         var at = stackalloc float*[registers];
         var row0 = index / job->BlocksPerRow * job->RowsPerBlock;
         var rowEnd = Math.Min(row0 + job->RowsPerBlock, job->Rows);
         var column0 = index % job->BlocksPerRow * job->ColumnsPerBlock;
         var columnEnd = Math.Min(column0 + job->ColumnsPerBlock, columns);
         for (var i = 0; i < inputs; i++)
-            if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * Chunk, (int)Math.Min(Chunk, columnEnd - column0)).Fill(*job->Bases[i]);
+            if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, (int)Math.Min(Chunk, columnEnd - column0)).Fill(*job->Bases[i]);
         for (var r = row0; r < rowEnd; r++)
             for (var c = column0; c < columnEnd; c += Chunk)
             {
@@ -149,16 +154,16 @@ internal static unsafe partial class CpuKernels
                         case ElementwiseProgram.Full: at[i] = job->Bases[i] + r * columns + c; break;
                         case ElementwiseProgram.Row: at[i] = job->Bases[i] + c; break;
                         case ElementwiseProgram.Column:
-                            at[i] = scratch + (long)i * Chunk;
+                            at[i] = scratch + (long)i * RegisterStride;
                             new Span<float>(at[i], n).Fill(job->Bases[i][r]);
                             break;
-                        default: at[i] = scratch + (long)i * Chunk; break;
+                        default: at[i] = scratch + (long)i * RegisterStride; break;
                     }
                 for (var j = 0; j < instructions; j++)
                 {
                     var code = job->Code + 4 * j;
                     var output = job->Bases[inputs + j];
-                    var y = output != null ? output + r * columns + c : scratch + (long)(inputs + j) * Chunk;
+                    var y = output != null ? output + r * columns + c : scratch + (long)(inputs + j) * RegisterStride;
                     at[inputs + j] = y;
                     Apply((ElementwiseOp)code[0], y, at[code[1]], code[2] >= 0 ? at[code[2]] : null, code[3] >= 0 ? at[code[3]] : null, n);
                 }
@@ -169,94 +174,169 @@ internal static unsafe partial class CpuKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply(ElementwiseOp op, float* y, float* a, float* b, float* c, int n)
     {
-        var i = 0;
-        var sign = Vector256.Create(-0f);
         switch (op)
         {
-            case ElementwiseOp.Add:
-                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = a[i] + b[i];
-                break;
-            case ElementwiseOp.Sub:
-                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) - Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = a[i] - b[i];
-                break;
-            case ElementwiseOp.Mul:
-                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) * Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = a[i] * b[i];
-                break;
-            case ElementwiseOp.Div:
-                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) / Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = a[i] / b[i];
-                break;
-            case ElementwiseOp.Neg:
-                for (; i + 8 <= n; i += 8) Vector256.Xor(Vector256.Load(a + i), sign).Store(y + i);
-                for (; i < n; i++) y[i] = -a[i];
-                break;
-            case ElementwiseOp.Abs:
-                for (; i + 8 <= n; i += 8) Vector256.AndNot(Vector256.Load(a + i), sign).Store(y + i);
-                for (; i < n; i++) y[i] = MathF.Abs(a[i]);
-                break;
-            case ElementwiseOp.Sqrt:
-                for (; i + 8 <= n; i += 8) Vector256.Sqrt(Vector256.Load(a + i)).Store(y + i);
-                for (; i < n; i++) y[i] = MathF.Sqrt(a[i]);
-                break;
-            case ElementwiseOp.Reciprocal:
-                var one = Vector256.Create(1f);
-                for (; i + 8 <= n; i += 8) (one / Vector256.Load(a + i)).Store(y + i);
-                for (; i < n; i++) y[i] = 1f / a[i];
-                break;
-            case ElementwiseOp.Relu: // x < 0 ? +0 : x, so NaN and −0 pass unchanged
-                for (; i + 8 <= n; i += 8)
-                {
-                    var x = Vector256.Load(a + i);
-                    Vector256.AndNot(x, Vector256.LessThan(x, Vector256<float>.Zero)).Store(y + i);
-                }
-                for (; i < n; i++) y[i] = a[i] < 0 ? 0f : a[i];
-                break;
-            case ElementwiseOp.Greater:
-                for (; i + 8 <= n; i += 8) Vector256.GreaterThan(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = Mask(a[i] > b[i]);
-                break;
-            case ElementwiseOp.Less:
-                for (; i + 8 <= n; i += 8) Vector256.LessThan(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = Mask(a[i] < b[i]);
-                break;
-            case ElementwiseOp.GreaterOrEqual:
-                for (; i + 8 <= n; i += 8) Vector256.GreaterThanOrEqual(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = Mask(a[i] >= b[i]);
-                break;
-            case ElementwiseOp.LessOrEqual:
-                for (; i + 8 <= n; i += 8) Vector256.LessThanOrEqual(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = Mask(a[i] <= b[i]);
-                break;
-            case ElementwiseOp.Equal:
-                for (; i + 8 <= n; i += 8) Vector256.Equals(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = Mask(a[i] == b[i]);
-                break;
-            case ElementwiseOp.SelectOrZero: // mask ? x : +0
-                for (; i + 8 <= n; i += 8) (Vector256.Load(a + i) & Vector256.Load(b + i)).Store(y + i);
-                for (; i < n; i++) y[i] = BitConverter.SingleToInt32Bits(a[i]) != 0 ? b[i] : 0f;
-                break;
-            case ElementwiseOp.Where:
-                // As ORT's Where: its selections s = mask ? x : +0 and t = mask ? +0 : z, merged as s ≠ 0 ? s : t (so a
-                // selected −0 from x comes out +0).
-                for (; i + 8 <= n; i += 8)
-                {
-                    var m = Vector256.Load(a + i);
-                    var s = m & Vector256.Load(b + i);
-                    Vector256.ConditionalSelect(Vector256.Equals(s, Vector256<float>.Zero), Vector256.AndNot(Vector256.Load(c + i), m), s).Store(y + i);
-                }
-                for (; i < n; i++)
-                {
-                    var m = BitConverter.SingleToInt32Bits(a[i]) != 0;
-                    var s = m ? b[i] : 0f;
-                    y[i] = s != 0f ? s : m ? 0f : c[i];
-                }
-                break;
-            default:
-                throw new InvalidOperationException($"unknown elementwise instruction {(long)op}.");
+            case ElementwiseOp.Add: Binary<AddOp>(y, a, b, n); break;
+            case ElementwiseOp.Sub: Binary<SubOp>(y, a, b, n); break;
+            case ElementwiseOp.Mul: Binary<MulOp>(y, a, b, n); break;
+            case ElementwiseOp.Div: Binary<DivOp>(y, a, b, n); break;
+            case ElementwiseOp.Neg: Binary<NegOp>(y, a, a, n); break;
+            case ElementwiseOp.Abs: Binary<AbsOp>(y, a, a, n); break;
+            case ElementwiseOp.Sqrt: Binary<SqrtOp>(y, a, a, n); break;
+            case ElementwiseOp.Reciprocal: Binary<ReciprocalOp>(y, a, a, n); break;
+            case ElementwiseOp.Relu: Binary<ReluOp>(y, a, a, n); break;
+            case ElementwiseOp.Greater: Binary<GreaterOp>(y, a, b, n); break;
+            case ElementwiseOp.Less: Binary<GreaterOp>(y, b, a, n); break;
+            case ElementwiseOp.GreaterOrEqual: Binary<GreaterOrEqualOp>(y, a, b, n); break;
+            case ElementwiseOp.LessOrEqual: Binary<GreaterOrEqualOp>(y, b, a, n); break;
+            case ElementwiseOp.Equal: Binary<EqualOp>(y, a, b, n); break;
+            case ElementwiseOp.SelectOrZero: Binary<SelectOrZeroOp>(y, a, b, n); break;
+            case ElementwiseOp.Where: Where(y, a, b, c, n); break;
+            default: throw new InvalidOperationException($"unknown elementwise instruction {(long)op}.");
         }
+    }
+
+    /// <summary>y = T(a, b) elementwise: 16 lanes at a time on AVX-512, then 8, then one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Binary<T>(float* y, float* a, float* b, int n) where T : struct, IElementwiseOp
+    {
+        var i = 0;
+        if (Avx512F.IsSupported)
+            for (; i + 16 <= n; i += 16) T.Of(Vector512.Load(a + i), Vector512.Load(b + i)).Store(y + i);
+        for (; i + 8 <= n; i += 8) T.Of(Vector256.Load(a + i), Vector256.Load(b + i)).Store(y + i);
+        for (; i < n; i++) y[i] = T.Of(a[i], b[i]);
+    }
+
+    /// <summary>
+    /// As ORT's Where: its selections s = mask ? x : +0 and t = mask ? +0 : z, merged as s ≠ 0 ? s : t (so a selected −0
+    /// from x comes out +0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Where(float* y, float* mask, float* x, float* z, int n)
+    {
+        var i = 0;
+        if (Avx512F.IsSupported)
+            for (; i + 16 <= n; i += 16)
+            {
+                var m = Vector512.Load(mask + i);
+                var s = m & Vector512.Load(x + i);
+                Vector512.ConditionalSelect(Vector512.Equals(s, Vector512<float>.Zero), Vector512.AndNot(Vector512.Load(z + i), m), s).Store(y + i);
+            }
+        for (; i + 8 <= n; i += 8)
+        {
+            var m = Vector256.Load(mask + i);
+            var s = m & Vector256.Load(x + i);
+            Vector256.ConditionalSelect(Vector256.Equals(s, Vector256<float>.Zero), Vector256.AndNot(Vector256.Load(z + i), m), s).Store(y + i);
+        }
+        for (; i < n; i++)
+        {
+            var m = BitConverter.SingleToInt32Bits(mask[i]) != 0;
+            var s = m ? x[i] : 0f;
+            y[i] = s != 0f ? s : m ? 0f : z[i];
+        }
+    }
+
+    /// <summary>One operation at the three widths; a unary one ignores its second operand.</summary>
+    private interface IElementwiseOp
+    {
+        static abstract Vector512<float> Of(Vector512<float> a, Vector512<float> b);
+        static abstract Vector256<float> Of(Vector256<float> a, Vector256<float> b);
+        static abstract float Of(float a, float b);
+    }
+
+    private struct AddOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => a + b;
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => a + b;
+        public static float Of(float a, float b) => a + b;
+    }
+
+    private struct SubOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => a - b;
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => a - b;
+        public static float Of(float a, float b) => a - b;
+    }
+
+    private struct MulOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => a * b;
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => a * b;
+        public static float Of(float a, float b) => a * b;
+    }
+
+    private struct DivOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => a / b;
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => a / b;
+        public static float Of(float a, float b) => a / b;
+    }
+
+    // The sign bit flipped (NaN's too), as −x.
+    private struct NegOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.Xor(a, Vector512.Create(-0f));
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.Xor(a, Vector256.Create(-0f));
+        public static float Of(float a, float b) => -a;
+    }
+
+    private struct AbsOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.AndNot(a, Vector512.Create(-0f));
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.AndNot(a, Vector256.Create(-0f));
+        public static float Of(float a, float b) => MathF.Abs(a);
+    }
+
+    private struct SqrtOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.Sqrt(a);
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.Sqrt(a);
+        public static float Of(float a, float b) => MathF.Sqrt(a);
+    }
+
+    private struct ReciprocalOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512<float>.One / a;
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256<float>.One / a;
+        public static float Of(float a, float b) => 1f / a;
+    }
+
+    // x < 0 ? +0 : x, so NaN and −0 pass unchanged (as ORT's Relu writes them).
+    private struct ReluOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.AndNot(a, Vector512.LessThan(a, Vector512<float>.Zero));
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.AndNot(a, Vector256.LessThan(a, Vector256<float>.Zero));
+        public static float Of(float a, float b) => a < 0 ? 0f : a;
+    }
+
+    // Comparisons write masks; Less and LessOrEqual are these with their operands swapped.
+    private struct GreaterOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThan(a, b);
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThan(a, b);
+        public static float Of(float a, float b) => Mask(a > b);
+    }
+
+    private struct GreaterOrEqualOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.GreaterThanOrEqual(a, b);
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.GreaterThanOrEqual(a, b);
+        public static float Of(float a, float b) => Mask(a >= b);
+    }
+
+    private struct EqualOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => Vector512.Equals(a, b);
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => Vector256.Equals(a, b);
+        public static float Of(float a, float b) => Mask(a == b);
+    }
+
+    // mask ? x : +0, as ai.nnx.cpu SelectOrZero writes it.
+    private struct SelectOrZeroOp : IElementwiseOp
+    {
+        public static Vector512<float> Of(Vector512<float> a, Vector512<float> b) => a & b;
+        public static Vector256<float> Of(Vector256<float> a, Vector256<float> b) => a & b;
+        public static float Of(float a, float b) => BitConverter.SingleToInt32Bits(a) != 0 ? b : 0f;
     }
 
     private static float Mask(bool value) => value ? BitConverter.Int32BitsToSingle(-1) : 0f;
