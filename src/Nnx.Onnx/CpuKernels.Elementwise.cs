@@ -170,6 +170,26 @@ internal static unsafe partial class CpuKernels
             }
     }
 
+    /// <summary>Compiles the elementwise kernel's methods (each operation's loop among them) before a model first runs it.</summary>
+    private static void PrepareElementwise()
+    {
+        try
+        {
+            const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
+            var kernels = typeof(CpuKernels);
+            foreach (var name in new[] { nameof(ComputeElementwise), nameof(RunFusedBlock), nameof(Apply), nameof(Where) })
+                RuntimeHelpers.PrepareMethod(kernels.GetMethod(name, Private)!.MethodHandle);
+            var binary = kernels.GetMethod(nameof(Binary), Private)!;
+            foreach (var op in kernels.GetNestedTypes(System.Reflection.BindingFlags.NonPublic))
+                if (op.IsValueType && typeof(IElementwiseOp).IsAssignableFrom(op))
+                    RuntimeHelpers.PrepareMethod(binary.MakeGenericMethod(op).MethodHandle);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            // Only a warm-up: the methods compile at their first call instead.
+        }
+    }
+
     /// <summary>One instruction over <paramref name="n"/> elements; a comparison writes a mask (all bits set where true).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Apply(ElementwiseOp op, float* y, float* a, float* b, float* c, int n)
@@ -196,8 +216,11 @@ internal static unsafe partial class CpuKernels
         }
     }
 
-    /// <summary>y = T(a, b) elementwise: 16 lanes at a time on AVX-512, then 8, then one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// y = T(a, b) elementwise: 16 lanes at a time on AVX-512, then 8, then one. Not inlined: each operation's loop is
+    /// compiled when a program first uses it (fully optimised at once), not all sixteen with the first cluster.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Binary<T>(float* y, float* a, float* b, int n) where T : struct, IElementwiseOp
     {
         var i = 0;
@@ -211,7 +234,7 @@ internal static unsafe partial class CpuKernels
     /// As ORT's Where: its selections s = mask ? x : +0 and t = mask ? +0 : z, merged as s ≠ 0 ? s : t (so a selected −0
     /// from x comes out +0).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Where(float* y, float* mask, float* x, float* z, int n)
     {
         var i = 0;

@@ -63,6 +63,10 @@ internal static unsafe partial class CpuKernels
             foreach (var kind in Enum.GetValues<Kind>())
                 if (!Ok(((delegate* unmanaged<IntPtr, IntPtr, IntPtr>)Api(SlotCustomOpDomainAdd))(domain, Describe(kind)))) return;
             s_domain = domain;
+            // The kernels' loops are compiled fully optimised at their first use (not ahead of time: they test for
+            // AVX-512); compile the elementwise kernel's now, on a pool thread, while the first jitted call is still
+            // lowering and loading its model (it otherwise added ~15 ms to that call's first run).
+            ThreadPool.UnsafeQueueUserWorkItem(static _ => PrepareElementwise(), null);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

@@ -25,12 +25,21 @@ internal static class ElementwiseFusion
     /// <summary>What one ONNX node computes, when the kernel can compute it.</summary>
     private sealed record Op(ElementwiseOp Code, bool IsCompare, string[] Operands, string Output, Shape Shape);
 
-    private sealed record Cluster(Shape Shape, SortedSet<int> Members, SortedSet<int> Compares);
+    /// <summary>A cluster: its result shape, its members and the comparisons it computes, each by node index, ascending.</summary>
+    private sealed class Cluster(Shape shape, List<int> members, List<int> compares)
+    {
+        public Shape Shape { get; } = shape;
+        public List<int> Members { get; } = members;
+        public List<int> Compares { get; } = compares;
+
+        /// <summary>Members and comparisons, ascending: the order the program computes them in.</summary>
+        public List<int> All() => Sorted([.. Members, .. Compares]);
+    }
 
     /// <summary>Fuses the clusters among <paramref name="graph"/>'s nodes; avals are read with <paramref name="avalOf"/>, programs made with <paramref name="constant"/>.</summary>
     public static void Fuse(GraphProto graph, Func<string, Aval?> avalOf, Func<HostArray, string> constant)
     {
-        var nodes = graph.Node.ToList();
+        var nodes = new List<NodeProto>(graph.Node);
         var producer = new Dictionary<string, int>();
         var readers = new Dictionary<string, List<int>>();
         for (var i = 0; i < nodes.Count; i++)
@@ -40,7 +49,8 @@ internal static class ElementwiseFusion
                 if (readers.TryGetValue(v, out var list)) { if (list[^1] != i) list.Add(i); }
                 else readers[v] = [i];
         }
-        var graphOutputs = graph.Output.Select(o => o.Name).ToHashSet();
+        var graphOutputs = new HashSet<string>();
+        foreach (var o in graph.Output) graphOutputs.Add(o.Name);
         // A lowering that emits two nodes (rsqrt as Sqrt, Reciprocal) leaves the first one's aval unknown: derive it.
         var derived = new Dictionary<string, Aval>();
         Aval? AvalOf(string v) => derived.TryGetValue(v, out var a) ? a : avalOf(v);
@@ -50,13 +60,14 @@ internal static class ElementwiseFusion
                 derived[known.Output] = new Aval(known.Shape, known.IsCompare ? DType.Bool : DType.Float32);
         int Producer(string v) => producer.TryGetValue(v, out var p) ? p : -1;
 
-        var clusterOf = Enumerable.Repeat(-1, nodes.Count).ToArray();
+        var clusterOf = new int[nodes.Count];
+        Array.Fill(clusterOf, -1);
         var clusters = new List<Cluster?>();
         for (var i = 0; i < nodes.Count; i++)
         {
             if (ops[i] is not { IsCompare: false } op) continue;
             // A mask must come from a comparison that the cluster can compute itself.
-            var compares = new SortedSet<int>();
+            var compares = new List<int>();
             var inlinable = true;
             for (var s = 0; s < op.Operands.Length; s++)
                 if (IsMaskOperand(op.Code, s))
@@ -66,16 +77,28 @@ internal static class ElementwiseFusion
                     else inlinable = false;
                 }
             if (!inlinable) continue;
-            var near = op.Operands.Concat(compares.SelectMany(c => ops[c]!.Operands))
-                .Select(v => Producer(v) is var p && p >= 0 ? clusterOf[p] : -1)
-                .Where(c => c >= 0 && clusters[c]!.Shape.Equals(op.Shape)).Distinct().ToList();
+            // The clusters of the same shape that compute an operand (or an operand of a comparison read).
+            var near = new List<int>();
+            void Near(string v)
+            {
+                var p = Producer(v);
+                if (p >= 0 && clusterOf[p] is var c && c >= 0 && !near.Contains(c) && clusters[c]!.Shape.Equals(op.Shape)) near.Add(c);
+            }
+            foreach (var v in op.Operands) Near(v);
+            foreach (var k in compares) foreach (var v in ops[k]!.Operands) Near(v);
             // Join all the neighbouring clusters if that stays valid, else the first one that does, else start one.
-            List<List<int>> choices = near.Count > 1 ? [near, .. near.Select(c => new List<int> { c })] : [near];
+            var choices = new List<List<int>> { near };
+            if (near.Count > 1) foreach (var c in near) choices.Add([c]);
             if (near.Count > 0) choices.Add([]);
             foreach (var choice in choices)
             {
-                var candidate = new Cluster(op.Shape, new SortedSet<int>(choice.SelectMany(c => clusters[c]!.Members)) { i },
-                    new SortedSet<int>(choice.SelectMany(c => clusters[c]!.Compares).Concat(compares)));
+                List<int> members = [i], all = [.. compares];
+                foreach (var c in choice)
+                {
+                    members.AddRange(clusters[c]!.Members);
+                    all.AddRange(clusters[c]!.Compares);
+                }
+                var candidate = new Cluster(op.Shape, Sorted(members), Sorted(all));
                 if (!Valid(candidate)) continue;
                 foreach (var c in choice) clusters[c] = null;
                 foreach (var m in candidate.Members) clusterOf[m] = clusters.Count;
@@ -84,24 +107,31 @@ internal static class ElementwiseFusion
             }
         }
 
-        var fused = clusters.OfType<Cluster>().Where(c => c.Members.Count > 1 || c.Compares.Count > 0 || c.Shape.Size >= MinLoneElements).ToList();
+        var fused = new List<Cluster>();
+        foreach (var c in clusters)
+            if (c is not null && (c.Members.Count > 1 || c.Compares.Count > 0 || c.Shape.Size >= MinLoneElements)) fused.Add(c);
         if (fused.Count == 0) return;
 
         // A comparison goes when every reader of its mask is a fused member that computes it.
         var fusedMember = new Dictionary<int, Cluster>();
         foreach (var c in fused) foreach (var m in c.Members) fusedMember[m] = c;
-        var removedCompares = fused.SelectMany(c => c.Compares).Distinct()
-            .Where(k => !graphOutputs.Contains(ops[k]!.Output)
-                        && readers[ops[k]!.Output].All(r => fusedMember.TryGetValue(r, out var c) && c.Compares.Contains(k)))
-            .ToHashSet();
+        var removedCompares = new HashSet<int>();
+        foreach (var c in fused)
+            foreach (var k in c.Compares)
+            {
+                var gone = !graphOutputs.Contains(ops[k]!.Output);
+                foreach (var r in readers[ops[k]!.Output]) gone &= fusedMember.TryGetValue(r, out var by) && by.Compares.BinarySearch(k) >= 0;
+                if (gone) removedCompares.Add(k);
+            }
 
         var replacement = new Dictionary<int, NodeProto>(); // a cluster's first member → its fused node
+        var removed = new HashSet<int>(removedCompares);
         foreach (var c in fused)
         {
             if (Build(c) is not { } node) return; // no value of it is read: not a live graph's cluster
-            replacement[c.Members.Min] = node;
+            replacement[c.Members[0]] = node;
+            foreach (var m in c.Members) removed.Add(m);
         }
-        var removed = new HashSet<int>(fused.SelectMany(c => c.Members).Concat(removedCompares));
         var kept = new List<(int Key, NodeProto Node)>();
         for (var i = 0; i < nodes.Count; i++)
         {
@@ -112,47 +142,64 @@ internal static class ElementwiseFusion
         graph.Node.Clear();
         graph.Node.AddRange(order);
 
-        // Whether the cluster stays convex and its operands fit the kernel's layouts and limits.
+        // Whether the cluster stays convex and its operands fit the kernel's layouts and limits. A path that leaves the
+        // cluster and comes back runs through nodes after its first one (the nodes are in topological order), so the
+        // search back from its operands stops at that node.
         bool Valid(Cluster c)
         {
-            var all = new HashSet<int>(c.Members.Concat(c.Compares));
-            if (all.Count > CpuKernels.MaxFusedInstructions || Externals(c).Count > CpuKernels.MaxFusedInputs) return false;
-            if (Layout(c.Shape, Externals(c).Select(v => AvalOf(v)!.Shape)) is null) return false;
+            var all = c.All();
+            var externals = Externals(all);
+            if (all.Count > CpuKernels.MaxFusedInstructions || externals.Count > CpuKernels.MaxFusedInputs) return false;
+            var shapes = new Shape[externals.Count];
+            for (var i = 0; i < shapes.Length; i++) shapes[i] = AvalOf(externals[i])!.Shape;
+            if (Layout(c.Shape, shapes) is null) return false;
+            var first = all[0];
             var seen = new HashSet<int>();
             var stack = new Stack<int>();
             foreach (var n in all)
                 foreach (var v in nodes[n].Input)
-                    if (Producer(v) is var p && p >= 0 && !all.Contains(p) && seen.Add(p)) stack.Push(p);
+                    if (Producer(v) is var p && p >= first && all.BinarySearch(p) < 0 && seen.Add(p)) stack.Push(p);
             while (stack.Count > 0)
             {
                 var n = stack.Pop();
-                if (all.Contains(n)) return false;
+                if (all.BinarySearch(n) >= 0) return false;
                 foreach (var v in nodes[n].Input)
-                    if (Producer(v) is var p && p >= 0 && seen.Add(p)) stack.Push(p);
+                    if (Producer(v) is var p && p >= first && seen.Add(p)) stack.Push(p);
             }
             return true;
         }
 
         // Whether a member's value is read by anything but the cluster (a graph output, a node, another cluster's comparison).
-        bool ReadOutside(string value, Cluster c) => graphOutputs.Contains(value) || readers.GetValueOrDefault(value, []).Any(r =>
-            !c.Members.Contains(r) && !(c.Compares.Contains(r) && removedCompares.Contains(r) && readers[ops[r]!.Output].All(c.Members.Contains)));
-
-        // The values the cluster reads from outside it, in order of first reading.
-        List<string> Externals(Cluster c)
+        bool ReadOutside(string value, Cluster c)
         {
-            var all = new SortedSet<int>(c.Members.Concat(c.Compares));
+            if (graphOutputs.Contains(value)) return true;
+            foreach (var r in readers.GetValueOrDefault(value, []))
+            {
+                if (c.Members.BinarySearch(r) >= 0) continue;
+                var computedHere = c.Compares.BinarySearch(r) >= 0 && removedCompares.Contains(r);
+                if (computedHere) foreach (var x in readers[ops[r]!.Output]) computedHere &= c.Members.BinarySearch(x) >= 0;
+                if (!computedHere) return true;
+            }
+            return false;
+        }
+
+        // The values the nodes read from outside them, in order of first reading.
+        List<string> Externals(List<int> all)
+        {
             var list = new List<string>();
             foreach (var n in all)
                 foreach (var v in ops[n]!.Operands)
-                    if (!all.Contains(Producer(v)) && !list.Contains(v)) list.Add(v);
+                    if (all.BinarySearch(Producer(v)) < 0 && !list.Contains(v)) list.Add(v);
             return list;
         }
 
         NodeProto? Build(Cluster c)
         {
-            var all = new SortedSet<int>(c.Members.Concat(c.Compares)).ToList();
-            var externals = Externals(c);
-            var (split, modes) = Layout(c.Shape, externals.Select(v => AvalOf(v)!.Shape))!.Value;
+            var all = c.All();
+            var externals = Externals(all);
+            var shapes = new Shape[externals.Count];
+            for (var i = 0; i < shapes.Length; i++) shapes[i] = AvalOf(externals[i])!.Shape;
+            var (split, modes) = Layout(c.Shape, shapes)!.Value;
             var register = new Dictionary<string, int>();
             for (var i = 0; i < externals.Count; i++) register[externals[i]] = i;
             var code = new List<long>();
@@ -163,28 +210,46 @@ internal static class ElementwiseFusion
                 for (var s = 0; s < 3; s++) code.Add(s < op.Operands.Length ? register[op.Operands[s]] : -1);
                 register[op.Output] = externals.Count + j;
             }
-            var outputs = c.Members.Select(m => ops[m]!.Output).Where(v => ReadOutside(v, c)).ToList();
+            var outputs = new List<string>();
+            foreach (var m in c.Members)
+                if (ReadOutside(ops[m]!.Output, c)) outputs.Add(ops[m]!.Output);
             if (outputs.Count == 0) return null;
             var dims = c.Shape.ToLongArray();
             long rows = 1;
             for (var d = 0; d < split; d++) rows *= dims[d];
-            long[] program =
-            [
-                1, externals.Count, outputs.Count, all.Count, dims.Length, .. dims, rows, c.Shape.Size / Math.Max(rows, 1),
-                .. modes, .. code, .. outputs.Select(o => (long)register[o]),
-            ];
+            var program = new List<long> { 1, externals.Count, outputs.Count, all.Count, dims.Length };
+            program.AddRange(dims);
+            program.Add(rows);
+            program.Add(c.Shape.Size / Math.Max(rows, 1));
+            program.AddRange(modes);
+            program.AddRange(code);
+            foreach (var o in outputs) program.Add(register[o]);
+            var sources = new List<string>();
+            foreach (var n in all)
+                if (nodes[n].DocString.Length > 0 && !sources.Contains(nodes[n].DocString)) sources.Add(nodes[n].DocString);
             var node = new NodeProto
             {
                 OpType = NnxCpuOps.Elementwise,
                 Domain = NnxCpuOps.Domain,
                 Name = $"{NnxCpuOps.Elementwise}_{nodes[all[0]].Name}",
-                DocString = string.Join("; ", all.Select(n => nodes[n].DocString).Where(d => d.Length > 0).Distinct()),
+                DocString = string.Join("; ", sources),
             };
-            node.Input.Add(constant(HostArray.Create(program, Shape.Of(program.Length))));
+            node.Input.Add(constant(HostArray.Create(program.ToArray(), Shape.Of(program.Count))));
             node.Input.AddRange(externals);
             node.Output.AddRange(outputs);
             return node;
         }
+    }
+
+    /// <summary><paramref name="list"/> sorted, without repeats.</summary>
+    private static List<int> Sorted(List<int> list)
+    {
+        list.Sort();
+        var k = 0;
+        for (var i = 0; i < list.Count; i++)
+            if (i == 0 || list[i] != list[k - 1]) list[k++] = list[i];
+        list.RemoveRange(k, list.Count - k);
+        return list;
     }
 
     /// <summary>Whether operand <paramref name="slot"/> of <paramref name="code"/> is a mask (the condition of a selection).</summary>
@@ -257,28 +322,33 @@ internal static class ElementwiseFusion
     /// </summary>
     internal static (int Split, long[] Modes)? Layout(Shape result, IEnumerable<Shape> operands)
     {
-        var list = operands.ToList();
+        var list = operands as IReadOnlyList<Shape> ?? [.. operands];
         for (var split = 0; split <= result.Rank; split++)
         {
             var modes = new long[list.Count];
             var fits = true;
-            for (var i = 0; i < list.Count && fits; i++)
-            {
-                var s = list[i];
-                if (s.Rank > result.Rank) { fits = false; break; }
-                var dims = Enumerable.Repeat(1, result.Rank - s.Rank).Concat(s).ToArray();
-                bool Ones(int from, int to) => dims[from..to].All(d => d == 1);
-                bool Same(int from, int to) => dims[from..to].SequenceEqual(result.ToArray()[from..to]);
-                modes[i] = Same(0, result.Rank) ? ElementwiseProgram.Full
-                    : Ones(0, result.Rank) ? ElementwiseProgram.Scalar
-                    : Ones(0, split) && Same(split, result.Rank) ? ElementwiseProgram.Row
-                    : Same(0, split) && Ones(split, result.Rank) ? ElementwiseProgram.Column
-                    : -1;
-                fits = modes[i] >= 0;
-            }
+            for (var i = 0; i < list.Count && fits; i++) fits = (modes[i] = ModeOf(result, list[i], split)) >= 0;
             if (fits) return (split, modes);
         }
         return null;
+    }
+
+    /// <summary>How <paramref name="operand"/> (right-aligned, as broadcasting aligns it) reads into <paramref name="result"/> split at <paramref name="split"/>; −1 for no mode.</summary>
+    private static long ModeOf(Shape result, Shape operand, int split)
+    {
+        var offset = result.Rank - operand.Rank;
+        if (offset < 0) return -1;
+        bool full = true, ones = true, row = true, column = true;
+        for (var d = 0; d < result.Rank; d++)
+        {
+            var k = d < offset ? 1 : operand[d - offset];
+            var same = k == result[d];
+            full &= same;
+            ones &= k == 1;
+            if (d < split) { row &= k == 1; column &= same; }
+            else { row &= same; column &= k == 1; }
+        }
+        return full ? ElementwiseProgram.Full : ones ? ElementwiseProgram.Scalar : row ? ElementwiseProgram.Row : column ? ElementwiseProgram.Column : -1;
     }
 
     /// <summary>The nodes in an order where each comes after the producers of its inputs, as close to <c>Key</c> order as that allows; null on a cycle.</summary>
@@ -291,19 +361,26 @@ internal static class ElementwiseFusion
         var consumers = new List<int>[nodes.Count];
         for (var i = 0; i < nodes.Count; i++) consumers[i] = [];
         for (var i = 0; i < nodes.Count; i++)
-            foreach (var p in nodes[i].Node.Input.Where(producer.ContainsKey).Select(v => producer[v]).Distinct())
-            {
-                waiting[i]++;
-                consumers[p].Add(i);
-            }
-        var ready = new PriorityQueue<int, (int, int)>();
-        for (var i = 0; i < nodes.Count; i++) if (waiting[i] == 0) ready.Enqueue(i, (nodes[i].Key, i));
-        var order = new List<NodeProto>(nodes.Count);
-        while (ready.TryDequeue(out var i, out _))
         {
+            var from = new List<int>();
+            foreach (var v in nodes[i].Node.Input)
+                if (producer.TryGetValue(v, out var p) && !from.Contains(p)) from.Add(p);
+            waiting[i] = from.Count;
+            foreach (var p in from) consumers[p].Add(i);
+        }
+        // The ready node of the smallest key goes next (nodes are in key order, so the smallest index).
+        var order = new List<NodeProto>(nodes.Count);
+        var ready = new List<int>();
+        for (var i = 0; i < nodes.Count; i++) if (waiting[i] == 0) ready.Add(i);
+        while (ready.Count > 0)
+        {
+            var next = 0;
+            for (var j = 1; j < ready.Count; j++) if (ready[j] < ready[next]) next = j;
+            var i = ready[next];
+            ready.RemoveAt(next);
             order.Add(nodes[i].Node);
             foreach (var c in consumers[i])
-                if (--waiting[c] == 0) ready.Enqueue(c, (nodes[c].Key, c));
+                if (--waiting[c] == 0) ready.Add(c);
         }
         return order.Count == nodes.Count ? order : null;
     }
