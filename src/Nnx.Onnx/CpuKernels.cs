@@ -15,7 +15,8 @@ namespace NnxSharp.Onnx;
 /// into temporaries, then a merge), its bool-to-float <c>Cast</c>, its <c>Slice</c> and its <c>Pad</c>
 /// (CpuKernels.Copies.cs), and its ReduceSum and ReduceMean over the leading axes of a small matrix, for which ORT wakes a
 /// second thread however little the work (CpuKernels.ColumnSums.cs). One is not ORT's bits but faster arithmetic: a float32
-/// Gemm with a thin operand on AVX-512 (CpuKernels.Gemm.cs).
+/// Gemm with a thin operand on AVX-512 (CpuKernels.Gemm.cs). And one runs a cluster of float32 elementwise nodes as one
+/// pass, with the bits of ORT's separate nodes (CpuKernels.Elementwise.cs, ElementwiseFusion.cs).
 /// <para>The operator descriptions and the domain live as long as the process (sessions keep pointers to them).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
