@@ -23,7 +23,7 @@ internal static unsafe partial class CpuKernels
     // apart (a load from one and a store to another would alias in the store buffer).
     private const int RegisterStride = Chunk + 16;
 
-    // The most operands, instructions and outputs a program may have (the fusion pass stays within them).
+    // The most operands and instructions a program may have (the fusion pass stays within them).
     internal const int MaxFusedInputs = 32, MaxFusedInstructions = 64;
 
     // Every chunk's registers: one per input (a broadcast column or scalar is filled there) and one per instruction.
@@ -373,6 +373,19 @@ internal enum ElementwiseOp : long
     SelectOrZero, Where,
 }
 
+/// <summary>What the program and the fusion pass both need to know of an instruction.</summary>
+internal static class ElementwiseOps
+{
+    /// <summary>The operands <paramref name="op"/> reads: 1 for the unary operations, 3 for Where, else 2; 0 for no instruction.</summary>
+    public static int Arity(ElementwiseOp op) => op switch
+    {
+        ElementwiseOp.Neg or ElementwiseOp.Abs or ElementwiseOp.Sqrt or ElementwiseOp.Reciprocal or ElementwiseOp.Relu => 1,
+        ElementwiseOp.Where => 3,
+        >= ElementwiseOp.Add and <= ElementwiseOp.SelectOrZero => 2,
+        _ => 0,
+    };
+}
+
 /// <summary>
 /// An <see cref="NnxCpuOps.Elementwise"/> program, an int64 vector: <c>[1, inputs, outputs, instructions, rank,
 /// dims…, rows, columns, mode per input…, (op, a, b, c) per instruction…, register per output…]</c>. Registers 0 … inputs − 1
@@ -401,9 +414,14 @@ internal readonly unsafe struct ElementwiseProgram
             || length != _outputs + p[2])
             throw new InvalidOperationException($"the program's {length} entries do not fit its header [{string.Join(", ", new Span<long>(p, 5).ToArray())}].");
         for (var j = 0; j < Instructions; j++)
+        {
+            // Checked here, not where the blocks run: an exception on one of ONNX Runtime's threads would end the process.
+            var arity = ElementwiseOps.Arity((ElementwiseOp)p[_code + 4 * j]);
+            if (arity == 0) throw new InvalidOperationException($"instruction {j} has the unknown operation {p[_code + 4 * j]}.");
             for (var s = 1; s < 4; s++)
-                if (p[_code + 4 * j + s] >= Inputs + j || p[_code + 4 * j + s] < (s == 1 ? 0 : -1))
-                    throw new InvalidOperationException($"instruction {j} reads register {p[_code + 4 * j + s]}, which is not computed before it.");
+                if (p[_code + 4 * j + s] >= Inputs + j || p[_code + 4 * j + s] < (s <= arity ? 0 : -1))
+                    throw new InvalidOperationException($"instruction {j} ({(ElementwiseOp)p[_code + 4 * j]}) reads register {p[_code + 4 * j + s]}, which is not computed before it.");
+        }
         for (var o = 0; o < Outputs; o++)
             if (Output(o) < Inputs || Output(o) >= Inputs + Instructions || new ReadOnlySpan<long>(p + _outputs, o).Contains(Output(o)))
                 throw new InvalidOperationException($"output {o} is register {Output(o)}, which is not a distinct instruction's.");

@@ -150,9 +150,7 @@ internal static class ElementwiseFusion
             var all = c.All();
             var externals = Externals(all);
             if (all.Count > CpuKernels.MaxFusedInstructions || externals.Count > CpuKernels.MaxFusedInputs) return false;
-            var shapes = new Shape[externals.Count];
-            for (var i = 0; i < shapes.Length; i++) shapes[i] = AvalOf(externals[i])!.Shape;
-            if (Layout(c.Shape, shapes) is null) return false;
+            if (Layout(c.Shape, ShapesOf(externals)) is null) return false;
             var first = all[0];
             var seen = new HashSet<int>();
             var stack = new Stack<int>();
@@ -183,6 +181,13 @@ internal static class ElementwiseFusion
             return false;
         }
 
+        Shape[] ShapesOf(List<string> values)
+        {
+            var shapes = new Shape[values.Count];
+            for (var i = 0; i < shapes.Length; i++) shapes[i] = AvalOf(values[i])!.Shape;
+            return shapes;
+        }
+
         // The values the nodes read from outside them, in order of first reading.
         List<string> Externals(List<int> all)
         {
@@ -197,9 +202,7 @@ internal static class ElementwiseFusion
         {
             var all = c.All();
             var externals = Externals(all);
-            var shapes = new Shape[externals.Count];
-            for (var i = 0; i < shapes.Length; i++) shapes[i] = AvalOf(externals[i])!.Shape;
-            var (split, modes) = Layout(c.Shape, shapes)!.Value;
+            var (split, modes) = Layout(c.Shape, ShapesOf(externals))!.Value;
             var register = new Dictionary<string, int>();
             for (var i = 0; i < externals.Count; i++) register[externals[i]] = i;
             var code = new List<long>();
@@ -277,12 +280,7 @@ internal static class ElementwiseFusion
             _ => null,
         };
         if (code is not { } c) return null;
-        var arity = c switch
-        {
-            ElementwiseOp.Neg or ElementwiseOp.Abs or ElementwiseOp.Sqrt or ElementwiseOp.Reciprocal or ElementwiseOp.Relu => 1,
-            ElementwiseOp.Where => 3,
-            _ => 2,
-        };
+        var arity = ElementwiseOps.Arity(c);
         if (node.Input.Count != arity) return null;
         var isCompare = c is >= ElementwiseOp.Greater and <= ElementwiseOp.Equal;
         var dtype = isCompare ? DType.Bool : DType.Float32;

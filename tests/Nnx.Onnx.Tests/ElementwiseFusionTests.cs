@@ -125,7 +125,17 @@ public sealed class ElementwiseFusionTests
         long[] forward = [1, 1, 1, 1, 2, 2, 3, 1, 6, 0, (long)ElementwiseOp.Add, 0, 2, -1, 1];
         using OrtValue f = OrtValue.CreateTensorValueFromMemory(forward, [forward.Length]);
         var reads = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(f), ("a", F32(2, 3), x)], output);
-        reads.Should().Throw<OnnxRuntimeException>().WithMessage("*instruction 0 reads register 2*");
+        reads.Should().Throw<OnnxRuntimeException>().WithMessage("*instruction 0 (Add) reads register 2*");
+
+        // An unknown operation, and an Add without its second operand, fail before any block runs (on ORT's threads an
+        // exception would end the process).
+        foreach (var (bad, message) in new[] { ((long)99, "*unknown operation 99*"), ((long)ElementwiseOp.Add, "*(Add) reads register -1*") })
+        {
+            long[] code = [1, 1, 1, 1, 2, 2, 3, 1, 6, 0, bad, 0, -1, -1, 1];
+            using OrtValue v = OrtValue.CreateTensorValueFromMemory(code, [code.Length]);
+            var run = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(v), ("a", F32(2, 3), x)], output);
+            run.Should().Throw<OnnxRuntimeException>().WithMessage(message);
+        }
     }
 
     /// <summary>Runs <paramref name="graph"/> in process (fused) and as the exported model in a plain session, and compares every bit.</summary>
