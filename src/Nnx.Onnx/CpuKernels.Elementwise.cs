@@ -79,6 +79,26 @@ internal static unsafe partial class CpuKernels
             bases[p.Output(o)] = (float*)Data(Output(context, dims, p.ResultDims.Length, (nuint)o));
         checkedBefore = true;
 
+        var job = Plan(p, bases, out var blocks);
+        if (blocks > 1) return ParallelFor(context, &RunFused, blocks, &job);
+        if (blocks == 1) RunFusedBlock(&job, 0); // no transition through a native function pointer for the common single block
+        return IntPtr.Zero;
+    }
+
+    /// <summary>
+    /// Runs program <paramref name="p"/> on this thread, block after block: <paramref name="bases"/> holds each operand's data,
+    /// then per instruction its output's data or null (a temporary). The caller has checked the operands' sizes (the eager
+    /// path, <see cref="ElementwiseExecutable"/>).
+    /// </summary>
+    internal static void RunElementwise(ElementwiseProgram p, float** bases)
+    {
+        var job = Plan(p, bases, out var blocks);
+        for (long b = 0; b < blocks; b++) RunFusedBlock(&job, b);
+    }
+
+    /// <summary>The program's job and its number of blocks of about <see cref="BlockElements"/> elements: whole rows, or pieces of one long row.</summary>
+    private static FusedJob Plan(ElementwiseProgram p, float** bases, out long blocks)
+    {
         var job = new FusedJob
         {
             Rows = p.Rows,
@@ -89,10 +109,9 @@ internal static unsafe partial class CpuKernels
             Code = p.CodePointer,
             Bases = bases,
         };
-        if (p.Rows * p.Columns == 0) return IntPtr.Zero;
-        // Blocks of about BlockElements elements: whole rows, or pieces of one long row.
-        long blocks;
-        if (p.Columns >= BlockElements)
+        if (p.Rows * p.Columns == 0)
+            blocks = 0;
+        else if (p.Columns >= BlockElements)
         {
             job.RowsPerBlock = 1;
             job.ColumnsPerBlock = BlockElements;
@@ -106,9 +125,7 @@ internal static unsafe partial class CpuKernels
             job.BlocksPerRow = 1;
             blocks = (p.Rows + job.RowsPerBlock - 1) / job.RowsPerBlock;
         }
-        if (blocks > 1) return ParallelFor(context, &RunFused, blocks, &job);
-        RunFusedBlock(&job, 0); // no transition through a native function pointer for the common single block
-        return IntPtr.Zero;
+        return job;
     }
 
     private static void CheckOperand(ElementwiseProgram p, int i, IntPtr x, long* dims)

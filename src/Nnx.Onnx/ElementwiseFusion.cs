@@ -36,8 +36,12 @@ internal static class ElementwiseFusion
         public List<int> All() => Sorted([.. Members, .. Compares]);
     }
 
-    /// <summary>Fuses the clusters among <paramref name="graph"/>'s nodes; avals are read with <paramref name="avalOf"/>, programs made with <paramref name="constant"/>.</summary>
-    public static void Fuse(GraphProto graph, Func<string, Aval?> avalOf, Func<HostArray, string> constant)
+    /// <summary>
+    /// Fuses the clusters among <paramref name="graph"/>'s nodes; avals are read with <paramref name="avalOf"/>, programs made
+    /// with <paramref name="constant"/>. A lone node is fused from <paramref name="minLoneElements"/> elements (the eager path
+    /// asks for every size: <see cref="ElementwiseExecutable"/>).
+    /// </summary>
+    public static void Fuse(GraphProto graph, Func<string, Aval?> avalOf, Func<HostArray, string> constant, int minLoneElements = MinLoneElements)
     {
         var nodes = new List<NodeProto>(graph.Node);
         var producer = new Dictionary<string, int>();
@@ -109,7 +113,7 @@ internal static class ElementwiseFusion
 
         var fused = new List<Cluster>();
         foreach (var c in clusters)
-            if (c is not null && (c.Members.Count > 1 || c.Compares.Count > 0 || c.Shape.Size >= MinLoneElements)) fused.Add(c);
+            if (c is not null && (c.Members.Count > 1 || c.Compares.Count > 0 || c.Shape.Size >= minLoneElements)) fused.Add(c);
         if (fused.Count == 0) return;
 
         // A comparison goes when every reader of its mask is a fused member that computes it.

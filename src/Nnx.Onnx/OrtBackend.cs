@@ -14,7 +14,7 @@ namespace NnxSharp.Onnx;
 /// small copy sessions; runs may return once their work is queued (asynchronous dispatch), and reading a
 /// result waits for it.
 /// </summary>
-public sealed class OrtBackend : IBackend, IReshapeCopier
+public sealed class OrtBackend : IBackend, IReshapeCopier, IEagerKernels
 {
     private static readonly Lazy<OrtBackend> CpuInstance = new(() => NativeRuntime.Guard(() => new OrtBackend("onnxruntime-cpu", null, asyncDispatch: false)));
     private static readonly Lazy<OrtBackend> CpuCudaLoweringInstance = new(() =>
@@ -130,6 +130,9 @@ public sealed class OrtBackend : IBackend, IReshapeCopier
 
     /// <inheritdoc/>
     public Executable Compile(Graph graph) => new OrtExecutable(this, graph);
+
+    /// <summary>On the CPU, the elementwise kernel's executable for an eager call it computes (<see cref="ElementwiseExecutable"/>); else null.</summary>
+    Executable? IEagerKernels.CompileKernel(Graph graph) => ElementwiseExecutable.TryCreate(this, graph);
 
     /// <summary>On the CPU, a copy of the bytes into a new buffer of <paramref name="aval"/>; on CUDA null (a reshape runs as a graph).</summary>
     DeviceBuffer? IReshapeCopier.CopyReshaped(DeviceBuffer source, Aval aval)

@@ -178,7 +178,7 @@ public sealed class ElementwiseFusionTests
     }
 
     /// <summary>Uniform values; with <paramref name="hard"/>, one in four is NaN, ±∞, ±0, a subnormal, 1 or −1.</summary>
-    private static HostArray Values(Aval aval, int seed, bool hard = false)
+    internal static HostArray Values(Aval aval, int seed, bool hard = false)
     {
         var r = new Random(seed);
         float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-40f, -1e-40f, 1f, -1f];

@@ -9,7 +9,8 @@ namespace NnxSharp.Backends;
 /// <summary>
 /// Eager execution: a primitive on concrete tensors is compiled once per (primitive, operand avals, backend)
 /// into a one-node executable, cached, and run on the operands' buffers. Only primitives with operands and a
-/// non-empty result are cached; a cached call skips shape inference and copies no aval list.
+/// non-empty result are cached; a cached call skips shape inference and copies no aval list. A backend may run the
+/// one-node graph with a kernel of its own (<see cref="IEagerKernels"/>).
 /// </summary>
 internal static class Eager
 {
@@ -41,7 +42,7 @@ internal static class Eager
             var output = op.InferChecked(avals);
             if (inputs.Length == 0 || output.Shape.Size == 0)
                 return new Tensor(backend.Upload(inputs.Length == 0 ? op.Eval([]) : HostArray.Zeros(output.DType, output.Shape)));
-            exe = Cache.GetOrAdd(new Key(op, ImmutableCollectionsMarshal.AsImmutableArray(avals), backend), static k => k.Backend.Compile(Build(k)));
+            exe = Cache.GetOrAdd(new Key(op, ImmutableCollectionsMarshal.AsImmutableArray(avals), backend), static k => Compile(k));
         }
         var buffers = Scratch(inputs.Length);
         try
@@ -64,6 +65,13 @@ internal static class Eager
         var b = all[n] ?? new DeviceBuffer[n];
         all[n] = null; // taken: a re-entrant call on this thread (a backend that runs eager ops) gets its own
         return b;
+    }
+
+    /// <summary>The key's one-node graph, compiled by the backend's own kernel when it has one (<see cref="IEagerKernels"/>).</summary>
+    private static Executable Compile(Key k)
+    {
+        var graph = Build(k);
+        return (k.Backend as IEagerKernels)?.CompileKernel(graph) ?? k.Backend.Compile(graph);
     }
 
     private static Graph Build(Key k)

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Primitives;
+
+namespace NnxSharp.Onnx;
+
+/// <summary>
+/// An eager call's one-node graph run by the elementwise kernel (CpuKernels.Elementwise.cs) on the calling thread,
+/// without a session (<see cref="IEagerKernels"/>): a float32 Add, Sub, Mul, Div, Neg, Abs, Sqrt, Reciprocal or Relu whose
+/// operands fit the kernel's layouts (the result's shape, a row, a column, a scalar), on the CPU, for a graph that would
+/// get one intra-op thread. The kernel rounds each operation as ONNX Runtime's kernel does, so the result has the bits a
+/// session would give; what it saves is the session run, about 2.8 µs, against a few nanoseconds of work for small
+/// tensors. Any other one-node graph compiles to an <see cref="OrtExecutable"/>.
+/// </summary>
+internal sealed unsafe class ElementwiseExecutable : Executable
+{
+    private const string ProgramName = "nnx_eager_program";
+
+    private readonly OrtBackend _backend;
+    private readonly long[] _program;
+    private readonly int[] _operands;   // the graph input read as each program operand
+    private readonly int _registers, _outputRegister;
+    private readonly long[] _outputDims;
+    private readonly OrtValuePool.Slot? _outputSlot;
+
+    private ElementwiseExecutable(OrtBackend backend, Graph graph, long[] program, int[] operands, TimeSpan lowering) : base(graph)
+    {
+        _backend = backend;
+        _program = program;
+        _operands = operands;
+        fixed (long* p = program)
+        {
+            var checkedProgram = new ElementwiseProgram(p, program.Length); // throws on a program the kernel would not run
+            if (checkedProgram.Inputs != operands.Length || checkedProgram.Outputs != 1)
+                throw new InvalidOperationException($"the eager program for {graph.Nodes[0].Op} reads {checkedProgram.Inputs} operand(s) and writes {checkedProgram.Outputs}.");
+            _registers = checkedProgram.Inputs + checkedProgram.Instructions;
+            _outputRegister = checkedProgram.Output(0);
+        }
+        _outputDims = graph.Outputs[0].Aval.Shape.ToLongArray();
+        _outputSlot = backend.PoolSlot(graph.Outputs[0].Aval);
+        LoweringTime = lowering;
+        LoweredNodeCount = 1;
+    }
+
+    /// <summary>The kernel's executable for <paramref name="graph"/>, or null when the kernel does not run it on <paramref name="backend"/>.</summary>
+    public static ElementwiseExecutable? TryCreate(OrtBackend backend, Graph graph)
+    {
+        if (backend.CudaDevice is not null || !OrtNative.Available || graph.Nodes.Length != 1 || graph.Outputs.Length != 1
+            || graph.Outputs[0].Aval.DType != DType.Float32 || backend.ThreadsFor(graph) != 1)
+            return null;
+        var watch = Stopwatch.StartNew();
+        // The node the exported file would hold, made a program of one instruction by the fusion pass itself.
+        var model = OnnxLowering.ToModel(graph);
+        if (model.Graph.Node.Count != 1) return null;
+        var avals = new Dictionary<string, Aval> { ["y0"] = graph.Outputs[0].Aval };
+        for (var i = 0; i < graph.Inputs.Length; i++) avals[$"x{i}"] = graph.Inputs[i].Aval;
+        HostArray? program = null;
+        ElementwiseFusion.Fuse(model.Graph, v => avals.TryGetValue(v, out var a) ? a : null, c => { program = c; return ProgramName; }, minLoneElements: 1);
+        if (program is null || model.Graph.Node is not [{ Domain: NnxCpuOps.Domain, OpType: NnxCpuOps.Elementwise } node]
+            || node.Input[0] != ProgramName || node.Output is not ["y0"])
+            return null;
+        var operands = new int[node.Input.Count - 1];
+        for (var k = 0; k < operands.Length; k++)
+        {
+            var name = node.Input[k + 1];
+            if (!name.StartsWith('x') || !int.TryParse(name.AsSpan(1), out var i) || i >= graph.Inputs.Length) return null;
+            operands[k] = i;
+        }
+        return new ElementwiseExecutable(backend, graph, program.ToLongs(), operands, watch.Elapsed);
+    }
+
+    public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
+    {
+        CheckInputs(inputs);
+        var output = _backend.AllocateOrt(Graph.Outputs[0].Aval, _outputDims, _outputSlot);
+        try
+        {
+            Compute(inputs, output);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+        return [output];
+    }
+
+    public override void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
+    {
+        CheckInputs(inputs);
+        CheckOutputs(outputs);
+        Compute(inputs, _backend.Own(outputs[0]));
+    }
+
+    private void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
+    {
+        var bases = stackalloc float*[_registers];
+        for (var k = 0; k < _operands.Length; k++)
+        {
+            var b = _backend.Own(inputs[_operands[k]]);
+            b.WaitForProducer();
+            bases[k] = (float*)OrtNative.Data(b.Value);
+        }
+        for (var j = _operands.Length; j < _registers; j++) bases[j] = null;
+        output.WaitForProducer();
+        bases[_outputRegister] = (float*)OrtNative.Data(output.Value);
+        fixed (long* p = _program) CpuKernels.RunElementwise(new ElementwiseProgram(p, _program.Length, check: false), bases);
+        // The values behind the pointers must outlive the kernel: the inputs (through the list that holds them) and the output.
+        GC.KeepAlive(inputs);
+        GC.KeepAlive(output);
+    }
+}

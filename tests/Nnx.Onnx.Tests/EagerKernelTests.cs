@@ -1,0 +1,133 @@
+using FluentAssertions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Backends;
+using NnxSharp.Ir;
+using NnxSharp.Onnx;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// Eager float32 elementwise calls on the CPU run the elementwise kernel on the calling thread instead of a one-node
+/// session (<see cref="ElementwiseExecutable"/>): which calls do, and that they give a session's bits, special values,
+/// broadcasts and blocks included.
+/// </summary>
+[TestClass]
+public sealed class EagerKernelTests
+{
+    private static Executable? Kernel(Graph graph) => ((IEagerKernels)OrtBackend.Cpu).CompileKernel(graph);
+
+    private static Aval F32(params int[] dims) => Aval.F32(dims);
+
+    [TestMethod]
+    public void FloatElementwiseCallsGetTheKernelAndOthersASession()
+    {
+        if (!OrtNative.Available) return; // no ORT handles reached: every call goes through a session
+        Graph[] kernel =
+        [
+            Graph.Trace((x, y) => x + y, F32(32), F32(32)),
+            Graph.Trace((x, y) => x * y, F32(32), new Aval(Shape.Of(), DType.Float32)),
+            Graph.Trace((x, b) => x - b, F32(4, 8), F32(8)),
+            Graph.Trace((x, c) => x / c, F32(4, 8), F32(4, 1)),
+            Graph.Trace(x => x.Relu(), F32(3, 5)),
+            Graph.Trace(x => -x, F32(3, 5)),
+            Graph.Trace(x => x.Sqrt(), F32(3, 5)),
+        ];
+        foreach (var g in kernel) Kernel(g).Should().BeOfType<ElementwiseExecutable>("{0} is one float32 instruction", g.Nodes[0].Op);
+
+        Graph[] session =
+        [
+            Graph.Trace((x, y) => x + y, new Aval(Shape.Of(32), DType.Int64), new Aval(Shape.Of(32), DType.Int64)),
+            Graph.Trace((x, y) => x + y, new Aval(Shape.Of(32), DType.Float64), new Aval(Shape.Of(32), DType.Float64)),
+            Graph.Trace((x, y) => x * y, F32(4, 8, 16), F32(4, 1, 16)), // no layout of the kernel
+            Graph.Trace((x, y) => x.MatMul(y), F32(4, 4), F32(4, 4)),
+            Graph.Trace(x => x.Exp(), F32(8)),
+            Graph.Trace(x => x.Rsqrt(), F32(8)), // two ONNX nodes
+        ];
+        foreach (var g in session) Kernel(g).Should().BeNull("{0} on {1} is not one instruction of the kernel", g.Nodes[0].Op, g.Inputs[0].Aval);
+
+        try
+        {
+            Device.Cpu.IntraOpThreads = 2;
+            Kernel(kernel[0]).Should().BeNull("the kernel runs on the calling thread: a session set to two threads keeps its add");
+        }
+        finally
+        {
+            Device.Cpu.IntraOpThreads = null;
+        }
+    }
+
+    /// <summary>Each operation, on values with NaN, ±∞, ±0 and subnormals, at sizes that cut vectors, chunks and blocks.</summary>
+    [TestMethod]
+    public void EveryOperationGivesTheBitsOfItsSession()
+    {
+        if (!OrtNative.Available) return;
+        Func<Tensor, Tensor, Tensor>[] binary = [(a, b) => a + b, (a, b) => a - b, (a, b) => a * b, (a, b) => a / b];
+        // (Reciprocal is 1 / x: a division by a scalar operand, below.)
+        Func<Tensor, Tensor>[] unary = [a => -a, a => a.Abs(), a => a.Sqrt(), a => a.Relu()];
+        // The second operand as the whole result, a row, a column, a scalar; one result over 65 536 elements (several blocks).
+        (Shape X, Shape Y)[] layouts =
+        [
+            (Shape.Of(7), Shape.Of(7)), (Shape.Of(3, 1001), Shape.Of(1001)), (Shape.Of(3, 1001), Shape.Of(3, 1)),
+            (Shape.Of(2, 3, 5), Shape.Of()), (Shape.Of(5, 20000), Shape.Of(5, 20000)),
+        ];
+        var seed = 10;
+        foreach (var (xs, ys) in layouts)
+        {
+            var (x, y) = (new Aval(xs, DType.Float32), new Aval(ys, DType.Float32));
+            var (hx, hy) = (ElementwiseFusionTests.Values(x, seed++, hard: true), ElementwiseFusionTests.Values(y, seed++, hard: true));
+            for (var k = 0; k < binary.Length; k++)
+            {
+                var op = binary[k];
+                AssertSameBits(Graph.Trace((a, b) => op(a, b), x, y), [hx, hy], $"binary {k} on {xs} and {ys}");
+                AssertSameBits(Graph.Trace((a, b) => op(b, a), y, x), [hy, hx], $"binary {k} on {ys} and {xs}");
+            }
+            for (var k = 0; k < unary.Length; k++)
+            {
+                var op = unary[k];
+                AssertSameBits(Graph.Trace(a => op(a), x), [hx], $"unary {k} on {xs}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void TensorsComputeThroughTheKernelAndABadBufferIsRejectedByName()
+    {
+        var x = Tensor.FromArray([1f, -2f, 3f, -4f, 5f, -6f], 2, 3);
+        var b = Tensor.FromArray([0.5f, 1f, -1f]);
+        ((x + b) * 2.0).Relu().ToArray<float>().Should().Equal(3f, 0f, 4f, 0f, 12f, 0f);
+        (x / Tensor.FromArray([2f, -1f], 2, 1)).ToArray<float>().Should().Equal(0.5f, -1f, 1.5f, 4f, -5f, 6f);
+        (x - x).ToArray<float>().Should().Equal(new float[6]);
+
+        if (!OrtNative.Available) return;
+        using var exe = Kernel(Graph.Trace((p, q) => p + q, F32(2, 3), F32(2, 3)))!;
+        var wrong = () => exe.Run([x.DeviceBuffer, b.DeviceBuffer]);
+        wrong.Should().Throw<ArgumentException>().WithMessage("*input 1 is f32[3]*compiled for f32[2,3]*");
+        var into = OrtBackend.Cpu.Allocate(F32(2, 3));
+        exe.RunInto([x.DeviceBuffer, x.DeviceBuffer], [into]);
+        new Tensor(into).ToArray<float>().Should().Equal(2f, -4f, 6f, -8f, 10f, -12f);
+        var badOutput = () => exe.RunInto([x.DeviceBuffer, x.DeviceBuffer], [b.DeviceBuffer]);
+        badOutput.Should().Throw<ArgumentException>().WithMessage("*output 0 is f32[2,3]*buffer is f32[3]*");
+    }
+
+    /// <summary>The kernel's result of <paramref name="graph"/> against the session's, bit for bit, through Run and RunInto.</summary>
+    private static void AssertSameBits(Graph graph, HostArray[] inputs, string what)
+    {
+        using var kernel = Kernel(graph) ?? throw new AssertFailedException($"{what}: no kernel");
+        using var session = OrtBackend.Cpu.Compile(graph);
+        session.Should().BeOfType<OrtExecutable>();
+        var buffers = inputs.Select(OrtBackend.Cpu.Upload).ToArray();
+        var expected = OrtBackend.Cpu.Download(session.Run(buffers)[0]).ToArray<float>();
+        var viaRun = OrtBackend.Cpu.Download(kernel.Run(buffers)[0]).ToArray<float>();
+        var into = OrtBackend.Cpu.Allocate(graph.Outputs[0].Aval);
+        kernel.RunInto(buffers, [into]);
+        var viaInto = OrtBackend.Cpu.Download(into).ToArray<float>();
+        foreach (var actual in new[] { viaRun, viaInto })
+        {
+            actual.Length.Should().Be(expected.Length);
+            for (var i = 0; i < expected.Length; i++)
+                if (BitConverter.SingleToInt32Bits(actual[i]) != BitConverter.SingleToInt32Bits(expected[i]))
+                    BitConverter.SingleToInt32Bits(actual[i]).Should().Be(BitConverter.SingleToInt32Bits(expected[i]),
+                        "{0}: element {1} is {2} from the kernel and {3} from the session", what, i, actual[i], expected[i]);
+        }
+    }
+}
