@@ -11,7 +11,8 @@ namespace NnxSharp.Onnx;
 /// pass. The result is seen as [rows, columns]; each operand is the whole result, a row broadcast down the rows, a
 /// column broadcast along them, or a scalar. The work goes in chunks of <see cref="Chunk"/> elements of one row: every
 /// instruction runs over the chunk before the next, so a chunk's temporaries stay in L1, and an output is written
-/// where it lies. Each operation rounds as ONNX Runtime's kernel for it does (IEEE single precision, no contraction into
+/// where it lies. A column sum adds each row's chunk into its output, and a program with one runs in blocks of all the rows
+/// of a range of columns. Each operation rounds as ONNX Runtime's kernel for it does (IEEE single precision, no contraction into
 /// fused multiply-adds), so a fused cluster gives the bits the separate nodes gave.
 /// </summary>
 internal static unsafe partial class CpuKernels
@@ -75,8 +76,9 @@ internal static unsafe partial class CpuKernels
         }
         for (var j = 0; j < p.Instructions; j++) bases[p.Inputs + j] = null;
         p.ResultDims.CopyTo(new Span<long>(dims, MaxRank));
+        var columns = p.Columns;
         for (var o = 0; o < p.Outputs; o++)
-            bases[p.Output(o)] = (float*)Data(Output(context, dims, p.ResultDims.Length, (nuint)o));
+            bases[p.Output(o)] = (float*)Data(p.IsSum(o) ? Output(context, &columns, 1, (nuint)o) : Output(context, dims, p.ResultDims.Length, (nuint)o));
         checkedBefore = true;
 
         var job = Plan(p, bases, out var blocks);
@@ -96,7 +98,10 @@ internal static unsafe partial class CpuKernels
         for (long b = 0; b < blocks; b++) RunFusedBlock(&job, b);
     }
 
-    /// <summary>The program's job and its number of blocks of about <see cref="BlockElements"/> elements: whole rows, or pieces of one long row.</summary>
+    /// <summary>
+    /// The program's job and its number of blocks of about <see cref="BlockElements"/> elements: whole rows, or pieces of one
+    /// long row; with a column sum, every row of a range of columns (each column is summed in one block, row by row).
+    /// </summary>
     private static FusedJob Plan(ElementwiseProgram p, float** bases, out long blocks)
     {
         var job = new FusedJob
@@ -109,7 +114,14 @@ internal static unsafe partial class CpuKernels
             Code = p.CodePointer,
             Bases = bases,
         };
-        if (p.Rows * p.Columns == 0)
+        if (p.HasSums)
+        {
+            job.RowsPerBlock = p.Rows;
+            job.ColumnsPerBlock = p.Rows * p.Columns <= BlockElements ? p.Columns : Math.Min(p.Columns, Math.Max(16, BlockElements / p.Rows / 16 * 16));
+            job.BlocksPerRow = p.Columns == 0 ? 0 : (p.Columns + job.ColumnsPerBlock - 1) / job.ColumnsPerBlock;
+            blocks = job.BlocksPerRow;
+        }
+        else if (p.Rows * p.Columns == 0)
             blocks = 0;
         else if (p.Columns >= BlockElements)
         {
@@ -161,6 +173,13 @@ internal static unsafe partial class CpuKernels
         var columnEnd = Math.Min(column0 + job->ColumnsPerBlock, columns);
         for (var i = 0; i < inputs; i++)
             if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, (int)Math.Min(Chunk, columnEnd - column0)).Fill(*job->Bases[i]);
+        var sums = false;
+        for (var j = 0; j < instructions; j++)
+            if (job->Code[4 * j] == (long)ElementwiseOp.ColumnSum)
+            {
+                new Span<float>(job->Bases[inputs + j] + column0, (int)(columnEnd - column0)).Clear(); // from +0, as ColumnSums
+                sums = true;
+            }
         for (var r = row0; r < rowEnd; r++)
             for (var c = column0; c < columnEnd; c += Chunk)
             {
@@ -180,11 +199,25 @@ internal static unsafe partial class CpuKernels
                 {
                     var code = job->Code + 4 * j;
                     var output = job->Bases[inputs + j];
+                    if (code[0] == (long)ElementwiseOp.ColumnSum)
+                    {
+                        Binary<AddOp>(output + c, output + c, at[code[1]], n);
+                        continue;
+                    }
                     var y = output != null ? output + r * columns + c : scratch + (long)(inputs + j) * RegisterStride;
                     at[inputs + j] = y;
                     Apply((ElementwiseOp)code[0], y, at[code[1]], code[2] >= 0 ? at[code[2]] : null, code[3] >= 0 ? at[code[3]] : null, n);
                 }
             }
+        if (!sums) return;
+        for (var j = 0; j < instructions; j++)
+        {
+            var code = job->Code + 4 * j;
+            if (code[0] != (long)ElementwiseOp.ColumnSum) continue;
+            var sum = job->Bases[inputs + j];
+            var scale = scratch + code[2] * RegisterStride; // a scalar operand, filled above
+            for (var c = column0; c < columnEnd; c += Chunk) Binary<MulOp>(sum + c, sum + c, scale, (int)Math.Min(Chunk, columnEnd - c));
+        }
     }
 
     /// <summary>Compiles the elementwise kernel's methods (each operation's loop among them) before a model first runs it.</summary>
@@ -388,6 +421,13 @@ internal enum ElementwiseOp : long
     Add = 1, Sub, Mul, Div, Neg, Abs, Sqrt, Reciprocal, Relu,
     Greater, Less, GreaterOrEqual, LessOrEqual, Equal,
     SelectOrZero, Where,
+
+    /// <summary>
+    /// The sum down the rows of register a, times the scalar operand b, written to an output of [columns]: as
+    /// <see cref="NnxCpuOps.ColumnSums"/> computes it (from +0, row by row, then one multiplication), so with its bits.
+    /// No instruction reads it; a program with one runs in blocks of whole columns.
+    /// </summary>
+    ColumnSum,
 }
 
 /// <summary>What the program and the fusion pass both need to know of an instruction.</summary>
@@ -398,7 +438,7 @@ internal static class ElementwiseOps
     {
         ElementwiseOp.Neg or ElementwiseOp.Abs or ElementwiseOp.Sqrt or ElementwiseOp.Reciprocal or ElementwiseOp.Relu => 1,
         ElementwiseOp.Where => 3,
-        >= ElementwiseOp.Add and <= ElementwiseOp.SelectOrZero => 2,
+        >= ElementwiseOp.Add and <= ElementwiseOp.SelectOrZero or ElementwiseOp.ColumnSum => 2,
         _ => 0,
     };
 }
@@ -439,6 +479,18 @@ internal readonly unsafe struct ElementwiseProgram
                 if (p[_code + 4 * j + s] >= Inputs + j || p[_code + 4 * j + s] < (s <= arity ? 0 : -1))
                     throw new InvalidOperationException($"instruction {j} ({(ElementwiseOp)p[_code + 4 * j]}) reads register {p[_code + 4 * j + s]}, which is not computed before it.");
         }
+        for (var j = 0; j < Instructions; j++)
+        {
+            if (Op(j) != ElementwiseOp.ColumnSum) continue;
+            var sum = Inputs + j;
+            if (p[_code + 4 * j + 2] >= Inputs || Mode((int)p[_code + 4 * j + 2]) != Scalar)
+                throw new InvalidOperationException($"instruction {j} (ColumnSum) scales by register {p[_code + 4 * j + 2]}, which is not a scalar operand.");
+            for (var k = j + 1; k < Instructions; k++)
+                if (p[_code + 4 * k + 1] == sum || p[_code + 4 * k + 2] == sum || p[_code + 4 * k + 3] == sum)
+                    throw new InvalidOperationException($"instruction {k} reads the column sum of instruction {j}, which is complete only after the last row.");
+            if (!new ReadOnlySpan<long>(p + _outputs, Outputs).Contains(sum))
+                throw new InvalidOperationException($"the column sum of instruction {j} is not an output.");
+        }
         for (var o = 0; o < Outputs; o++)
             if (Output(o) < Inputs || Output(o) >= Inputs + Instructions || new ReadOnlySpan<long>(p + _outputs, o).Contains(Output(o)))
                 throw new InvalidOperationException($"output {o} is register {Output(o)}, which is not a distinct instruction's.");
@@ -449,6 +501,23 @@ internal readonly unsafe struct ElementwiseProgram
         if (Rows < 0 || Columns < 0 || Rows * Columns != size)
             throw new InvalidOperationException($"the program sees its result of [{string.Join(",", ResultDims.ToArray())}] as [{Rows},{Columns}].");
     }
+
+    /// <summary>Whether an instruction is a <see cref="ElementwiseOp.ColumnSum"/>.</summary>
+    public bool HasSums
+    {
+        get
+        {
+            for (var j = 0; j < Instructions; j++)
+                if (Op(j) == ElementwiseOp.ColumnSum) return true;
+            return false;
+        }
+    }
+
+    /// <summary>The operation of instruction <paramref name="j"/>.</summary>
+    public ElementwiseOp Op(int j) => (ElementwiseOp)_p[_code + 4 * j];
+
+    /// <summary>Whether output <paramref name="index"/> is a column sum, of [columns], not of the result's shape.</summary>
+    public bool IsSum(int index) => Op(Output(index) - Inputs) == ElementwiseOp.ColumnSum;
 
     public int Inputs => (int)_p[1];
     public int Outputs => (int)_p[2];

@@ -13,7 +13,9 @@ namespace NnxSharp.Onnx;
 /// leaves it and comes back, so the fused node can be placed) and its operands fit the kernel's layouts (the result's
 /// shape, a row, a column, a scalar). A comparison is not a member but is inlined into each cluster that reads its mask
 /// (it is recomputed there, and kept as a node only if something else reads it), so no bool tensor is written. A lone
-/// node moves into the kernel only from <see cref="MinLoneElements"/> elements. Each operation rounds as ONNX Runtime's
+/// node moves into the kernel only from <see cref="MinLoneElements"/> elements. A <see cref="NnxCpuOps.ColumnSums"/> into a
+/// vector joins the cluster that computes its operand (summed as each row is computed, so an operand only summed is never
+/// written), when no member of that cluster reads the sum. Each operation rounds as ONNX Runtime's
 /// kernel does, so the fused model gives the same bits; exported files never contain the op.
 /// </para>
 /// </summary>
@@ -22,8 +24,8 @@ internal static class ElementwiseFusion
     /// <summary>The smallest result for which a single node is run by the kernel (below it ORT's own kernel is as fast).</summary>
     public const int MinLoneElements = 2048;
 
-    /// <summary>What one ONNX node computes, when the kernel can compute it.</summary>
-    private sealed record Op(ElementwiseOp Code, bool IsCompare, string[] Operands, string Output, Shape Shape);
+    /// <summary>What one ONNX node computes, when the kernel can compute it; a column sum's <c>Shape</c> is its operand's, of its <c>SumColumns</c> columns.</summary>
+    private sealed record Op(ElementwiseOp Code, bool IsCompare, string[] Operands, string Output, Shape Shape, long SumColumns = 0);
 
     /// <summary>A cluster: its result shape, its members and the comparisons it computes, each by node index, ascending.</summary>
     private sealed class Cluster(Shape shape, List<int> members, List<int> compares)
@@ -60,7 +62,7 @@ internal static class ElementwiseFusion
         Aval? AvalOf(string v) => derived.TryGetValue(v, out var a) ? a : avalOf(v);
         var ops = new Op?[nodes.Count];
         for (var i = 0; i < nodes.Count; i++)
-            if ((ops[i] = Classify(nodes[i], AvalOf)) is { } known && avalOf(known.Output) is null)
+            if ((ops[i] = Classify(nodes[i], AvalOf)) is { SumColumns: 0 } known && avalOf(known.Output) is null)
                 derived[known.Output] = new Aval(known.Shape, known.IsCompare ? DType.Bool : DType.Float32);
         int Producer(string v) => producer.TryGetValue(v, out var p) ? p : -1;
 
@@ -70,6 +72,17 @@ internal static class ElementwiseFusion
         for (var i = 0; i < nodes.Count; i++)
         {
             if (ops[i] is not { IsCompare: false } op) continue;
+            if (op.SumColumns > 0)
+            {
+                // A column sum joins the cluster that computes its operand, or stays ColumnSums.
+                var from = Producer(op.Operands[0]);
+                if (from < 0 || clusterOf[from] is var k && k < 0 || !clusters[k]!.Shape.Equals(op.Shape)) continue;
+                var with = new Cluster(op.Shape, Sorted([.. clusters[k]!.Members, i]), clusters[k]!.Compares);
+                if (!Valid(with)) continue;
+                clusters[k] = with;
+                clusterOf[i] = k;
+                continue;
+            }
             // A mask must come from a comparison that the cluster can compute itself.
             var compares = new List<int>();
             var inlinable = true;
@@ -154,7 +167,11 @@ internal static class ElementwiseFusion
             var all = c.All();
             var externals = Externals(all);
             if (all.Count > CpuKernels.MaxFusedInstructions || externals.Count > CpuKernels.MaxFusedInputs) return false;
-            if (Layout(c.Shape, ShapesOf(externals)) is null) return false;
+            if (SumColumns(c) is not { } columns || Layout(c.Shape, ShapesOf(externals), columns) is null) return false;
+            // A column sum is complete only after the last row: nothing in its program reads it.
+            foreach (var n in all)
+                foreach (var v in ops[n]!.Operands)
+                    if (Producer(v) is var p && p >= 0 && ops[p] is { SumColumns: > 0 } && all.BinarySearch(p) >= 0) return false;
             var first = all[0];
             var seen = new HashSet<int>();
             var stack = new Stack<int>();
@@ -169,6 +186,19 @@ internal static class ElementwiseFusion
                     if (Producer(v) is var p && p >= first && seen.Add(p)) stack.Push(p);
             }
             return true;
+        }
+
+        // The columns the cluster's sums are over (0 for none), or null when two of them differ.
+        long? SumColumns(Cluster c)
+        {
+            long columns = 0;
+            foreach (var m in c.Members)
+                if (ops[m]!.SumColumns is > 0 and var n)
+                {
+                    if (columns != 0 && columns != n) return null;
+                    columns = n;
+                }
+            return columns;
         }
 
         // Whether a member's value is read by anything but the cluster (a graph output, a node, another cluster's comparison).
@@ -206,7 +236,7 @@ internal static class ElementwiseFusion
         {
             var all = c.All();
             var externals = Externals(all);
-            var (split, modes) = Layout(c.Shape, ShapesOf(externals))!.Value;
+            var (split, modes) = Layout(c.Shape, ShapesOf(externals), SumColumns(c)!.Value)!.Value;
             var register = new Dictionary<string, int>();
             for (var i = 0; i < externals.Count; i++) register[externals[i]] = i;
             var code = new List<long>();
@@ -269,6 +299,14 @@ internal static class ElementwiseFusion
     private static Op? Classify(NodeProto node, Func<string, Aval?> avalOf)
     {
         if (node.Output.Count != 1 || node.Attribute.Count > 0) return null;
+        if (node is { Domain: NnxCpuOps.Domain, OpType: NnxCpuOps.ColumnSums })
+        {
+            // A float32 sum into a vector, scaled by a float32 scalar: the kernel's ColumnSum, when its operand is fused.
+            if (node.Input.Count != 3 || avalOf(node.Input[0]) is not { DType: DType.Float32 } x || avalOf(node.Output[0]) is not { DType: DType.Float32, Shape.Rank: 1 } sum
+                || avalOf(node.Input[2]) is not { DType: DType.Float32, Shape.Size: 1 } || sum.Shape.Size == 0 || x.Shape.Size % sum.Shape.Size != 0)
+                return null;
+            return new Op(ElementwiseOp.ColumnSum, false, [node.Input[0], node.Input[2]], node.Output[0], x.Shape, sum.Shape.Size);
+        }
         ElementwiseOp? code = node.Domain switch
         {
             "" => node.OpType switch
@@ -321,12 +359,16 @@ internal static class ElementwiseFusion
     /// <summary>
     /// The first axis split of <paramref name="result"/> into [rows, columns] at which every operand is the whole result, a
     /// row, a column or a scalar (<see cref="ElementwiseProgram"/>'s modes), with each operand's mode; null when none fits.
+    /// With <paramref name="columns"/> above 0, only a split into rows of that many columns (those of a column sum).
     /// </summary>
-    internal static (int Split, long[] Modes)? Layout(Shape result, IEnumerable<Shape> operands)
+    internal static (int Split, long[] Modes)? Layout(Shape result, IEnumerable<Shape> operands, long columns = 0)
     {
         var list = operands as IReadOnlyList<Shape> ?? [.. operands];
         for (var split = 0; split <= result.Rank; split++)
         {
+            long trailing = 1;
+            for (var d = split; d < result.Rank; d++) trailing *= result[d];
+            if (columns > 0 && trailing != columns) continue;
             var modes = new long[list.Count];
             var fits = true;
             for (var i = 0; i < list.Count && fits; i++) fits = (modes[i] = ModeOf(result, list[i], split)) >= 0;

@@ -53,8 +53,34 @@ public sealed class ElementwiseFusionTests
         var ops = Ops(graph, inProcess: true);
         if (!CpuKernels.Available) return;
         ops.Count(o => o == Fused).Should().Be(2, "y alone (4 096 elements), then z's two nodes: {0}", string.Join(", ", ops));
-        ops.Should().NotContain(["Mul", "Sub"]);
+        ops.Should().NotContain(["Mul", "Sub", $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}"], "Σ₀y is computed with y, and z reads it");
         AssertSameBits(graph, [Values(F32(64, 64), 1)]);
+    }
+
+    [TestMethod]
+    public void AColumnSumOfAClusterValueIsComputedInsideIt()
+    {
+        // A BatchNorm's variance: the squares are summed as they are computed, and never written.
+        Func<Tensor[], Tensor[]> variance = a => { var y = a[0] * a[1] + 1.0; return [(y * y).Sum(0), y.Relu()]; };
+        var graph = Graph.Trace(variance, F32(32, 128), F32(128));
+        Ops(graph, inProcess: false).Should().Equal(["Mul", "Add", "Mul", "ReduceSum", "Relu"]);
+        Ops(graph, inProcess: true).Should().Equal(Expect(graph, Fused), "the sum runs in the cluster that computes its operand");
+        AssertSameBits(graph, [Values(F32(32, 128), 11, hard: true), Values(F32(128), 12, hard: true)]);
+
+        // 64 × 2 048: several blocks, each all the rows of a range of columns; and a sum over two leading axes.
+        var wide = Graph.Trace(variance, F32(64, 2048), F32(2048));
+        Ops(wide, inProcess: true).Should().Equal(Expect(wide, Fused));
+        AssertSameBits(wide, [Values(F32(64, 2048), 13, hard: true), Values(F32(2048), 14)]);
+        var twoAxes = Graph.Trace(a => [(a[0] * a[0] - a[1]).Sum([0, 1])], F32(4, 8, 100), F32(100));
+        Ops(twoAxes, inProcess: true).Should().Equal(Expect(twoAxes, Fused));
+        AssertSameBits(twoAxes, [Values(F32(4, 8, 100), 15, hard: true), Values(F32(100), 16)]);
+
+        // A sum into a matrix stays a ColumnSums node; so does a sum whose operand no cluster computes.
+        var matrix = Graph.Trace(a => [(a[0] * a[0]).Sum(0)], F32(4, 8, 100));
+        Ops(matrix, inProcess: true).Should().Equal(Expect(matrix, Fused, $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}"));
+        AssertSameBits(matrix, [Values(F32(4, 8, 100), 17)]);
+        var input = Graph.Trace(a => [a[0].Sum(0), a[0] * 2.0], F32(32, 128));
+        Ops(input, inProcess: true).Should().BeEquivalentTo(Expect(input, $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}", Fused));
     }
 
     [TestMethod]
@@ -126,6 +152,19 @@ public sealed class ElementwiseFusionTests
         using OrtValue f = OrtValue.CreateTensorValueFromMemory(forward, [forward.Length]);
         var reads = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(f), ("a", F32(2, 3), x)], output);
         reads.Should().Throw<OnnxRuntimeException>().WithMessage("*instruction 0 (Add) reads register 2*");
+
+        // A column sum must scale by a scalar operand, be an output, and be read by nothing in its program.
+        long[] sumByWhole = [1, 2, 1, 1, 2, 2, 3, 1, 6, 0, 0, (long)ElementwiseOp.ColumnSum, 0, 1, -1, 2];
+        long[] sumRead = [1, 2, 1, 2, 2, 2, 3, 1, 6, 0, 3, (long)ElementwiseOp.ColumnSum, 0, 1, -1, (long)ElementwiseOp.Add, 2, 0, -1, 3];
+        long[] sumDropped = [1, 2, 1, 2, 2, 2, 3, 1, 6, 0, 3, (long)ElementwiseOp.ColumnSum, 0, 1, -1, (long)ElementwiseOp.Neg, 0, -1, -1, 3];
+        using OrtValue scale = OrtValue.CreateTensorValueFromMemory(new[] { 0.5f }, []);
+        foreach (var (bad, message) in new[] { (sumByWhole, "*(ColumnSum) scales by register 1, which is not a scalar operand*"),
+                     (sumRead, "*instruction 1 reads the column sum of instruction 0*"), (sumDropped, "*column sum of instruction 0 is not an output*") })
+        {
+            using OrtValue v = OrtValue.CreateTensorValueFromMemory(bad, [bad.Length]);
+            var run = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(v), ("a", F32(2, 3), x), ("s", bad[10] == 0 ? F32(2, 3) : F32(), bad[10] == 0 ? x : scale)], output);
+            run.Should().Throw<OnnxRuntimeException>().WithMessage(message);
+        }
 
         // An unknown operation, and an Add without its second operand, fail before any block runs (on ORT's threads an
         // exception would end the process).
