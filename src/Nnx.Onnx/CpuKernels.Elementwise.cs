@@ -165,7 +165,13 @@ internal static unsafe partial class CpuKernels
     {
         var (inputs, instructions, columns) = (job->Inputs, job->Instructions, job->Columns);
         var registers = inputs + instructions;
-        var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * RegisterStride);
+        // Past the registers, each weighted sum's group of up to four rows, for the block's columns.
+        var groupStride = (job->ColumnsPerBlock + 15) / 16 * 16;
+        var weighted = 0;
+        for (var j = 0; j < instructions; j++)
+            if (job->Code[4 * j] == (long)ElementwiseOp.WeightedColumnSum) weighted++;
+        var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * RegisterStride + weighted * groupStride);
+        var groups = scratch + (long)registers * RegisterStride;
         var at = stackalloc float*[registers];
         var row0 = index / job->BlocksPerRow * job->RowsPerBlock;
         var rowEnd = Math.Min(row0 + job->RowsPerBlock, job->Rows);
@@ -175,11 +181,21 @@ internal static unsafe partial class CpuKernels
             if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, (int)Math.Min(Chunk, columnEnd - column0)).Fill(*job->Bases[i]);
         var sums = false;
         for (var j = 0; j < instructions; j++)
-            if (job->Code[4 * j] == (long)ElementwiseOp.ColumnSum)
+        {
+            var code = job->Code + 4 * j;
+            if (!ElementwiseProgram.IsSumOp((ElementwiseOp)code[0])) continue;
+            sums = true;
+            var start = new Span<float>(job->Bases[inputs + j] + column0, (int)(columnEnd - column0));
+            if (code[0] == (long)ElementwiseOp.WeightedColumnSum && code[3] >= 0)
             {
-                new Span<float>(job->Bases[inputs + j] + column0, (int)(columnEnd - column0)).Clear(); // from +0, as ColumnSums
-                sums = true;
+                var c = job->Bases[code[3]];
+                if (job->Modes[code[3]] != ElementwiseProgram.Scalar) new ReadOnlySpan<float>(c + column0, start.Length).CopyTo(start); // a row (or the one row)
+                else start.Fill(*c);
             }
+            else start.Clear(); // from +0, as ColumnSums (and MLAS's kernel with β = 0)
+        }
+        // The weighted sums' groups of rows: fours from the first row, then a two, then a one (MLAS's order).
+        var (fours, rest) = (job->Rows / 4 * 4, job->Rows % 4);
         for (var r = row0; r < rowEnd; r++)
             for (var c = column0; c < columnEnd; c += Chunk)
             {
@@ -204,6 +220,20 @@ internal static unsafe partial class CpuKernels
                         Binary<AddOp>(output + c, output + c, at[code[1]], n);
                         continue;
                     }
+                    if (code[0] == (long)ElementwiseOp.WeightedColumnSum)
+                    {
+                        var group = groups + (CountBefore(job->Code, j, ElementwiseOp.WeightedColumnSum) * groupStride) + (c - column0);
+                        var (first, last) = r < fours ? (r % 4 == 0, r % 4 == 3) : (rest & 2) != 0 && r < fours + 2 ? (r == fours, r == fours + 1) : (true, true);
+                        if (first) Binary<MulOp>(group, at[code[2]], at[code[1]], n);
+                        else
+                        {
+                            var product = scratch + (long)(inputs + j) * RegisterStride;
+                            Binary<MulOp>(product, at[code[2]], at[code[1]], n);
+                            Binary<AddOp>(group, group, product, n);
+                        }
+                        if (last) Binary<AddOp>(output + c, group, output + c, n);
+                        continue;
+                    }
                     var y = output != null ? output + r * columns + c : scratch + (long)(inputs + j) * RegisterStride;
                     at[inputs + j] = y;
                     Apply((ElementwiseOp)code[0], y, at[code[1]], code[2] >= 0 ? at[code[2]] : null, code[3] >= 0 ? at[code[3]] : null, n);
@@ -213,11 +243,20 @@ internal static unsafe partial class CpuKernels
         for (var j = 0; j < instructions; j++)
         {
             var code = job->Code + 4 * j;
-            if (code[0] != (long)ElementwiseOp.ColumnSum) continue;
+            if (code[0] != (long)ElementwiseOp.ColumnSum) continue; // (a weighted sum is complete)
             var sum = job->Bases[inputs + j];
             var scale = scratch + code[2] * RegisterStride; // a scalar operand, filled above
             for (var c = column0; c < columnEnd; c += Chunk) Binary<MulOp>(sum + c, sum + c, scale, (int)Math.Min(Chunk, columnEnd - c));
         }
+    }
+
+    /// <summary>The instructions before <paramref name="j"/> of operation <paramref name="op"/>.</summary>
+    private static int CountBefore(long* code, int j, ElementwiseOp op)
+    {
+        var n = 0;
+        for (var k = 0; k < j; k++)
+            if (code[4 * k] == (long)op) n++;
+        return n;
     }
 
     /// <summary>Compiles the elementwise kernel's methods (each operation's loop among them) before a model first runs it.</summary>
@@ -428,6 +467,14 @@ internal enum ElementwiseOp : long
     /// No instruction reads it; a program with one runs in blocks of whole columns.
     /// </summary>
     ColumnSum,
+
+    /// <summary>
+    /// c + Σᵣ bᵣ·aᵣ down the rows, for a column operand b (a weight per row) and a row or scalar operand c (+0 for −1),
+    /// written to an output of [columns]: as ONNX Runtime's Gemm of a [1, rows] row with the [rows, columns] matrix, which
+    /// MLAS runs with its M = 1 kernel when α = 1 and β is 0 or 1 (each product rounded, the rows added four at a time, from
+    /// the first, then each four added onto the accumulator), so with its bits. No instruction reads it.
+    /// </summary>
+    WeightedColumnSum,
 }
 
 /// <summary>What the program and the fusion pass both need to know of an instruction.</summary>
@@ -438,7 +485,7 @@ internal static class ElementwiseOps
     {
         ElementwiseOp.Neg or ElementwiseOp.Abs or ElementwiseOp.Sqrt or ElementwiseOp.Reciprocal or ElementwiseOp.Relu => 1,
         ElementwiseOp.Where => 3,
-        >= ElementwiseOp.Add and <= ElementwiseOp.SelectOrZero or ElementwiseOp.ColumnSum => 2,
+        >= ElementwiseOp.Add and <= ElementwiseOp.SelectOrZero or ElementwiseOp.ColumnSum or ElementwiseOp.WeightedColumnSum => 2, // and c, optional, for the weighted sum
         _ => 0,
     };
 }
@@ -481,10 +528,16 @@ internal readonly unsafe struct ElementwiseProgram
         }
         for (var j = 0; j < Instructions; j++)
         {
-            if (Op(j) != ElementwiseOp.ColumnSum) continue;
+            if (!IsSumOp(Op(j))) continue;
             var sum = Inputs + j;
-            if (p[_code + 4 * j + 2] >= Inputs || Mode((int)p[_code + 4 * j + 2]) != Scalar)
-                throw new InvalidOperationException($"instruction {j} (ColumnSum) scales by register {p[_code + 4 * j + 2]}, which is not a scalar operand.");
+            var (b, c) = (p[_code + 4 * j + 2], p[_code + 4 * j + 3]);
+            if (Op(j) == ElementwiseOp.ColumnSum && (b >= Inputs || Mode((int)b) != Scalar))
+                throw new InvalidOperationException($"instruction {j} (ColumnSum) scales by register {b}, which is not a scalar operand.");
+            // The weights are read one per row: a column (or a scalar; or the whole result when it is one column).
+            if (Op(j) == ElementwiseOp.WeightedColumnSum && (b >= Inputs || !(Mode((int)b) is Column or Scalar || Mode((int)b) == Full && Columns == 1)))
+                throw new InvalidOperationException($"instruction {j} (WeightedColumnSum) weighs the rows by register {b}, which is not a column operand.");
+            if (Op(j) == ElementwiseOp.WeightedColumnSum && c >= 0 && (c >= Inputs || !(Mode((int)c) is Row or Scalar || Mode((int)c) == Full && Rows == 1)))
+                throw new InvalidOperationException($"instruction {j} (WeightedColumnSum) adds onto register {c}, which is not a row or scalar operand.");
             for (var k = j + 1; k < Instructions; k++)
                 if (p[_code + 4 * k + 1] == sum || p[_code + 4 * k + 2] == sum || p[_code + 4 * k + 3] == sum)
                     throw new InvalidOperationException($"instruction {k} reads the column sum of instruction {j}, which is complete only after the last row.");
@@ -508,7 +561,7 @@ internal readonly unsafe struct ElementwiseProgram
         get
         {
             for (var j = 0; j < Instructions; j++)
-                if (Op(j) == ElementwiseOp.ColumnSum) return true;
+                if (IsSumOp(Op(j))) return true;
             return false;
         }
     }
@@ -517,7 +570,10 @@ internal readonly unsafe struct ElementwiseProgram
     public ElementwiseOp Op(int j) => (ElementwiseOp)_p[_code + 4 * j];
 
     /// <summary>Whether output <paramref name="index"/> is a column sum, of [columns], not of the result's shape.</summary>
-    public bool IsSum(int index) => Op(Output(index) - Inputs) == ElementwiseOp.ColumnSum;
+    public bool IsSum(int index) => IsSumOp(Op(Output(index) - Inputs));
+
+    /// <summary>Whether <paramref name="op"/> sums down the rows into a vector of [columns].</summary>
+    public static bool IsSumOp(ElementwiseOp op) => op is ElementwiseOp.ColumnSum or ElementwiseOp.WeightedColumnSum;
 
     public int Inputs => (int)_p[1];
     public int Outputs => (int)_p[2];

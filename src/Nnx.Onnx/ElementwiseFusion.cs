@@ -65,6 +65,22 @@ internal static class ElementwiseFusion
             if ((ops[i] = Classify(nodes[i], AvalOf)) is { SumColumns: 0 } known && avalOf(known.Output) is null)
                 derived[known.Output] = new Aval(known.Shape, known.IsCompare ? DType.Bool : DType.Float32);
         int Producer(string v) => producer.TryGetValue(v, out var p) ? p : -1;
+        // A weighted sum's Gemm of [1, n] is fused with the Reshape to [n] that reads it (and only then): the fused node
+        // writes the vector, so the Reshape goes too, and its result counts as the Gemm's.
+        var reshapeOf = new Dictionary<int, int>();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (ops[i] is not { Code: ElementwiseOp.WeightedColumnSum } gemm) continue;
+            ops[i] = null;
+            var gemmOutput = nodes[i].Output[0];
+            if (graphOutputs.Contains(gemmOutput) || readers.GetValueOrDefault(gemmOutput) is not [var r]
+                || nodes[r] is not { Domain: "", OpType: "Reshape" } reshape || reshape.Input[0] != gemmOutput
+                || avalOf(reshape.Output[0]) is not { DType: DType.Float32, Shape.Rank: 1 } vector || vector.Shape.Size != gemm.SumColumns)
+                continue;
+            ops[i] = gemm with { Output = reshape.Output[0] };
+            reshapeOf[i] = r;
+            producer[reshape.Output[0]] = i;
+        }
 
         var clusterOf = new int[nodes.Count];
         Array.Fill(clusterOf, -1);
@@ -147,7 +163,11 @@ internal static class ElementwiseFusion
         {
             if (Build(c) is not { } node) return; // no value of it is read: not a live graph's cluster
             replacement[c.Members[0]] = node;
-            foreach (var m in c.Members) removed.Add(m);
+            foreach (var m in c.Members)
+            {
+                removed.Add(m);
+                if (reshapeOf.TryGetValue(m, out var r)) removed.Add(r);
+            }
         }
         var kept = new List<(int Key, NodeProto Node)>();
         for (var i = 0; i < nodes.Count; i++)
@@ -167,7 +187,7 @@ internal static class ElementwiseFusion
             var all = c.All();
             var externals = Externals(all);
             if (all.Count > CpuKernels.MaxFusedInstructions || externals.Count > CpuKernels.MaxFusedInputs) return false;
-            if (SumColumns(c) is not { } columns || Layout(c.Shape, ShapesOf(externals), columns) is null) return false;
+            if (SumColumns(c) is not { } columns || Layout(c.Shape, ShapesOf(externals, c), columns) is null) return false;
             // A column sum is complete only after the last row: nothing in its program reads it.
             foreach (var n in all)
                 foreach (var v in ops[n]!.Operands)
@@ -215,10 +235,19 @@ internal static class ElementwiseFusion
             return false;
         }
 
-        Shape[] ShapesOf(List<string> values)
+        // The operands' shapes as the layout sees them: a weighted sum's [1, rows] weights as the column [rows, 1] they are
+        // read as. Null when a weight is also read as a plain operand.
+        Shape[]? ShapesOf(List<string> values, Cluster c)
         {
+            var weights = new HashSet<string>();
+            foreach (var m in c.Members)
+                if (ops[m] is { Code: ElementwiseOp.WeightedColumnSum } w) weights.Add(w.Operands[1]);
+            foreach (var n in c.All())
+                for (var s = 0; s < ops[n]!.Operands.Length; s++)
+                    if (weights.Contains(ops[n]!.Operands[s]) && !(ops[n]!.Code == ElementwiseOp.WeightedColumnSum && s == 1)) return null;
             var shapes = new Shape[values.Count];
-            for (var i = 0; i < shapes.Length; i++) shapes[i] = AvalOf(values[i])!.Shape;
+            for (var i = 0; i < shapes.Length; i++)
+                shapes[i] = weights.Contains(values[i]) ? Shape.Of(AvalOf(values[i])!.Shape.Size, 1) : AvalOf(values[i])!.Shape;
             return shapes;
         }
 
@@ -236,7 +265,7 @@ internal static class ElementwiseFusion
         {
             var all = c.All();
             var externals = Externals(all);
-            var (split, modes) = Layout(c.Shape, ShapesOf(externals), SumColumns(c)!.Value)!.Value;
+            var (split, modes) = Layout(c.Shape, ShapesOf(externals, c), SumColumns(c)!.Value)!.Value;
             var register = new Dictionary<string, int>();
             for (var i = 0; i < externals.Count; i++) register[externals[i]] = i;
             var code = new List<long>();
@@ -298,6 +327,7 @@ internal static class ElementwiseFusion
     /// </summary>
     private static Op? Classify(NodeProto node, Func<string, Aval?> avalOf)
     {
+        if (node is { Domain: "", OpType: "Gemm" } && node.Output.Count == 1) return ClassifyGemm(node, avalOf);
         if (node.Output.Count != 1 || node.Attribute.Count > 0) return null;
         if (node is { Domain: NnxCpuOps.Domain, OpType: NnxCpuOps.ColumnSums })
         {
@@ -337,6 +367,26 @@ internal static class ElementwiseFusion
         return new Op(c, isCompare, [.. node.Input], node.Output[0], shape);
     }
 
+    /// <summary>
+    /// A Gemm of a float32 row [1, k] with a [k, n] matrix, onto C when it has one (β = 1), with α = 1 and neither operand
+    /// transposed: the product MLAS runs with its M = 1 kernel, as a weighted column sum (of [1, n]; the caller checks the
+    /// Reshape to [n] that it needs).
+    /// </summary>
+    private static Op? ClassifyGemm(NodeProto node, Func<string, Aval?> avalOf)
+    {
+        foreach (var a in node.Attribute)
+            if (!(a.Name is "transA" or "transB" && a.I == 0 || a.Name == "alpha" && a.F == 1f)) return null;
+        if (node.Input.Count is not (2 or 3) || avalOf(node.Input[0]) is not { DType: DType.Float32, Shape: [1, var k] }
+            || avalOf(node.Input[1]) is not { DType: DType.Float32, Shape: [var rows, var n] } matrix || rows != k || k == 0
+            || avalOf(node.Output[0]) is not { DType: DType.Float32, Shape: [1, var columns] } || columns != n)
+            return null;
+        if (node.Input.Count == 2)
+            return new Op(ElementwiseOp.WeightedColumnSum, false, [node.Input[1], node.Input[0]], node.Output[0], matrix.Shape, n);
+        if (avalOf(node.Input[2]) is not { DType: DType.Float32, Shape: var c } || !(c.Size == 1 || c.Equals(Shape.Of(n)) || c.Equals(Shape.Of(1, n))))
+            return null;
+        return new Op(ElementwiseOp.WeightedColumnSum, false, [node.Input[1], node.Input[0], node.Input[2]], node.Output[0], matrix.Shape, n);
+    }
+
     /// <summary>The broadcast of <paramref name="shapes"/> (numpy's rule), or null when they do not broadcast.</summary>
     private static Shape? Broadcast(List<Shape> shapes)
     {
@@ -361,8 +411,9 @@ internal static class ElementwiseFusion
     /// row, a column or a scalar (<see cref="ElementwiseProgram"/>'s modes), with each operand's mode; null when none fits.
     /// With <paramref name="columns"/> above 0, only a split into rows of that many columns (those of a column sum).
     /// </summary>
-    internal static (int Split, long[] Modes)? Layout(Shape result, IEnumerable<Shape> operands, long columns = 0)
+    internal static (int Split, long[] Modes)? Layout(Shape result, IEnumerable<Shape>? operands, long columns = 0)
     {
+        if (operands is null) return null;
         var list = operands as IReadOnlyList<Shape> ?? [.. operands];
         for (var split = 0; split <= result.Rank; split++)
         {

@@ -83,6 +83,35 @@ public sealed class ElementwiseFusionTests
         Ops(input, inProcess: true).Should().BeEquivalentTo(Expect(input, $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}", Fused));
     }
 
+    /// <summary>A bias's SGD step as the passes leave it: the Gemm of a row of −lr with the cluster's gradient onto the bias, reshaped to a vector.</summary>
+    private static Graph WeightedSum(int rows, int columns, bool withC, bool rowInput = true)
+    {
+        var (x, s, c) = (new Value(F32(rows, columns)), new Value(F32(columns)), new Value(F32(columns)));
+        var row = rowInput ? null : Node.Create(new NnxSharp.Primitives.Literal(HostArray.Full(DType.Float32, Shape.Of(1, rows), -0.01)), []);
+        var w = row?.Output ?? new Value(F32(1, rows));
+        var y = Node.Create(new NnxSharp.Primitives.Mul(), [x, s]);
+        var gemm = Node.Create(new NnxSharp.Primitives.Gemm(false, false, 1, withC ? 1 : 0), [w, y.Output, c]); // β = 0: C is not read
+        var vector = Node.Create(new NnxSharp.Primitives.Reshape(Shape.Of(columns)), [gemm.Output]);
+        Node[] nodes = row is null ? [y, gemm, vector] : [row, y, gemm, vector];
+        Value[] inputs = rowInput ? [x, s, c, w] : [x, s, c];
+        return new Graph([.. inputs], [.. nodes], [vector.Output, y.Output]);
+    }
+
+    [TestMethod]
+    public void ARowTimesAClusterValueOntoAVectorIsComputedInsideIt()
+    {
+        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (64, 2048), (1, 4096) })
+            foreach (var (withC, rowInput) in new[] { (true, true), (false, true), (true, false) })
+            {
+                var graph = WeightedSum(rows, columns, withC, rowInput);
+                var ops = Ops(graph, inProcess: true);
+                if (CpuKernels.Available) ops.Should().Equal([Fused], "the Gemm and its Reshape go into the cluster at [{0}, {1}]", rows, columns);
+                HostArray[] values = [Values(F32(rows, columns), 21, hard: true), Values(F32(columns), 22), Values(F32(columns), 23, hard: true), Values(F32(1, rows), 24)];
+                AssertSameBits(graph, rowInput ? values : values[..3],
+                    $"[{rows}, {columns}] {(withC ? "onto C" : "without C")}: ");
+            }
+    }
+
     [TestMethod]
     public void OperandsFuseAsRowsColumnsAndScalarsOnly()
     {
