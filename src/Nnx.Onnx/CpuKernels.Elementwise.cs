@@ -168,8 +168,9 @@ internal static unsafe partial class CpuKernels
         // Past the registers, each weighted sum's group of up to four rows, for the block's columns.
         var groupStride = (job->ColumnsPerBlock + 15) / 16 * 16;
         var weighted = 0;
+        var groupOf = stackalloc int[instructions]; // a weighted sum's group buffer, by instruction
         for (var j = 0; j < instructions; j++)
-            if (job->Code[4 * j] == (long)ElementwiseOp.WeightedColumnSum) weighted++;
+            if (job->Code[4 * j] == (long)ElementwiseOp.WeightedColumnSum) groupOf[j] = weighted++;
         var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * RegisterStride + weighted * groupStride);
         var groups = scratch + (long)registers * RegisterStride;
         var at = stackalloc float*[registers];
@@ -222,7 +223,7 @@ internal static unsafe partial class CpuKernels
                     }
                     if (code[0] == (long)ElementwiseOp.WeightedColumnSum)
                     {
-                        var group = groups + (CountBefore(job->Code, j, ElementwiseOp.WeightedColumnSum) * groupStride) + (c - column0);
+                        var group = groups + groupOf[j] * groupStride + (c - column0);
                         var (first, last) = r < fours ? (r % 4 == 0, r % 4 == 3) : (rest & 2) != 0 && r < fours + 2 ? (r == fours, r == fours + 1) : (true, true);
                         if (first) Binary<MulOp>(group, at[code[2]], at[code[1]], n);
                         else
@@ -248,15 +249,6 @@ internal static unsafe partial class CpuKernels
             var scale = scratch + code[2] * RegisterStride; // a scalar operand, filled above
             for (var c = column0; c < columnEnd; c += Chunk) Binary<MulOp>(sum + c, sum + c, scale, (int)Math.Min(Chunk, columnEnd - c));
         }
-    }
-
-    /// <summary>The instructions before <paramref name="j"/> of operation <paramref name="op"/>.</summary>
-    private static int CountBefore(long* code, int j, ElementwiseOp op)
-    {
-        var n = 0;
-        for (var k = 0; k < j; k++)
-            if (code[4 * k] == (long)op) n++;
-        return n;
     }
 
     /// <summary>Compiles the elementwise kernel's methods (each operation's loop among them) before a model first runs it.</summary>
