@@ -25,7 +25,19 @@ internal static class ElementwiseFusion
     public const int MinLoneElements = 2048;
 
     /// <summary>What one ONNX node computes, when the kernel can compute it; a column sum's <c>Shape</c> is its operand's, of its <c>SumColumns</c> columns.</summary>
-    private sealed record Op(ElementwiseOp Code, bool IsCompare, string[] Operands, string Output, Shape Shape, long SumColumns = 0);
+    private sealed record Op(ElementwiseOp Code, bool IsCompare, string[] Operands, string Output, Shape Shape, long SumColumns = 0)
+    {
+        /// <summary>A scaled weighted sum's α and β, as the names of the scalar operands that the fused node gets (<see cref="ScaleName"/>).</summary>
+        public string[] Scales { get; init; } = [];
+
+        /// <summary>What the program reads: the operands, then the scales.</summary>
+        public IEnumerable<string> Reads => Scales.Length == 0 ? Operands : Operands.Concat(Scales);
+    }
+
+    // A scale's operand before the fused node makes it a constant (only a fused sum's scales become initializers).
+    private const string ScalePrefix = "\u0001scale:";
+
+    private static string ScaleName(float value) => ScalePrefix + BitConverter.SingleToInt32Bits(value).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>A cluster: its result shape, its members and the comparisons it computes, each by node index, ascending.</summary>
     private sealed class Cluster(Shape shape, List<int> members, List<int> compares)
@@ -62,15 +74,18 @@ internal static class ElementwiseFusion
         Aval? AvalOf(string v) => derived.TryGetValue(v, out var a) ? a : avalOf(v);
         var ops = new Op?[nodes.Count];
         for (var i = 0; i < nodes.Count; i++)
+        {
             if ((ops[i] = Classify(nodes[i], AvalOf)) is { SumColumns: 0 } known && avalOf(known.Output) is null)
                 derived[known.Output] = new Aval(known.Shape, known.IsCompare ? DType.Bool : DType.Float32);
+            foreach (var scale in ops[i]?.Scales ?? []) derived[scale] = new Aval(Shape.Scalar, DType.Float32);
+        }
         int Producer(string v) => producer.TryGetValue(v, out var p) ? p : -1;
         // A weighted sum's Gemm of [1, n] is fused with the Reshape to [n] that reads it (and only then): the fused node
         // writes the vector, so the Reshape goes too, and its result counts as the Gemm's.
         var reshapeOf = new Dictionary<int, int>();
         for (var i = 0; i < nodes.Count; i++)
         {
-            if (ops[i] is not { Code: ElementwiseOp.WeightedColumnSum } gemm) continue;
+            if (ops[i] is not { Code: ElementwiseOp.WeightedColumnSum or ElementwiseOp.ScaledWeightedColumnSum } gemm) continue;
             ops[i] = null;
             var gemmOutput = nodes[i].Output[0];
             if (graphOutputs.Contains(gemmOutput) || readers.GetValueOrDefault(gemmOutput) is not [var r]
@@ -140,6 +155,22 @@ internal static class ElementwiseFusion
             }
         }
 
+        // A sum whose operand no cluster computes joins a cluster of its shape that reads the operand (the operand of a
+        // BatchNorm's batch statistics and of its running average is the layer's product, which the normalisation reads).
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (ops[i] is not { SumColumns: > 0 } op || clusterOf[i] >= 0) continue;
+            foreach (var r in readers.GetValueOrDefault(op.Operands[0], []))
+            {
+                if (clusterOf[r] is var k && k < 0 || !clusters[k]!.Shape.Equals(op.Shape)) continue;
+                var with = new Cluster(op.Shape, Sorted([.. clusters[k]!.Members, i]), clusters[k]!.Compares);
+                if (!Valid(with)) continue;
+                clusters[k] = with;
+                clusterOf[i] = k;
+                break;
+            }
+        }
+
         var fused = new List<Cluster>();
         foreach (var c in clusters)
             if (c is not null && (c.Members.Count > 1 || c.Compares.Count > 0 || c.Shape.Size >= minLoneElements)) fused.Add(c);
@@ -186,7 +217,7 @@ internal static class ElementwiseFusion
         {
             var all = c.All();
             var externals = Externals(all);
-            if (all.Count > CpuKernels.MaxFusedInstructions || externals.Count > CpuKernels.MaxFusedInputs) return false;
+            if (Instructions(all) > CpuKernels.MaxFusedInstructions || externals.Count > CpuKernels.MaxFusedInputs) return false;
             if (SumColumns(c) is not { } columns || Layout(c.Shape, ShapesOf(externals, c), columns) is null) return false;
             // A column sum is complete only after the last row: nothing in its program reads it.
             foreach (var n in all)
@@ -241,14 +272,22 @@ internal static class ElementwiseFusion
         {
             var weights = new HashSet<string>();
             foreach (var m in c.Members)
-                if (ops[m] is { Code: ElementwiseOp.WeightedColumnSum } w) weights.Add(w.Operands[1]);
+                if (ops[m] is { Code: ElementwiseOp.WeightedColumnSum or ElementwiseOp.ScaledWeightedColumnSum } w) weights.Add(w.Operands[1]);
             foreach (var n in c.All())
                 for (var s = 0; s < ops[n]!.Operands.Length; s++)
-                    if (weights.Contains(ops[n]!.Operands[s]) && !(ops[n]!.Code == ElementwiseOp.WeightedColumnSum && s == 1)) return null;
+                    if (weights.Contains(ops[n]!.Operands[s]) && !(ops[n]!.Code is ElementwiseOp.WeightedColumnSum or ElementwiseOp.ScaledWeightedColumnSum && s == 1)) return null;
             var shapes = new Shape[values.Count];
             for (var i = 0; i < shapes.Length; i++)
                 shapes[i] = weights.Contains(values[i]) ? Shape.Of(AvalOf(values[i])!.Shape.Size, 1) : AvalOf(values[i])!.Shape;
             return shapes;
+        }
+
+        // The program's instructions: one per node, and a SumScales after each scaled weighted sum.
+        int Instructions(List<int> all)
+        {
+            var count = all.Count;
+            foreach (var n in all) if (ops[n]!.Scales.Length > 0) count++;
+            return count;
         }
 
         // The values the nodes read from outside them, in order of first reading.
@@ -256,7 +295,7 @@ internal static class ElementwiseFusion
         {
             var list = new List<string>();
             foreach (var n in all)
-                foreach (var v in ops[n]!.Operands)
+                foreach (var v in ops[n]!.Reads)
                     if (all.BinarySearch(Producer(v)) < 0 && !list.Contains(v)) list.Add(v);
             return list;
         }
@@ -269,12 +308,14 @@ internal static class ElementwiseFusion
             var register = new Dictionary<string, int>();
             for (var i = 0; i < externals.Count; i++) register[externals[i]] = i;
             var code = new List<long>();
-            for (var j = 0; j < all.Count; j++)
+            foreach (var n in all)
             {
-                var op = ops[all[j]]!;
+                var op = ops[n]!;
                 code.Add((long)op.Code);
                 for (var s = 0; s < 3; s++) code.Add(s < op.Operands.Length ? register[op.Operands[s]] : -1);
-                register[op.Output] = externals.Count + j;
+                register[op.Output] = externals.Count + code.Count / 4 - 1;
+                if (op.Scales.Length == 0) continue;
+                code.AddRange([(long)ElementwiseOp.SumScales, register[op.Scales[0]], register[op.Scales[1]], -1]);
             }
             var outputs = new List<string>();
             foreach (var m in c.Members)
@@ -283,7 +324,7 @@ internal static class ElementwiseFusion
             var dims = c.Shape.ToLongArray();
             long rows = 1;
             for (var d = 0; d < split; d++) rows *= dims[d];
-            var program = new List<long> { 1, externals.Count, outputs.Count, all.Count, dims.Length };
+            var program = new List<long> { 1, externals.Count, outputs.Count, code.Count / 4, dims.Length };
             program.AddRange(dims);
             program.Add(rows);
             program.Add(c.Shape.Size / Math.Max(rows, 1));
@@ -301,7 +342,10 @@ internal static class ElementwiseFusion
                 DocString = string.Join("; ", sources),
             };
             node.Input.Add(constant(HostArray.Create(program.ToArray(), Shape.Of(program.Count))));
-            node.Input.AddRange(externals);
+            foreach (var v in externals)
+                node.Input.Add(v.StartsWith(ScalePrefix, StringComparison.Ordinal)
+                    ? constant(HostArray.Scalar(DType.Float32, BitConverter.Int32BitsToSingle(int.Parse(v[ScalePrefix.Length..], System.Globalization.CultureInfo.InvariantCulture))))
+                    : v);
             node.Output.AddRange(outputs);
             return node;
         }
@@ -374,17 +418,29 @@ internal static class ElementwiseFusion
     /// </summary>
     private static Op? ClassifyGemm(NodeProto node, Func<string, Aval?> avalOf)
     {
+        float alpha = 1f, beta = 1f;
         foreach (var a in node.Attribute)
-            if (!(a.Name is "transA" or "transB" && a.I == 0 || a.Name == "alpha" && a.F == 1f)) return null;
+        {
+            if (a.Name is "transA" or "transB" && a.I == 0) continue;
+            if (a.Name == "alpha") alpha = a.F;
+            else if (a.Name == "beta") beta = a.F;
+            else return null;
+        }
         if (node.Input.Count is not (2 or 3) || avalOf(node.Input[0]) is not { DType: DType.Float32, Shape: [1, var k] }
             || avalOf(node.Input[1]) is not { DType: DType.Float32, Shape: [var rows, var n] } matrix || rows != k || k == 0
             || avalOf(node.Output[0]) is not { DType: DType.Float32, Shape: [1, var columns] } || columns != n)
             return null;
-        if (node.Input.Count == 2)
-            return new Op(ElementwiseOp.WeightedColumnSum, false, [node.Input[1], node.Input[0]], node.Output[0], matrix.Shape, n);
-        if (avalOf(node.Input[2]) is not { DType: DType.Float32, Shape: var c } || !(c.Size == 1 || c.Equals(Shape.Of(n)) || c.Equals(Shape.Of(1, n))))
+        if (node.Input.Count == 3 && (avalOf(node.Input[2]) is not { DType: DType.Float32, Shape: var c } || !(c.Size == 1 || c.Equals(Shape.Of(n)) || c.Equals(Shape.Of(1, n)))))
             return null;
-        return new Op(ElementwiseOp.WeightedColumnSum, false, [node.Input[1], node.Input[0], node.Input[2]], node.Output[0], matrix.Shape, n);
+        string[] operands = node.Input.Count == 2 ? [node.Input[1], node.Input[0]] : [node.Input[1], node.Input[0], node.Input[2]];
+        if (alpha == 1f && (beta == 1f || node.Input.Count == 2))
+            return new Op(ElementwiseOp.WeightedColumnSum, false, operands, node.Output[0], matrix.Shape, n);
+        // Another α or β: MLAS's general kernel, whose fused multiply-adds the kernel copies where the CPU has them, for
+        // the contractions it does in one block. (α = 1 with another β is its M = 1 kernel onto β·C: left to ORT.)
+        if (alpha == 1f || !float.IsFinite(alpha) || !float.IsFinite(beta) || k > ElementwiseProgram.MaxScaledSumRows
+            || !System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            return null;
+        return new Op(ElementwiseOp.ScaledWeightedColumnSum, false, operands, node.Output[0], matrix.Shape, n) { Scales = [ScaleName(alpha), ScaleName(beta)] };
     }
 
     /// <summary>The broadcast of <paramref name="shapes"/> (numpy's rule), or null when they do not broadcast.</summary>

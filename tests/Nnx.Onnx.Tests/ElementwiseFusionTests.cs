@@ -75,22 +75,27 @@ public sealed class ElementwiseFusionTests
         Ops(twoAxes, inProcess: true).Should().Equal(Expect(twoAxes, Fused));
         AssertSameBits(twoAxes, [Values(F32(4, 8, 100), 15, hard: true), Values(F32(100), 16)]);
 
-        // A sum into a matrix stays a ColumnSums node; so does a sum whose operand no cluster computes.
+        // A sum into a matrix stays a ColumnSums node; so does a sum whose operand no cluster computes or reads.
         var matrix = Graph.Trace(a => [(a[0] * a[0]).Sum(0)], F32(4, 8, 100));
         Ops(matrix, inProcess: true).Should().Equal(Expect(matrix, Fused, $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}"));
         AssertSameBits(matrix, [Values(F32(4, 8, 100), 17)]);
+        var alone = Graph.Trace(a => [a[0].Sum(0), a[1] * 2.0], F32(32, 128), F32(32, 128));
+        Ops(alone, inProcess: true).Should().BeEquivalentTo(Expect(alone, $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}", Fused));
+
+        // A sum of an input that a cluster reads runs in that cluster.
         var input = Graph.Trace(a => [a[0].Sum(0), a[0] * 2.0], F32(32, 128));
-        Ops(input, inProcess: true).Should().BeEquivalentTo(Expect(input, $"{NnxCpuOps.Domain}:{NnxCpuOps.ColumnSums}", Fused));
+        Ops(input, inProcess: true).Should().Equal(Expect(input, Fused));
+        AssertSameBits(input, [Values(F32(32, 128), 18, hard: true)]);
     }
 
     /// <summary>A bias's SGD step as the passes leave it: the Gemm of a row of −lr with the cluster's gradient onto the bias, reshaped to a vector.</summary>
-    private static Graph WeightedSum(int rows, int columns, bool withC, bool rowInput = true)
+    private static Graph WeightedSum(int rows, int columns, bool withC, bool rowInput = true, double alpha = 1, double beta = 1)
     {
         var (x, s, c) = (new Value(F32(rows, columns)), new Value(F32(columns)), new Value(F32(columns)));
         var row = rowInput ? null : Node.Create(new NnxSharp.Primitives.Literal(HostArray.Full(DType.Float32, Shape.Of(1, rows), -0.01)), []);
         var w = row?.Output ?? new Value(F32(1, rows));
         var y = Node.Create(new NnxSharp.Primitives.Mul(), [x, s]);
-        var gemm = Node.Create(new NnxSharp.Primitives.Gemm(false, false, 1, withC ? 1 : 0), [w, y.Output, c]); // β = 0: C is not read
+        var gemm = Node.Create(new NnxSharp.Primitives.Gemm(false, false, alpha, withC ? beta : 0), [w, y.Output, c]); // β = 0: C is not read
         var vector = Node.Create(new NnxSharp.Primitives.Reshape(Shape.Of(columns)), [gemm.Output]);
         Node[] nodes = row is null ? [y, gemm, vector] : [row, y, gemm, vector];
         Value[] inputs = rowInput ? [x, s, c, w] : [x, s, c];
@@ -110,6 +115,42 @@ public sealed class ElementwiseFusionTests
                 AssertSameBits(graph, rowInput ? values : values[..3],
                     $"[{rows}, {columns}] {(withC ? "onto C" : "without C")}: ");
             }
+    }
+
+    /// <summary>
+    /// A BatchNorm's running average, <c>β·m + α·Σᵣ xᵣ</c> as one Gemm of a row of ones (α = (1 − momentum) / batch), and
+    /// the other α and β that MLAS's general kernel takes: fused with the bits of ONNX Runtime's Gemm, up to 128 rows.
+    /// </summary>
+    [TestMethod]
+    public void AScaledRowTimesAClusterValueIsComputedInsideItUpTo128Rows()
+    {
+        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (128, 2048), (1, 4096), (129, 48) })
+            foreach (var (withC, rowInput, alpha, beta) in new[] { (true, true, 0.0003125, 0.99), (true, false, 0.0003125, 0.99), (true, true, -0.01, 1.0), (false, true, 0.5, 1.0), (true, true, 3.0, 0.0) })
+            {
+                var graph = WeightedSum(rows, columns, withC, rowInput, alpha, beta);
+                var ops = Ops(graph, inProcess: true);
+                var fits = rows <= ElementwiseProgram.MaxScaledSumRows && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+                if (CpuKernels.Available && fits) ops.Should().Equal([Fused], "the scaled Gemm and its Reshape go into the cluster at [{0}, {1}]", rows, columns);
+                if (CpuKernels.Available && !fits) ops.Should().Contain("Gemm", "MLAS sums {0} rows in more than one block", rows);
+                HostArray[] values = [Values(F32(rows, columns), 31, hard: true), Values(F32(columns), 32), Values(F32(columns), 33, hard: true), Values(F32(1, rows), 34)];
+                AssertSameBits(graph, rowInput ? values : values[..3], $"[{rows}, {columns}] α {alpha} β {beta} {(withC ? "onto C" : "without C")}: ");
+            }
+    }
+
+    /// <summary>A sum of a value that no cluster computes (a product, a graph input) joins the cluster that reads the value.</summary>
+    [TestMethod]
+    public void ASumOfAValueAClusterReadsIsComputedInsideThatCluster()
+    {
+        var (x, m, s, c) = (new Value(F32(32, 512)), new Value(F32(512)), new Value(F32(512)), new Value(F32(512)));
+        var ones = Node.Create(new NnxSharp.Primitives.Literal(HostArray.Full(DType.Float32, Shape.Of(1, 32), 1)), []);
+        var centred = Node.Create(new NnxSharp.Primitives.Sub(), [x, m]);
+        var scaled = Node.Create(new NnxSharp.Primitives.Mul(), [centred.Output, s]);
+        var average = Node.Create(new NnxSharp.Primitives.Gemm(false, false, 0.0003125, 0.99), [ones.Output, x, c]);
+        var vector = Node.Create(new NnxSharp.Primitives.Reshape(Shape.Of(512)), [average.Output]);
+        var graph = new Graph([x, m, s, c], [ones, centred, scaled, average, vector], [scaled.Output, vector.Output]);
+        if (CpuKernels.Available && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            Ops(graph, inProcess: true).Should().Equal([Fused], "the running average of x joins the cluster that reads x");
+        AssertSameBits(graph, [Values(F32(32, 512), 41, hard: true), Values(F32(512), 42), Values(F32(512), 43), Values(F32(512), 44, hard: true)]);
     }
 
     [TestMethod]
@@ -192,6 +233,22 @@ public sealed class ElementwiseFusionTests
         {
             using OrtValue v = OrtValue.CreateTensorValueFromMemory(bad, [bad.Length]);
             var run = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(v), ("a", F32(2, 3), x), ("s", bad[10] == 0 ? F32(2, 3) : F32(), bad[10] == 0 ? x : scale)], output);
+            run.Should().Throw<OnnxRuntimeException>().WithMessage(message);
+        }
+
+        // A scaled weighted sum needs its SumScales right after it, with two scalar operands, and at most 128 rows.
+        long[] noScales = [1, 3, 1, 1, 2, 2, 3, 2, 3, 0, 2, 3, (long)ElementwiseOp.ScaledWeightedColumnSum, 0, 1, -1, 3];
+        long[] wholeScales = [1, 3, 1, 2, 2, 2, 3, 2, 3, 0, 2, 3, (long)ElementwiseOp.ScaledWeightedColumnSum, 0, 1, -1, (long)ElementwiseOp.SumScales, 0, 2, -1, 3];
+        long[] scalesAlone = [1, 3, 1, 2, 2, 2, 3, 2, 3, 0, 2, 3, (long)ElementwiseOp.Neg, 0, -1, -1, (long)ElementwiseOp.SumScales, 2, 2, -1, 3];
+        long[] tooManyRows = [1, 3, 1, 2, 2, 129, 1, 129, 1, 0, 2, 3, (long)ElementwiseOp.ScaledWeightedColumnSum, 0, 1, -1, (long)ElementwiseOp.SumScales, 2, 2, -1, 3];
+        foreach (var (bad, message) in new[] { (noScales, "*(ScaledWeightedColumnSum) is not followed by its SumScales*"),
+                     (wholeScales, "*(SumScales) reads registers 0 and 2, which are not both scalar operands*"),
+                     (scalesAlone, "*(SumScales) does not follow a ScaledWeightedColumnSum*"), (tooManyRows, "*sums 129 rows*at most 128*") })
+        {
+            using OrtValue v = OrtValue.CreateTensorValueFromMemory(bad, [bad.Length]);
+            var (rows, columns) = ((int)bad[5], (int)bad[6]);
+            using OrtValue matrix = OrtValue.CreateTensorValueFromMemory(new float[rows * columns], [rows, columns]), weights = OrtValue.CreateTensorValueFromMemory(new float[rows], [rows, 1]);
+            var run = () => OwnKernelModel.Run(NnxCpuOps.Elementwise, [Program(v), ("a", F32(rows, columns), matrix), ("w", F32(rows, 1), weights), ("s", F32(), scale)], [("y", F32(columns))]);
             run.Should().Throw<OnnxRuntimeException>().WithMessage(message);
         }
 
