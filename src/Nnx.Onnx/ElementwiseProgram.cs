@@ -1,10 +1,7 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using NnxSharp.Primitives;
 
 namespace NnxSharp.Onnx;
+
 /// <summary>The instructions of an <see cref="NnxCpuOps.Elementwise"/> program.</summary>
 internal enum ElementwiseOp : long
 {
