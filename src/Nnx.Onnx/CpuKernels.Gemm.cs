@@ -157,7 +157,7 @@ internal static unsafe partial class CpuKernels
     // update, which the step reads again only after several times the L3's worth of other data.
     private const long StreamedResult = 1 << 21;
 
-    // One block of 8 rows: its panel of A packed, a tile for every 48 columns into a buffer, then α and β·C into the result.
+    // One block of 8 rows: its panel of A packed, then a tile for every 48 columns, α and β·C applied to its accumulators.
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunGemmRows(void* state, nuint index) => GemmRows((GemmJob*)state, (long)index * TileRows);
@@ -170,9 +170,15 @@ internal static unsafe partial class CpuKernels
         var sums = Scratch(ref t_panel, ref t_panelFloats, TileRows * (width + Math.Max(k, 1)));
         var panel = sums + TileRows * width;
         PackA(job, i0, 0, k, panel);
-        for (long j = 0; j < width; j += TileColumns)
+        var stream = job->M * job->N >= StreamedResult;
+        // Whole tiles go from their accumulators to the result; a cut one (the last rows or columns) through the buffer.
+        var whole = i0 + TileRows <= job->M ? job->N / TileColumns * TileColumns : 0;
+        for (long j = 0; j < whole; j += TileColumns)
+            Tile(panel, job->Packed + j * k, TileColumns, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
+        for (var j = whole; j < width; j += TileColumns)
             Tile(panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
-        Finish(job, sums, width, i0, Math.Min(TileRows, job->M - i0), 0, job->N, stream: job->M * job->N >= StreamedResult);
+        if (whole < job->N) Finish(job, sums + whole, width, i0, Math.Min(TileRows, job->M - i0), whole, job->N - whole, stream);
+        else if (stream && Sse.IsSupported) Sse.StoreFence(); // as Finish: the stores are seen before the block counts as done
     }
 
     /// <summary>Rows i0 … i0 + 7 of op(A), steps k0 … k0 + steps − 1 of the contraction, as [steps, 8] (rows past M as zeros).</summary>

@@ -11,8 +11,12 @@ internal static unsafe partial class CpuKernels
     /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]) and B's <paramref name="b"/>
     /// ([k, 48], row stride <paramref name="ldb"/>): 24 accumulators, each k one broadcast of A per row and three loads of B.
     /// </summary>
+    /// <para>With <paramref name="finish"/> the tile is rows <paramref name="i0"/> … and columns <paramref name="j0"/> … of that
+    /// product's result, all 8 × 48 inside it: α and β·C are applied to the accumulators and they go straight to the result, as
+    /// <see cref="Finish"/> would store them from a buffer (the same operations, so the same bits; <paramref name="y"/> unused).</para>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate)
+    private static void Tile(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
+        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false)
     {
         Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
@@ -52,6 +56,18 @@ internal static unsafe partial class CpuKernels
             x = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
         }
+        if (finish != null)
+        {
+            Out(finish, c00, i0 + 0, j0, stream); Out(finish, c01, i0 + 0, j0 + 16, stream); Out(finish, c02, i0 + 0, j0 + 32, stream);
+            Out(finish, c10, i0 + 1, j0, stream); Out(finish, c11, i0 + 1, j0 + 16, stream); Out(finish, c12, i0 + 1, j0 + 32, stream);
+            Out(finish, c20, i0 + 2, j0, stream); Out(finish, c21, i0 + 2, j0 + 16, stream); Out(finish, c22, i0 + 2, j0 + 32, stream);
+            Out(finish, c30, i0 + 3, j0, stream); Out(finish, c31, i0 + 3, j0 + 16, stream); Out(finish, c32, i0 + 3, j0 + 32, stream);
+            Out(finish, c40, i0 + 4, j0, stream); Out(finish, c41, i0 + 4, j0 + 16, stream); Out(finish, c42, i0 + 4, j0 + 32, stream);
+            Out(finish, c50, i0 + 5, j0, stream); Out(finish, c51, i0 + 5, j0 + 16, stream); Out(finish, c52, i0 + 5, j0 + 32, stream);
+            Out(finish, c60, i0 + 6, j0, stream); Out(finish, c61, i0 + 6, j0 + 16, stream); Out(finish, c62, i0 + 6, j0 + 32, stream);
+            Out(finish, c70, i0 + 7, j0, stream); Out(finish, c71, i0 + 7, j0 + 16, stream); Out(finish, c72, i0 + 7, j0 + 32, stream);
+            return;
+        }
         c00.Store(y + 0 * ldy + 0); c01.Store(y + 0 * ldy + 16); c02.Store(y + 0 * ldy + 32);
         c10.Store(y + 1 * ldy + 0); c11.Store(y + 1 * ldy + 16); c12.Store(y + 1 * ldy + 32);
         c20.Store(y + 2 * ldy + 0); c21.Store(y + 2 * ldy + 16); c22.Store(y + 2 * ldy + 32);
@@ -60,6 +76,21 @@ internal static unsafe partial class CpuKernels
         c50.Store(y + 5 * ldy + 0); c51.Store(y + 5 * ldy + 16); c52.Store(y + 5 * ldy + 32);
         c60.Store(y + 6 * ldy + 0); c61.Store(y + 6 * ldy + 16); c62.Store(y + 6 * ldy + 32);
         c70.Store(y + 7 * ldy + 0); c71.Store(y + 7 * ldy + 16); c72.Store(y + 7 * ldy + 32);
+    }
+
+    /// <summary>Sixteen products of row <paramref name="i"/> from column <paramref name="j"/> into the result: α·v + β·C, as <see cref="Finish"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Out(GemmJob* job, Vector512<float> v, long i, long j, bool stream)
+    {
+        if (job->Alpha != 1) v *= Vector512.Create(job->Alpha);
+        if (job->Beta != 0)
+        {
+            var c = job->C + i * job->CRowStride + j * job->CColumnStride;
+            v += job->CColumnStride == 0 ? Vector512.Create(*c * job->Beta) : Vector512.Load(c) * Vector512.Create(job->Beta);
+        }
+        var y = job->Y + i * job->N + j;
+        if (stream && ((nint)y & 63) == 0) Avx512F.StoreAlignedNonTemporal(y, v);
+        else v.Store(y);
     }
 
     /// <summary>
