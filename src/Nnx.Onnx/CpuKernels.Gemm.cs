@@ -145,7 +145,7 @@ internal static unsafe partial class CpuKernels
                     PackB(job, j0 + p, k0, steps, b);
                 }
                 for (long i = 0; i < rowBlocks; i++)
-                    Tile(job->Packed + i * TileRows * k + k0 * TileRows, b, ldb, steps, sums + i * TileRows * width + p, width, accumulate: k0 > 0);
+                    TileOf(job->N - (j0 + p), job->Packed + i * TileRows * k + k0 * TileRows, b, ldb, steps, sums + i * TileRows * width + p, width, accumulate: k0 > 0);
             }
         }
         Finish(job, sums, width, 0, job->M, j0, Math.Min(width, job->N - j0));
@@ -174,9 +174,9 @@ internal static unsafe partial class CpuKernels
         // Whole tiles go from their accumulators to the result; a cut one (the last rows or columns) through the buffer.
         var whole = i0 + TileRows <= job->M ? job->N / TileColumns * TileColumns : 0;
         for (long j = 0; j < whole; j += TileColumns)
-            Tile(panel, job->Packed + j * k, TileColumns, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
+            Tile<WideTile>(panel, job->Packed + j * k, TileColumns, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
         for (var j = whole; j < width; j += TileColumns)
-            Tile(panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
+            TileOf(job->N - j, panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
         if (whole < job->N) Finish(job, sums + whole, width, i0, Math.Min(TileRows, job->M - i0), whole, job->N - whole, stream);
         else if (stream && Sse.IsSupported) Sse.StoreFence(); // as Finish: the stores are seen before the block counts as done
     }

@@ -6,6 +6,17 @@ namespace NnxSharp.Onnx;
 
 internal static unsafe partial class CpuKernels
 {
+    /// <summary>A tile's width, fixed when the JIT compiles <see cref="Tile{TWidth}"/> for it: 48 columns, or the first 32 of them.</summary>
+    private interface ITileWidth
+    {
+        /// <summary>Whether the tile computes only its first 32 columns (a panel cut to at most 32 by the result's edge).</summary>
+        static abstract bool Narrow { get; }
+    }
+
+    private struct WideTile : ITileWidth { public static bool Narrow => false; }
+
+    private struct NarrowTile : ITileWidth { public static bool Narrow => true; }
+
     /// <summary>
     /// An 8 × 48 tile <paramref name="y"/> (row stride <paramref name="ldy"/>) plus, or set to when not
     /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]) and B's <paramref name="b"/>
@@ -15,21 +26,21 @@ internal static unsafe partial class CpuKernels
     /// product's result, all 8 × 48 inside it: α and β·C are applied to the accumulators and they go straight to the result, as
     /// <see cref="Finish"/> would store them from a buffer (the same operations, so the same bits; <paramref name="y"/> unused).</para>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
-        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false)
+    private static void Tile<TWidth>(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
+        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false) where TWidth : struct, ITileWidth
     {
         Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
         if (accumulate)
         {
-            c00 = Vector512.Load(y + 0 * ldy + 0); c01 = Vector512.Load(y + 0 * ldy + 16); c02 = Vector512.Load(y + 0 * ldy + 32);
-            c10 = Vector512.Load(y + 1 * ldy + 0); c11 = Vector512.Load(y + 1 * ldy + 16); c12 = Vector512.Load(y + 1 * ldy + 32);
-            c20 = Vector512.Load(y + 2 * ldy + 0); c21 = Vector512.Load(y + 2 * ldy + 16); c22 = Vector512.Load(y + 2 * ldy + 32);
-            c30 = Vector512.Load(y + 3 * ldy + 0); c31 = Vector512.Load(y + 3 * ldy + 16); c32 = Vector512.Load(y + 3 * ldy + 32);
-            c40 = Vector512.Load(y + 4 * ldy + 0); c41 = Vector512.Load(y + 4 * ldy + 16); c42 = Vector512.Load(y + 4 * ldy + 32);
-            c50 = Vector512.Load(y + 5 * ldy + 0); c51 = Vector512.Load(y + 5 * ldy + 16); c52 = Vector512.Load(y + 5 * ldy + 32);
-            c60 = Vector512.Load(y + 6 * ldy + 0); c61 = Vector512.Load(y + 6 * ldy + 16); c62 = Vector512.Load(y + 6 * ldy + 32);
-            c70 = Vector512.Load(y + 7 * ldy + 0); c71 = Vector512.Load(y + 7 * ldy + 16); c72 = Vector512.Load(y + 7 * ldy + 32);
+            c00 = Vector512.Load(y + 0 * ldy + 0); c01 = Vector512.Load(y + 0 * ldy + 16); c02 = TWidth.Narrow ? default : Vector512.Load(y + 0 * ldy + 32);
+            c10 = Vector512.Load(y + 1 * ldy + 0); c11 = Vector512.Load(y + 1 * ldy + 16); c12 = TWidth.Narrow ? default : Vector512.Load(y + 1 * ldy + 32);
+            c20 = Vector512.Load(y + 2 * ldy + 0); c21 = Vector512.Load(y + 2 * ldy + 16); c22 = TWidth.Narrow ? default : Vector512.Load(y + 2 * ldy + 32);
+            c30 = Vector512.Load(y + 3 * ldy + 0); c31 = Vector512.Load(y + 3 * ldy + 16); c32 = TWidth.Narrow ? default : Vector512.Load(y + 3 * ldy + 32);
+            c40 = Vector512.Load(y + 4 * ldy + 0); c41 = Vector512.Load(y + 4 * ldy + 16); c42 = TWidth.Narrow ? default : Vector512.Load(y + 4 * ldy + 32);
+            c50 = Vector512.Load(y + 5 * ldy + 0); c51 = Vector512.Load(y + 5 * ldy + 16); c52 = TWidth.Narrow ? default : Vector512.Load(y + 5 * ldy + 32);
+            c60 = Vector512.Load(y + 6 * ldy + 0); c61 = Vector512.Load(y + 6 * ldy + 16); c62 = TWidth.Narrow ? default : Vector512.Load(y + 6 * ldy + 32);
+            c70 = Vector512.Load(y + 7 * ldy + 0); c71 = Vector512.Load(y + 7 * ldy + 16); c72 = TWidth.Narrow ? default : Vector512.Load(y + 7 * ldy + 32);
         }
         else
         {
@@ -38,44 +49,54 @@ internal static unsafe partial class CpuKernels
         }
         for (long q = 0; q < k; q++, a += TileRows, b += ldb)
         {
-            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = Vector512.Load(b + 32), x;
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = TWidth.Narrow ? default : Vector512.Load(b + 32), x;
             x = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); if (!TWidth.Narrow) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
             x = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); if (!TWidth.Narrow) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
             x = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); if (!TWidth.Narrow) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
             x = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); if (!TWidth.Narrow) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
             x = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41); c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41); if (!TWidth.Narrow) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
             x = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51); c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51); if (!TWidth.Narrow) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
             x = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61); c62 = Vector512.FusedMultiplyAdd(x, b2, c62);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61); if (!TWidth.Narrow) c62 = Vector512.FusedMultiplyAdd(x, b2, c62);
             x = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); if (!TWidth.Narrow) c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
         }
         if (finish != null)
         {
-            Out(finish, c00, i0 + 0, j0, stream); Out(finish, c01, i0 + 0, j0 + 16, stream); Out(finish, c02, i0 + 0, j0 + 32, stream);
-            Out(finish, c10, i0 + 1, j0, stream); Out(finish, c11, i0 + 1, j0 + 16, stream); Out(finish, c12, i0 + 1, j0 + 32, stream);
-            Out(finish, c20, i0 + 2, j0, stream); Out(finish, c21, i0 + 2, j0 + 16, stream); Out(finish, c22, i0 + 2, j0 + 32, stream);
-            Out(finish, c30, i0 + 3, j0, stream); Out(finish, c31, i0 + 3, j0 + 16, stream); Out(finish, c32, i0 + 3, j0 + 32, stream);
-            Out(finish, c40, i0 + 4, j0, stream); Out(finish, c41, i0 + 4, j0 + 16, stream); Out(finish, c42, i0 + 4, j0 + 32, stream);
-            Out(finish, c50, i0 + 5, j0, stream); Out(finish, c51, i0 + 5, j0 + 16, stream); Out(finish, c52, i0 + 5, j0 + 32, stream);
-            Out(finish, c60, i0 + 6, j0, stream); Out(finish, c61, i0 + 6, j0 + 16, stream); Out(finish, c62, i0 + 6, j0 + 32, stream);
-            Out(finish, c70, i0 + 7, j0, stream); Out(finish, c71, i0 + 7, j0 + 16, stream); Out(finish, c72, i0 + 7, j0 + 32, stream);
+            Out(finish, c00, i0 + 0, j0, stream); Out(finish, c01, i0 + 0, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c02, i0 + 0, j0 + 32, stream);
+            Out(finish, c10, i0 + 1, j0, stream); Out(finish, c11, i0 + 1, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c12, i0 + 1, j0 + 32, stream);
+            Out(finish, c20, i0 + 2, j0, stream); Out(finish, c21, i0 + 2, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c22, i0 + 2, j0 + 32, stream);
+            Out(finish, c30, i0 + 3, j0, stream); Out(finish, c31, i0 + 3, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c32, i0 + 3, j0 + 32, stream);
+            Out(finish, c40, i0 + 4, j0, stream); Out(finish, c41, i0 + 4, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c42, i0 + 4, j0 + 32, stream);
+            Out(finish, c50, i0 + 5, j0, stream); Out(finish, c51, i0 + 5, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c52, i0 + 5, j0 + 32, stream);
+            Out(finish, c60, i0 + 6, j0, stream); Out(finish, c61, i0 + 6, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c62, i0 + 6, j0 + 32, stream);
+            Out(finish, c70, i0 + 7, j0, stream); Out(finish, c71, i0 + 7, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c72, i0 + 7, j0 + 32, stream);
             return;
         }
-        c00.Store(y + 0 * ldy + 0); c01.Store(y + 0 * ldy + 16); c02.Store(y + 0 * ldy + 32);
-        c10.Store(y + 1 * ldy + 0); c11.Store(y + 1 * ldy + 16); c12.Store(y + 1 * ldy + 32);
-        c20.Store(y + 2 * ldy + 0); c21.Store(y + 2 * ldy + 16); c22.Store(y + 2 * ldy + 32);
-        c30.Store(y + 3 * ldy + 0); c31.Store(y + 3 * ldy + 16); c32.Store(y + 3 * ldy + 32);
-        c40.Store(y + 4 * ldy + 0); c41.Store(y + 4 * ldy + 16); c42.Store(y + 4 * ldy + 32);
-        c50.Store(y + 5 * ldy + 0); c51.Store(y + 5 * ldy + 16); c52.Store(y + 5 * ldy + 32);
-        c60.Store(y + 6 * ldy + 0); c61.Store(y + 6 * ldy + 16); c62.Store(y + 6 * ldy + 32);
-        c70.Store(y + 7 * ldy + 0); c71.Store(y + 7 * ldy + 16); c72.Store(y + 7 * ldy + 32);
+        c00.Store(y + 0 * ldy + 0); c01.Store(y + 0 * ldy + 16); if (!TWidth.Narrow) c02.Store(y + 0 * ldy + 32);
+        c10.Store(y + 1 * ldy + 0); c11.Store(y + 1 * ldy + 16); if (!TWidth.Narrow) c12.Store(y + 1 * ldy + 32);
+        c20.Store(y + 2 * ldy + 0); c21.Store(y + 2 * ldy + 16); if (!TWidth.Narrow) c22.Store(y + 2 * ldy + 32);
+        c30.Store(y + 3 * ldy + 0); c31.Store(y + 3 * ldy + 16); if (!TWidth.Narrow) c32.Store(y + 3 * ldy + 32);
+        c40.Store(y + 4 * ldy + 0); c41.Store(y + 4 * ldy + 16); if (!TWidth.Narrow) c42.Store(y + 4 * ldy + 32);
+        c50.Store(y + 5 * ldy + 0); c51.Store(y + 5 * ldy + 16); if (!TWidth.Narrow) c52.Store(y + 5 * ldy + 32);
+        c60.Store(y + 6 * ldy + 0); c61.Store(y + 6 * ldy + 16); if (!TWidth.Narrow) c62.Store(y + 6 * ldy + 32);
+        c70.Store(y + 7 * ldy + 0); c71.Store(y + 7 * ldy + 16); if (!TWidth.Narrow) c72.Store(y + 7 * ldy + 32);
+    }
+
+    /// <summary>
+    /// <see cref="Tile{TWidth}"/> for a panel of which <paramref name="columns"/> lie inside the result: the narrow tile when
+    /// they are 32 or fewer (the last panel of a width such as 512 = 10 · 48 + 32), so its 16 columns past the edge cost nothing.
+    /// </summary>
+    private static void TileOf(long columns, float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate)
+    {
+        if (columns <= TileColumns - 16) Tile<NarrowTile>(a, b, ldb, k, y, ldy, accumulate);
+        else Tile<WideTile>(a, b, ldb, k, y, ldy, accumulate);
     }
 
     /// <summary>Sixteen products of row <paramref name="i"/> from column <paramref name="j"/> into the result: α·v + β·C, as <see cref="Finish"/>.</summary>
