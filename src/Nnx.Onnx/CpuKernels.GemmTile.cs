@@ -21,10 +21,10 @@ internal static unsafe partial class CpuKernels
     /// An 8 × 48 tile <paramref name="y"/> (row stride <paramref name="ldy"/>) plus, or set to when not
     /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]) and B's <paramref name="b"/>
     /// ([k, 48], row stride <paramref name="ldb"/>): 24 accumulators, each k one broadcast of A per row and three loads of B.
-    /// </summary>
     /// <para>With <paramref name="finish"/> the tile is rows <paramref name="i0"/> … and columns <paramref name="j0"/> … of that
     /// product's result, all 8 × 48 inside it: α and β·C are applied to the accumulators and they go straight to the result, as
     /// <see cref="Finish"/> would store them from a buffer (the same operations, so the same bits; <paramref name="y"/> unused).</para>
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TWidth>(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
         GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false) where TWidth : struct, ITileWidth
