@@ -24,10 +24,12 @@ internal static unsafe partial class CpuKernels
     /// <para>With <paramref name="finish"/> the tile is rows <paramref name="i0"/> … and columns <paramref name="j0"/> … of that
     /// product's result, all 8 × 48 inside it: α and β·C are applied to the accumulators and they go straight to the result, as
     /// <see cref="Finish"/> would store them from a buffer (the same operations, so the same bits; <paramref name="y"/> unused).</para>
+    /// <para>With <paramref name="prefetch"/> each step also asks for the three cache lines of 48 floats there, a row stride
+    /// <paramref name="ldb"/> apart from one step to the next: the block of B that the next tiles read.</para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TWidth>(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
-        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false) where TWidth : struct, ITileWidth
+        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false, float* prefetch = null) where TWidth : struct, ITileWidth
     {
         Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
@@ -49,6 +51,11 @@ internal static unsafe partial class CpuKernels
         }
         for (long q = 0; q < k; q++, a += TileRows, b += ldb)
         {
+            if (prefetch != null)
+            {
+                Sse.Prefetch0(prefetch); Sse.Prefetch0(prefetch + 16); Sse.Prefetch0(prefetch + 32);
+                prefetch += ldb;
+            }
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = TWidth.Narrow ? default : Vector512.Load(b + 32), x;
             x = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); if (!TWidth.Narrow) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
@@ -93,10 +100,10 @@ internal static unsafe partial class CpuKernels
     /// <see cref="Tile{TWidth}"/> for a panel of which <paramref name="columns"/> lie inside the result: the narrow tile when
     /// they are 32 or fewer (the last panel of a width such as 512 = 10 · 48 + 32), so its 16 columns past the edge cost nothing.
     /// </summary>
-    private static void TileOf(long columns, float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate)
+    private static void TileOf(long columns, float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate, float* prefetch = null)
     {
-        if (columns <= TileColumns - 16) Tile<NarrowTile>(a, b, ldb, k, y, ldy, accumulate);
-        else Tile<WideTile>(a, b, ldb, k, y, ldy, accumulate);
+        if (columns <= TileColumns - 16) Tile<NarrowTile>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
+        else Tile<WideTile>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
     }
 
     /// <summary>Sixteen products of row <paramref name="i"/> from column <paramref name="j"/> into the result: α·v + β·C, as <see cref="Finish"/>.</summary>
