@@ -184,7 +184,7 @@ internal static unsafe partial class CpuKernels
         // Whole tiles go from their accumulators to the result; a cut one (the last rows or columns) through the buffer.
         var whole = i0 + TileRows <= job->M ? job->N / TileColumns * TileColumns : 0;
         for (long j = 0; j < whole; j += TileColumns)
-            Tile<WideTile>(panel, job->Packed + j * k, TileColumns, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
+            Tile<WideTile, PackedA>(panel, job->Packed + j * k, TileColumns, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
         for (var j = whole; j < width; j += TileColumns)
             TileOf(job->N - j, panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
         if (whole < job->N) Finish(job, sums + whole, width, i0, Math.Min(TileRows, job->M - i0), whole, job->N - whole, stream);

@@ -6,7 +6,7 @@ namespace NnxSharp.Onnx;
 
 internal static unsafe partial class CpuKernels
 {
-    /// <summary>A tile's width, fixed when the JIT compiles <see cref="Tile{TWidth}"/> for it: 48 columns, or the first 32 of them.</summary>
+    /// <summary>A tile's width, fixed when the JIT compiles <see cref="Tile{TWidth, TA}"/> for it: 48 columns, or the first 32 of them.</summary>
     private interface ITileWidth
     {
         /// <summary>Whether the tile computes only its first 32 columns (a panel cut to at most 32 by the result's edge).</summary>
@@ -17,10 +17,22 @@ internal static unsafe partial class CpuKernels
 
     private struct NarrowTile : ITileWidth { public static bool Narrow => true; }
 
+    /// <summary>How a tile reads A, fixed when the JIT compiles <see cref="Tile{TWidth, TA}"/> for it.</summary>
+    private interface ITileA
+    {
+        /// <summary>Whether A is 8 rows where they lie (row stride lda, one float a step), else a packed panel ([k, 8]).</summary>
+        static abstract bool InPlace { get; }
+    }
+
+    private struct PackedA : ITileA { public static bool InPlace => false; }
+
+    private struct RowsOfA : ITileA { public static bool InPlace => true; }
+
     /// <summary>
     /// An 8 × 48 tile <paramref name="y"/> (row stride <paramref name="ldy"/>) plus, or set to when not
-    /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]) and B's <paramref name="b"/>
-    /// ([k, 48], row stride <paramref name="ldb"/>): 24 accumulators, each k one broadcast of A per row and three loads of B.
+    /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]; with <see cref="RowsOfA"/>, 8
+    /// rows of k floats <paramref name="lda"/> apart) and B's <paramref name="b"/> ([k, 48], row stride <paramref name="ldb"/>):
+    /// 24 accumulators, each k one broadcast of A per row and three loads of B.
     /// <para>With <paramref name="finish"/> the tile is rows <paramref name="i0"/> … and columns <paramref name="j0"/> … of that
     /// product's result, all 8 × 48 inside it: α and β·C are applied to the accumulators and they go straight to the result, as
     /// <see cref="Finish"/> would store them from a buffer (the same operations, so the same bits; <paramref name="y"/> unused).</para>
@@ -28,9 +40,12 @@ internal static unsafe partial class CpuKernels
     /// <paramref name="ldb"/> apart from one step to the next: the block of B that the next tiles read.</para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TWidth>(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
-        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false, float* prefetch = null) where TWidth : struct, ITileWidth
+    private static void Tile<TWidth, TA>(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
+        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false, float* prefetch = null, long lda = 0)
+        where TWidth : struct, ITileWidth where TA : struct, ITileA
     {
+        // A's rows in place: each row's pointer, indexed by the step (a stays at the first row).
+        float* a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
         Vector512<float> c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32;
         Vector512<float> c40, c41, c42, c50, c51, c52, c60, c61, c62, c70, c71, c72;
         if (accumulate)
@@ -49,7 +64,7 @@ internal static unsafe partial class CpuKernels
             c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = default;
             c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = default;
         }
-        for (long q = 0; q < k; q++, a += TileRows, b += ldb)
+        for (long q = 0; q < k; q++, b += ldb)
         {
             if (prefetch != null)
             {
@@ -57,22 +72,23 @@ internal static unsafe partial class CpuKernels
                 prefetch += ldb;
             }
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = TWidth.Narrow ? default : Vector512.Load(b + 32), x;
-            x = Vector512.Create(a[0]);
+            x = Vector512.Create(TA.InPlace ? a[q] : a[0]);
             c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01); if (!TWidth.Narrow) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
-            x = Vector512.Create(a[1]);
+            x = Vector512.Create(TA.InPlace ? a1[q] : a[1]);
             c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11); if (!TWidth.Narrow) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
-            x = Vector512.Create(a[2]);
+            x = Vector512.Create(TA.InPlace ? a2[q] : a[2]);
             c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21); if (!TWidth.Narrow) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
-            x = Vector512.Create(a[3]);
+            x = Vector512.Create(TA.InPlace ? a3[q] : a[3]);
             c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31); if (!TWidth.Narrow) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
-            x = Vector512.Create(a[4]);
+            x = Vector512.Create(TA.InPlace ? a4[q] : a[4]);
             c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41); if (!TWidth.Narrow) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
-            x = Vector512.Create(a[5]);
+            x = Vector512.Create(TA.InPlace ? a5[q] : a[5]);
             c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51); if (!TWidth.Narrow) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
-            x = Vector512.Create(a[6]);
+            x = Vector512.Create(TA.InPlace ? a6[q] : a[6]);
             c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61); if (!TWidth.Narrow) c62 = Vector512.FusedMultiplyAdd(x, b2, c62);
-            x = Vector512.Create(a[7]);
+            x = Vector512.Create(TA.InPlace ? a7[q] : a[7]);
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); if (!TWidth.Narrow) c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
+            if (!TA.InPlace) a += TileRows;
         }
         if (finish != null)
         {
@@ -97,13 +113,20 @@ internal static unsafe partial class CpuKernels
     }
 
     /// <summary>
-    /// <see cref="Tile{TWidth}"/> for a panel of which <paramref name="columns"/> lie inside the result: the narrow tile when
+    /// <see cref="Tile{TWidth, TA}"/> for a panel of which <paramref name="columns"/> lie inside the result: the narrow tile when
     /// they are 32 or fewer (the last panel of a width such as 512 = 10 · 48 + 32), so its 16 columns past the edge cost nothing.
     /// </summary>
     private static void TileOf(long columns, float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate, float* prefetch = null)
     {
-        if (columns <= TileColumns - 16) Tile<NarrowTile>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
-        else Tile<WideTile>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
+        if (columns <= TileColumns - 16) Tile<NarrowTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
+        else Tile<WideTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
+    }
+
+    /// <summary><see cref="TileOf"/> for 8 rows of A in place, <paramref name="lda"/> apart (<see cref="RowsOfA"/>).</summary>
+    private static void TileOfRows(long columns, float* a, long lda, float* b, long ldb, long k, float* y, long ldy)
+    {
+        if (columns <= TileColumns - 16) Tile<NarrowTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate: false, lda: lda);
+        else Tile<WideTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate: false, lda: lda);
     }
 
     /// <summary>Sixteen products of row <paramref name="i"/> from column <paramref name="j"/> into the result: α·v + β·C, as <see cref="Finish"/>.</summary>
