@@ -19,7 +19,8 @@ namespace NnxSharp.Onnx;
 /// 65–76 with; the MLAS square MatMul there 75–90). The thin
 /// operand is packed whole on the calling thread; the blocks run on the session's threads are columns of the result
 /// for a thin A, which walk K 64 or 128 steps at a time, and rows of the result for a short K, which apply α and β·C as
-/// they store whole rows (with non-temporal stores when the result is larger than the caches).</para>
+/// they store whole rows (with non-temporal stores when the result is larger than the caches). A thin A against a B
+/// beyond L2 runs as the transpose instead, B's columns as the tiles' rows (CpuKernels.GemmColumnsOfB.cs).</para>
 /// <para>Each thread keeps its scratch buffers across calls (the largest it needed).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
@@ -91,6 +92,14 @@ internal static unsafe partial class CpuKernels
             job.Packed = Scratch(ref t_whole, ref t_wholeFloats, panels * TileColumns * Math.Max(ka, 1));
             for (long j = 0; j < panels; j++) PackB(&job, j * TileColumns, 0, ka, job.Packed + j * TileColumns * ka);
             return ParallelFor(context, &RunGemmRows, rowBlocks, &job);
+        }
+        if (ColumnsOfBPay(&job))
+        {
+            // op(A)ᵀ as one panel of B ([K, 48]), packed as PackB packs a transposed B (or copies one that is not).
+            var transposed = new GemmJob { B = job.A, N = m, K = ka, TransB = !job.TransA };
+            job.Packed = Scratch(ref t_whole, ref t_wholeFloats, TileColumns * ka);
+            PackB(&transposed, 0, 0, ka, job.Packed);
+            return ParallelFor(context, &RunGemmColumnsOfB, (n + ColumnsOfBPerBlock - 1) / ColumnsOfBPerBlock, &job);
         }
         job.Packed = Scratch(ref t_whole, ref t_wholeFloats, rowBlocks * TileRows * Math.Max(ka, 1));
         for (long i = 0; i < rowBlocks; i++) PackA(&job, i * TileRows, 0, ka, job.Packed + i * TileRows * ka);

@@ -31,17 +31,19 @@ internal static unsafe partial class CpuKernels
     /// <summary>
     /// An 8 × 48 tile <paramref name="y"/> (row stride <paramref name="ldy"/>) plus, or set to when not
     /// <paramref name="accumulate"/>, the product of A's panel <paramref name="a"/> ([k, 8]; with <see cref="RowsOfA"/>, 8
-    /// rows of k floats <paramref name="lda"/> apart) and B's <paramref name="b"/> ([k, 48], row stride <paramref name="ldb"/>):
+    /// rows of k floats <paramref name="lda"/> apart; a packed A's steps may lie <paramref name="aStep"/> apart instead of 8, as
+    /// 8 consecutive columns of a matrix do) and B's <paramref name="b"/> ([k, 48], row stride <paramref name="ldb"/>):
     /// 24 accumulators, each k one broadcast of A per row and three loads of B.
     /// <para>With <paramref name="finish"/> the tile is rows <paramref name="i0"/> … and columns <paramref name="j0"/> … of that
     /// product's result, all 8 × 48 inside it: α and β·C are applied to the accumulators and they go straight to the result, as
     /// <see cref="Finish"/> would store them from a buffer (the same operations, so the same bits; <paramref name="y"/> unused).</para>
+    /// <para>With <paramref name="aAhead"/> each step asks L2 for the line of a packed A that many steps ahead.</para>
     /// <para>With <paramref name="prefetch"/> each step also asks for the three cache lines of 48 floats there, a row stride
     /// <paramref name="ldb"/> apart from one step to the next: the block of B that the next tiles read.</para>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TWidth, TA>(float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate,
-        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false, float* prefetch = null, long lda = 0)
+        GemmJob* finish = null, long i0 = 0, long j0 = 0, bool stream = false, float* prefetch = null, long lda = 0, long aStep = TileRows, long aAhead = 0)
         where TWidth : struct, ITileWidth where TA : struct, ITileA
     {
         // A's rows in place: each row's pointer, indexed by the step (a stays at the first row).
@@ -64,8 +66,10 @@ internal static unsafe partial class CpuKernels
             c00 = c01 = c02 = c10 = c11 = c12 = c20 = c21 = c22 = c30 = c31 = c32 = default;
             c40 = c41 = c42 = c50 = c51 = c52 = c60 = c61 = c62 = c70 = c71 = c72 = default;
         }
+        var ahead = aAhead * aStep;
         for (long q = 0; q < k; q++, b += ldb)
         {
+            if (ahead != 0) Sse.Prefetch1(a + ahead);
             if (prefetch != null)
             {
                 Sse.Prefetch0(prefetch); Sse.Prefetch0(prefetch + 16); Sse.Prefetch0(prefetch + 32);
@@ -88,7 +92,7 @@ internal static unsafe partial class CpuKernels
             c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61); if (!TWidth.Narrow) c62 = Vector512.FusedMultiplyAdd(x, b2, c62);
             x = Vector512.Create(TA.InPlace ? a7[q] : a[7]);
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71); if (!TWidth.Narrow) c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
-            if (!TA.InPlace) a += TileRows;
+            if (!TA.InPlace) a += aStep;
         }
         if (finish != null)
         {
@@ -120,6 +124,13 @@ internal static unsafe partial class CpuKernels
     {
         if (columns <= TileColumns - 16) Tile<NarrowTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
         else Tile<WideTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);
+    }
+
+    /// <summary><see cref="TileOf"/> for A's steps <paramref name="aStep"/> apart (8 columns of a matrix in place).</summary>
+    private static void TileOfColumns(long columns, float* a, long aStep, float* b, long ldb, long k, float* y, long ldy, bool accumulate, long aAhead = 0)
+    {
+        if (columns <= TileColumns - 16) Tile<NarrowTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, aStep: aStep, aAhead: aAhead);
+        else Tile<WideTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, aStep: aStep, aAhead: aAhead);
     }
 
     /// <summary><see cref="TileOf"/> for 8 rows of A in place, <paramref name="lda"/> apart (<see cref="RowsOfA"/>).</summary>

@@ -120,6 +120,21 @@ public sealed class PackedGemmTests
     }
 
     [TestMethod]
+    public void AThinProductOfALargeBMatchesTheReference()
+    {
+        // B of 2 MB or more is read by columns, 8 at a time, in passes of 256 steps: 1,100 and 1,030 columns end in a cut
+        // block and a cut tile, 500 and 520 steps in a short pass; 7 rows of A take the narrow tile, 40 the wide one.
+        foreach (var (m, n, k) in new[] { (7, 1100, 500), (40, 1030, 520) })
+            foreach (var ta in new[] { false, true })
+                foreach (var threads in new[] { 1, 2 })
+                {
+                    Check(new Gemm(ta, false), m, n, k, Shape.Of(n), threads);
+                    Check(new Gemm(ta, false, Alpha: -1e-3), m, n, k, Shape.Of(m, n), threads);
+                    Check(new Gemm(ta, false, Alpha: 2, Beta: -0.5), m, n, k, Shape.Of(m, 1), threads);
+                }
+    }
+
+    [TestMethod]
     public void ALargeUpdateWrittenPastTheCachesMatchesTheReference()
     {
         // From 2²¹ result elements a short contraction stores with non-temporal writes, aligned or not (rows of 1 030 floats).
