@@ -10,7 +10,7 @@ namespace NnxSharp.Onnx;
 /// <see cref="NnxCpuOps.PackedGemm"/>: float32 <c>α·op(A)·op(B) + β·C</c> with AVX-512 for the products of a training step
 /// at a small batch, where one operand is thin: 32 rows (a dense layer's forward, its input gradient) or a contraction
 /// of 32 (a weight's gradient fused with its update). On these shapes ONNX Runtime's MLAS keeps the arithmetic and the
-/// reading of the weight apart, and its Gemm copies C over the output on one thread before an update (notes/compiler.md).
+/// reading of the weight apart, and its Gemm copies C over the output on one thread before an update (notes/gemm.md).
 /// <para>A tile of the result, 8 rows × 48 columns, is 24 vector accumulators fed by one broadcast of A and three loads
 /// of B per step of the contraction (about 140 GFLOP/s on one core of a 2.8 GHz AVX-512 Xeon whose FMA peak is about
 /// 150). A is copied into panels of 8 rows stored step by step ([K, 8]); B is read where it is when it is not transposed
