@@ -9,7 +9,8 @@ namespace NnxSharp.Onnx;
 /// <summary>
 /// <see cref="NnxCpuOps.Elementwise"/>: a cluster of float32 elementwise ONNX nodes (ElementwiseFusion.cs) run as one
 /// pass. The result is seen as [rows, columns]; each operand is the whole result, a row broadcast down the rows, a
-/// column broadcast along them, or a scalar. The work goes in chunks of <see cref="Chunk"/> elements of one row: every
+/// column broadcast along them, or a scalar. The work goes in chunks of <see cref="Chunk"/> elements of one row (or of
+/// several whole rows, when they are short and the block holds them): every
 /// instruction runs over the chunk before the next, so a chunk's temporaries stay in L1, and an output is written
 /// where it lies. A column sum adds each row's chunk into its output, and a program with one runs in blocks of all the rows
 /// of a range of columns. Each operation rounds as ONNX Runtime's kernel for it does (IEEE single precision, no contraction into
@@ -178,8 +179,16 @@ internal static unsafe partial class CpuKernels
         var rowEnd = Math.Min(row0 + job->RowsPerBlock, job->Rows);
         var column0 = index % job->BlocksPerRow * job->ColumnsPerBlock;
         var columnEnd = Math.Min(column0 + job->ColumnsPerBlock, columns);
+        // Rows shorter than half a chunk go several to a chunk when the block holds them whole: an instruction then runs once
+        // for them all (at width 32, 16 rows instead of one). A row operand is repeated down the chunk's rows, a column
+        // operand filled row by row, and a sum adds the chunk's rows one after another, as it adds separate rows.
+        var rowsPerChunk = column0 == 0 && columnEnd == columns && columns <= Chunk / 2 ? Chunk / columns : 1;
+        var filled = (int)(rowsPerChunk > 1 ? rowsPerChunk * columns : Math.Min(Chunk, columnEnd - column0));
         for (var i = 0; i < inputs; i++)
-            if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, (int)Math.Min(Chunk, columnEnd - column0)).Fill(*job->Bases[i]);
+            if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, filled).Fill(*job->Bases[i]);
+            else if (job->Modes[i] == ElementwiseProgram.Row && rowsPerChunk > 1)
+                for (long s = 0; s < rowsPerChunk; s++)
+                    new ReadOnlySpan<float>(job->Bases[i], (int)columns).CopyTo(new Span<float>(scratch + (long)i * RegisterStride + s * columns, (int)columns));
         var sums = false;
         for (var j = 0; j < instructions; j++)
         {
@@ -197,18 +206,21 @@ internal static unsafe partial class CpuKernels
         }
         // The weighted sums' groups of rows: fours from the first row, then a two, then a one (MLAS's order).
         var (fours, rest) = (job->Rows / 4 * 4, job->Rows % 4);
-        for (var r = row0; r < rowEnd; r++)
+        for (var r = row0; r < rowEnd; r += rowsPerChunk)
             for (var c = column0; c < columnEnd; c += Chunk)
             {
-                var n = (int)Math.Min(Chunk, columnEnd - c);
+                // n elements in all: `rows` rows of `segment` (one row, or a piece of one, when a chunk holds one row).
+                var rows = (int)Math.Min(rowsPerChunk, rowEnd - r);
+                var segment = (int)(rowsPerChunk > 1 ? columns : Math.Min(Chunk, columnEnd - c));
+                var n = rows * segment;
                 for (var i = 0; i < inputs; i++)
                     switch (job->Modes[i])
                     {
                         case ElementwiseProgram.Full: at[i] = job->Bases[i] + r * columns + c; break;
-                        case ElementwiseProgram.Row: at[i] = job->Bases[i] + c; break;
+                        case ElementwiseProgram.Row: at[i] = rowsPerChunk > 1 ? scratch + (long)i * RegisterStride : job->Bases[i] + c; break;
                         case ElementwiseProgram.Column:
                             at[i] = scratch + (long)i * RegisterStride;
-                            new Span<float>(at[i], n).Fill(job->Bases[i][r]);
+                            for (var s = 0; s < rows; s++) new Span<float>(at[i] + s * segment, segment).Fill(job->Bases[i][r + s]);
                             break;
                         default: at[i] = scratch + (long)i * RegisterStride; break;
                     }
@@ -218,27 +230,32 @@ internal static unsafe partial class CpuKernels
                     var output = job->Bases[inputs + j];
                     if (code[0] == (long)ElementwiseOp.ColumnSum)
                     {
-                        Binary<AddOp>(output + c, output + c, at[code[1]], n);
+                        for (var s = 0; s < rows; s++) Binary<AddOp>(output + c, output + c, at[code[1]] + s * segment, segment);
                         continue;
                     }
                     if (code[0] == (long)ElementwiseOp.ScaledWeightedColumnSum)
                     {
-                        MultiplyAddInto(output + c, at[code[2]], at[code[1]], n);
+                        for (var s = 0; s < rows; s++) MultiplyAddInto(output + c, at[code[2]] + s * segment, at[code[1]] + s * segment, segment);
                         continue;
                     }
                     if (code[0] == (long)ElementwiseOp.SumScales) continue; // read after the last row
                     if (code[0] == (long)ElementwiseOp.WeightedColumnSum)
                     {
                         var group = groups + groupOf[j] * groupStride + (c - column0);
-                        var (first, last) = r < fours ? (r % 4 == 0, r % 4 == 3) : (rest & 2) != 0 && r < fours + 2 ? (r == fours, r == fours + 1) : (true, true);
-                        if (first) Binary<MulOp>(group, at[code[2]], at[code[1]], n);
-                        else
+                        for (var s = 0; s < rows; s++)
                         {
-                            var product = scratch + (long)(inputs + j) * RegisterStride;
-                            Binary<MulOp>(product, at[code[2]], at[code[1]], n);
-                            Binary<AddOp>(group, group, product, n);
+                            var row = r + s;
+                            float* a = at[code[2]] + s * segment, b = at[code[1]] + s * segment;
+                            var (first, last) = row < fours ? (row % 4 == 0, row % 4 == 3) : (rest & 2) != 0 && row < fours + 2 ? (row == fours, row == fours + 1) : (true, true);
+                            if (first) Binary<MulOp>(group, a, b, segment);
+                            else
+                            {
+                                var product = scratch + (long)(inputs + j) * RegisterStride;
+                                Binary<MulOp>(product, a, b, segment);
+                                Binary<AddOp>(group, group, product, segment);
+                            }
+                            if (last) Binary<AddOp>(output + c, group, output + c, segment);
                         }
-                        if (last) Binary<AddOp>(output + c, group, output + c, n);
                         continue;
                     }
                     var y = output != null ? output + r * columns + c : scratch + (long)(inputs + j) * RegisterStride;
