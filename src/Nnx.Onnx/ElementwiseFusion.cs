@@ -484,7 +484,12 @@ internal static class ElementwiseFusion
         return null;
     }
 
-    /// <summary>How <paramref name="operand"/> (right-aligned, as broadcasting aligns it) reads into <paramref name="result"/> split at <paramref name="split"/>; −1 for no mode.</summary>
+    /// <summary>
+    /// How <paramref name="operand"/> (right-aligned, as broadcasting aligns it) reads into <paramref name="result"/> split at
+    /// <paramref name="split"/>; −1 for no mode. An operand of one element is a scalar even when the result has one element
+    /// too (then it is also the whole result): the instructions that take scalars only, a running average's α and β, read it
+    /// so (a batch of one, a layer of width one).
+    /// </summary>
     private static long ModeOf(Shape result, Shape operand, int split)
     {
         var offset = result.Rank - operand.Rank;
@@ -499,7 +504,7 @@ internal static class ElementwiseFusion
             if (d < split) { row &= k == 1; column &= same; }
             else { row &= same; column &= k == 1; }
         }
-        return full ? ElementwiseProgram.Full : ones ? ElementwiseProgram.Scalar : row ? ElementwiseProgram.Row : column ? ElementwiseProgram.Column : -1;
+        return ones ? ElementwiseProgram.Scalar : full ? ElementwiseProgram.Full : row ? ElementwiseProgram.Row : column ? ElementwiseProgram.Column : -1;
     }
 
     /// <summary>The nodes in an order where each comes after the producers of its inputs, as close to <c>Key</c> order as that allows; null on a cycle.</summary>

@@ -105,7 +105,7 @@ public sealed class ElementwiseFusionTests
     [TestMethod]
     public void ARowTimesAClusterValueOntoAVectorIsComputedInsideIt()
     {
-        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (64, 2048), (1, 4096) })
+        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (64, 2048), (1, 4096), (1, 1) })
             foreach (var (withC, rowInput) in new[] { (true, true), (false, true), (true, false) })
             {
                 var graph = WeightedSum(rows, columns, withC, rowInput);
@@ -124,7 +124,7 @@ public sealed class ElementwiseFusionTests
     [TestMethod]
     public void AScaledRowTimesAClusterValueIsComputedInsideItUpTo128Rows()
     {
-        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (128, 2048), (1, 4096), (129, 48) })
+        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (128, 2048), (1, 4096), (129, 48), (1, 1) })
             foreach (var (withC, rowInput, alpha, beta) in new[] { (true, true, 0.0003125, 0.99), (true, false, 0.0003125, 0.99), (true, true, -0.01, 1.0), (false, true, 0.5, 1.0), (true, true, 3.0, 0.0) })
             {
                 var graph = WeightedSum(rows, columns, withC, rowInput, alpha, beta);
