@@ -21,6 +21,11 @@ internal static unsafe partial class CpuKernels
     /// <summary>Elements of one row computed per instruction before the next instruction runs.</summary>
     private const int Chunk = 512;
 
+    // Elements of short rows put in one chunk: 4 rows of 32, 2 of 64. Whole 512-element chunks of short rows measured
+    // slower than one row a chunk at [8, 64] (the seed's step 94–101 against 95 µs) — a cluster's registers then
+    // outgrow L1 — and 128 faster at [8, 64] and [32, 32] (87–92 against 95, 105–107 against 120).
+    private const int ShortRowsChunk = 128;
+
     // Floats between two registers' starts: a chunk and one cache line, so that no two registers lie a multiple of 4 KiB
     // apart (a load from one and a store to another would alias in the store buffer).
     private const int RegisterStride = Chunk + 16;
@@ -179,10 +184,10 @@ internal static unsafe partial class CpuKernels
         var rowEnd = Math.Min(row0 + job->RowsPerBlock, job->Rows);
         var column0 = index % job->BlocksPerRow * job->ColumnsPerBlock;
         var columnEnd = Math.Min(column0 + job->ColumnsPerBlock, columns);
-        // Rows shorter than half a chunk go several to a chunk when the block holds them whole: an instruction then runs once
-        // for them all (at width 32, 16 rows instead of one). A row operand is repeated down the chunk's rows, a column
+        // Rows of at most half of ShortRowsChunk go several to a chunk when the block holds them whole: an instruction then
+        // runs once for them all (at width 32, 4 rows instead of one). A row operand is repeated down the chunk's rows, a column
         // operand filled row by row, and a sum adds the chunk's rows one after another, as it adds separate rows.
-        var rowsPerChunk = column0 == 0 && columnEnd == columns && columns <= Chunk / 2 ? Chunk / columns : 1;
+        var rowsPerChunk = column0 == 0 && columnEnd == columns && columns <= ShortRowsChunk / 2 ? Math.Min(ShortRowsChunk / columns, rowEnd - row0) : 1;
         var filled = (int)(rowsPerChunk > 1 ? rowsPerChunk * columns : Math.Min(Chunk, columnEnd - column0));
         for (var i = 0; i < inputs; i++)
             if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, filled).Fill(*job->Bases[i]);

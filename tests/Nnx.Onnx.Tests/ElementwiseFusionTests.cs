@@ -67,6 +67,11 @@ public sealed class ElementwiseFusionTests
         Ops(graph, inProcess: true).Should().Equal(Expect(graph, Fused), "the sum runs in the cluster that computes its operand");
         AssertSameBits(graph, [Values(F32(32, 128), 11, hard: true), Values(F32(128), 12, hard: true)]);
 
+        // Rows of 48, two to a chunk: the sums add a chunk's rows one after another, as they add separate rows.
+        var shortRows = Graph.Trace(variance, F32(63, 48), F32(48));
+        Ops(shortRows, inProcess: true).Should().Equal(Expect(shortRows, Fused));
+        AssertSameBits(shortRows, [Values(F32(63, 48), 19, hard: true), Values(F32(48), 20)]);
+
         // 64 × 2 048: several blocks, each all the rows of a range of columns; and a sum over two leading axes.
         var wide = Graph.Trace(variance, F32(64, 2048), F32(2048));
         Ops(wide, inProcess: true).Should().Equal(Expect(wide, Fused));
@@ -105,7 +110,7 @@ public sealed class ElementwiseFusionTests
     [TestMethod]
     public void ARowTimesAClusterValueOntoAVectorIsComputedInsideIt()
     {
-        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (64, 2048), (1, 4096), (1, 1) })
+        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (64, 2048), (1, 4096), (1, 1), (7, 20), (13, 9) })
             foreach (var (withC, rowInput) in new[] { (true, true), (false, true), (true, false) })
             {
                 var graph = WeightedSum(rows, columns, withC, rowInput);
@@ -124,7 +129,7 @@ public sealed class ElementwiseFusionTests
     [TestMethod]
     public void AScaledRowTimesAClusterValueIsComputedInsideItUpTo128Rows()
     {
-        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (128, 2048), (1, 4096), (129, 48), (1, 1) })
+        foreach (var (rows, columns) in new[] { (32, 512), (7, 100), (2, 33), (128, 2048), (1, 4096), (129, 48), (1, 1), (7, 20), (13, 9) })
             foreach (var (withC, rowInput, alpha, beta) in new[] { (true, true, 0.0003125, 0.99), (true, false, 0.0003125, 0.99), (true, true, -0.01, 1.0), (false, true, 0.5, 1.0), (true, true, 3.0, 0.0) })
             {
                 var graph = WeightedSum(rows, columns, withC, rowInput, alpha, beta);
@@ -160,6 +165,11 @@ public sealed class ElementwiseFusionTests
         var fits = Graph.Trace((x, r, c) => (x * r + c) * 0.5, F32(4, 8, 16), F32(8, 16), F32(4, 1, 1));
         Ops(fits, inProcess: true).Should().Equal(Expect(fits, Fused));
         AssertSameBits(fits, [Values(F32(4, 8, 16), 2), Values(F32(8, 16), 3), Values(F32(4, 1, 1), 4)]);
+
+        // Rows of 6 go 21 to a chunk (the last chunk one row): the row repeated down it, the column filled row by row.
+        var shortRows = Graph.Trace((x, r, c) => (x * r + c) * 0.5, F32(400, 6), F32(6), F32(400, 1));
+        Ops(shortRows, inProcess: true).Should().Equal(Expect(shortRows, Fused));
+        AssertSameBits(shortRows, [Values(F32(400, 6), 7, hard: true), Values(F32(6), 8), Values(F32(400, 1), 9)]);
 
         // [4, 1, 16] against [4, 8, 16] is neither a row nor a column at any split.
         var odd = Graph.Trace((x, y) => (x * y).Relu(), F32(4, 8, 16), F32(4, 1, 16));
