@@ -52,6 +52,12 @@ public sealed class PackedGemmTests
             .Should().Equal(["Gemm"], "a product with one column is a matrix-vector product");
         Ops(GemmOf(new Gemm(false, false), Shape.Of(8, 32), Shape.Of(32, 64), Shape.Of(64)), inProcess: true)
             .Should().Equal(["Gemm"], "a small product costs ONNX Runtime little");
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(1, 2048), Shape.Of(2048, 2048), Shape.Of(2048)), inProcess: true)
+            .Should().Equal(["Gemm"], "a batch of one is a matrix-vector product, which MLAS streams");
+        Ops(GemmOf(new Gemm(true, false, Alpha: -1e-3), Shape.Of(1, 2048), Shape.Of(1, 2048), Shape.Of(2048, 2048)), inProcess: true)
+            .Should().Equal(["Gemm"], "so is the update of a batch of one, a contraction of one step");
+        Ops(GemmOf(new Gemm(false, false), Shape.Of(2, 2048), Shape.Of(2048, 2048), Shape.Of(2048)), inProcess: true)
+            .Should().Equal(Expect("from a batch of two the kernel is as fast or faster"));
     }
 
     internal static HostArray Values(Shape shape, int seed, bool hard = false)
