@@ -101,6 +101,33 @@ public sealed class SeedProgramTests
     }
 
     [TestMethod]
+    public void ABatchOfOneThroughAOneFeatureBatchNormTrainsOnBothPaths()
+    {
+        // A batch of one through a BatchNorm of one feature: its running averages are [1, 1] clusters in process.
+        SeedModel Narrow() => new(2, 1, 3, new Rngs(0));
+        var model = Narrow();
+        var (optimizer, metrics) = (new Optimizer(model, Optax.Sgd(1e-2)), new MultiMetric(("loss", new Average())));
+        var auto = Nnx.Jit<SeedModel, Optimizer, MultiMetric, Tensor, Tensor, Tensor>(TrainStep);
+        var model2 = Narrow();
+        var (graphdef, state) = Nnx.Split(model2, new Optimizer(model2, Optax.Sgd(1e-2)), new MultiMetric(("loss", new Average())));
+        var manual = Jit.Pure((GraphDef g, State s, Tensor x, Tensor y) =>
+        {
+            var (m, o, mm) = Nnx.Merge<SeedModel, Optimizer, MultiMetric>(g, s);
+            var loss = TrainStep(m, o, mm, x, y);
+            return (Nnx.Split(m, o, mm).State, loss);
+        }, 1);
+        for (var i = 0; i < 5; i++)
+        {
+            var (x, y) = Batch(i, size: 1);
+            var a = auto(model, optimizer, metrics, x, y).Item<float>();
+            (state, var l) = manual(graphdef, state, x, y);
+            float.IsFinite(a).Should().BeTrue($"step {i}'s loss is a number");
+            l.Item<float>().Should().Be(a, $"step {i}");
+        }
+        model.Bn.Mean.Value.Item<float>().Should().NotBe(0f, "the running mean moved");
+    }
+
+    [TestMethod]
     public void ABatchSizeAReplacedLayerAndEvalEachRetraceOnce()
     {
         var (model, optimizer, metrics) = Create();
