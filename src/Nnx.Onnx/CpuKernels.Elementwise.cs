@@ -21,9 +21,9 @@ internal static unsafe partial class CpuKernels
     /// <summary>Elements of one row computed per instruction before the next instruction runs.</summary>
     private const int Chunk = 512;
 
-    // Elements of short rows put in one chunk: 4 rows of 32, 2 of 64. Whole 512-element chunks of short rows measured
-    // slower than one row a chunk at [8, 64] (the seed's step 94–101 against 95 µs) — a cluster's registers then
-    // outgrow L1 — and 128 faster at [8, 64] and [32, 32] (87–92 against 95, 105–107 against 120).
+    // Elements of short rows put in one chunk: 4 rows of 32, 2 of 64. Whole 512-element chunks of short rows were slower
+    // than one row a chunk at [8, 64] (the seed's step 94–104 µs against 91–95, five alternating runs) — a cluster's
+    // registers then outgrow L1 — and 128 faster at [8, 64] and [32, 32] (87–92 against 95, 105–107 against 120).
     private const int ShortRowsChunk = 128;
 
     // Floats between two registers' starts: a chunk and one cache line, so that no two registers lie a multiple of 4 KiB
