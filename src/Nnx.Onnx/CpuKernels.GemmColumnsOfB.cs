@@ -60,23 +60,10 @@ internal static unsafe partial class CpuKernels
                 TileOfColumns(m, a, aStep, job->Packed + k0 * TileColumns, TileColumns, steps, sums + t * TileRows * TileColumns, TileColumns, accumulate: k0 > 0, aStep == n ? ColumnsOfBAhead : 0);
             }
         }
-        var (alpha, beta) = (job->Alpha, job->Beta);
         for (long t = 0; t < tiles; t++)
         {
-            long c0 = j0 + t * TileRows, columns = Math.Min(TileRows, n - c0);
-            var tile = sums + t * TileRows * TileColumns;
-            for (long i = 0; i < m; i++)
-            {
-                var y = job->Y + i * n + c0;
-                var c = job->C + i * job->CRowStride + c0 * job->CColumnStride;
-                for (long r = 0; r < columns; r++)
-                {
-                    var v = tile[r * TileColumns + i];
-                    if (alpha != 1) v *= alpha;
-                    if (beta != 0) v += c[r * job->CColumnStride] * beta;
-                    y[r] = v;
-                }
-            }
+            var c0 = j0 + t * TileRows;
+            FinishTransposed(job, sums + t * TileRows * TileColumns, 0, m, c0, Math.Min(TileRows, n - c0));
         }
     }
 }

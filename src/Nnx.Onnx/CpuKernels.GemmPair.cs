@@ -84,7 +84,7 @@ internal static unsafe partial class CpuKernels
     /// Columns i0 … i0 + 47 of the input gradient <c>α·g·Wᵀ</c> (fewer at the end) as their transpose <c>W·gᵀ</c>: 8 rows of W
     /// where they lie against gᵀ packed whole (<see cref="GemmJob.Packed"/>, panels of 48 of the batch's rows), so that W is
     /// not copied (transposing it 8 × 8 into panels cost a fifth of this product's time at width 2,048). Each 8 × 48 tile
-    /// then goes to the result transposed, α applied as <see cref="Finish"/> applies it (the job's β is 0).
+    /// then goes to the result transposed (<see cref="FinishTransposed"/>; the job's β is 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputGradientColumns(GemmJob* job, long i0)
@@ -106,11 +106,7 @@ internal static unsafe partial class CpuKernels
             for (long p = 0; p < batch; p += TileColumns)
             {
                 TileOfRows(batch - p, a, k, job->Packed + p * k, TileColumns, k, tile, TileColumns);
-                for (long c = 0; c < Math.Min(TileColumns, batch - p); c++)
-                {
-                    var y = job->Y + (p + c) * d + r0;
-                    for (long r = 0; r < rows; r++) y[r] = job->Alpha != 1 ? tile[r * TileColumns + c] * job->Alpha : tile[r * TileColumns + c];
-                }
+                FinishTransposed(job, tile, p, Math.Min(TileColumns, batch - p), r0, rows);
             }
         }
     }

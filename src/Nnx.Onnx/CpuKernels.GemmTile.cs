@@ -156,6 +156,27 @@ internal static unsafe partial class CpuKernels
     }
 
     /// <summary>
+    /// <see cref="Finish"/> for a tile computed transposed (the result's transpose, 8 × 48, row stride 48): result element
+    /// (i0 + i, j0 + r) is <c>α·tile[r, i] + β·C</c>, rounded as <see cref="Finish"/> rounds it, for i &lt; rows, r &lt; columns.
+    /// </summary>
+    private static void FinishTransposed(GemmJob* job, float* tile, long i0, long rows, long j0, long columns)
+    {
+        var (alpha, beta, n) = (job->Alpha, job->Beta, job->N);
+        for (long i = 0; i < rows; i++)
+        {
+            var y = job->Y + (i0 + i) * n + j0;
+            var c = job->C + (i0 + i) * job->CRowStride + j0 * job->CColumnStride;
+            for (long r = 0; r < columns; r++)
+            {
+                var v = tile[r * TileColumns + i];
+                if (alpha != 1) v *= alpha;
+                if (beta != 0) v += c[r * job->CColumnStride] * beta;
+                y[r] = v;
+            }
+        }
+    }
+
+    /// <summary>
     /// Rows i0 … i0 + rows − 1 and columns j0 … j0 + columns − 1 of the result from the products in <paramref name="t"/> (row
     /// stride <paramref name="ldt"/>): <c>α·t + β·C</c>, each product rounded as the reference's Mul and Add round it. With
     /// <paramref name="stream"/> the aligned vectors go straight to memory (non-temporal stores): a result larger than the
