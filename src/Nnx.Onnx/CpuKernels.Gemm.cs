@@ -241,7 +241,12 @@ internal static unsafe partial class CpuKernels
                     Vector512.Load(s + 32).Store(d + 32);
                 }
                 else
-                    for (long c = 0; c < TileColumns; c++) d[c] = c < columns ? s[c] : 0f;
+                {
+                    long c = 0;
+                    for (; c + 16 <= columns; c += 16) Vector512.Load(s + c).Store(d + c);
+                    for (; c < columns; c++) d[c] = s[c];
+                    for (; c < TileColumns; c++) d[c] = 0f;
+                }
             }
             return;
         }
@@ -255,6 +260,8 @@ internal static unsafe partial class CpuKernels
                         for (long r = 0; r < 8; r++) Sse.Prefetch0(next + (g + r) * k + q);
                     Transpose8(b + (j0 + g) * k + k0 + q, k, dst + q * TileColumns + g, TileColumns);
                 }
+            else if (g >= columns) // 8 columns past N: zeros
+                for (; q < steps; q++) Vector256<float>.Zero.Store(dst + q * TileColumns + g);
             for (; q < steps; q++)
                 for (long c = g; c < g + 8; c++)
                     dst[q * TileColumns + c] = c < columns ? b[(j0 + c) * k + k0 + q] : 0f;

@@ -96,14 +96,17 @@ internal static unsafe partial class CpuKernels
         }
         if (finish != null)
         {
-            Out(finish, c00, i0 + 0, j0, stream); Out(finish, c01, i0 + 0, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c02, i0 + 0, j0 + 32, stream);
-            Out(finish, c10, i0 + 1, j0, stream); Out(finish, c11, i0 + 1, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c12, i0 + 1, j0 + 32, stream);
-            Out(finish, c20, i0 + 2, j0, stream); Out(finish, c21, i0 + 2, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c22, i0 + 2, j0 + 32, stream);
-            Out(finish, c30, i0 + 3, j0, stream); Out(finish, c31, i0 + 3, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c32, i0 + 3, j0 + 32, stream);
-            Out(finish, c40, i0 + 4, j0, stream); Out(finish, c41, i0 + 4, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c42, i0 + 4, j0 + 32, stream);
-            Out(finish, c50, i0 + 5, j0, stream); Out(finish, c51, i0 + 5, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c52, i0 + 5, j0 + 32, stream);
-            Out(finish, c60, i0 + 6, j0, stream); Out(finish, c61, i0 + 6, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c62, i0 + 6, j0 + 32, stream);
-            Out(finish, c70, i0 + 7, j0, stream); Out(finish, c71, i0 + 7, j0 + 16, stream); if (!TWidth.Narrow) Out(finish, c72, i0 + 7, j0 + 32, stream);
+            // The job's fields in locals: read through its pointer they would be read again after every store to the result.
+            var (alpha, beta, cs, ldo, ldc) = (finish->Alpha, finish->Beta, finish->CColumnStride, finish->N, finish->CRowStride);
+            float* to = finish->Y + i0 * ldo + j0, from = finish->C + i0 * ldc + j0 * cs;
+            Out(c00, to + 0 * ldo, from + 0 * ldc, alpha, beta, cs, stream); Out(c01, to + 0 * ldo + 16, from + 0 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c02, to + 0 * ldo + 32, from + 0 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c10, to + 1 * ldo, from + 1 * ldc, alpha, beta, cs, stream); Out(c11, to + 1 * ldo + 16, from + 1 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c12, to + 1 * ldo + 32, from + 1 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c20, to + 2 * ldo, from + 2 * ldc, alpha, beta, cs, stream); Out(c21, to + 2 * ldo + 16, from + 2 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c22, to + 2 * ldo + 32, from + 2 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c30, to + 3 * ldo, from + 3 * ldc, alpha, beta, cs, stream); Out(c31, to + 3 * ldo + 16, from + 3 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c32, to + 3 * ldo + 32, from + 3 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c40, to + 4 * ldo, from + 4 * ldc, alpha, beta, cs, stream); Out(c41, to + 4 * ldo + 16, from + 4 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c42, to + 4 * ldo + 32, from + 4 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c50, to + 5 * ldo, from + 5 * ldc, alpha, beta, cs, stream); Out(c51, to + 5 * ldo + 16, from + 5 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c52, to + 5 * ldo + 32, from + 5 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c60, to + 6 * ldo, from + 6 * ldc, alpha, beta, cs, stream); Out(c61, to + 6 * ldo + 16, from + 6 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c62, to + 6 * ldo + 32, from + 6 * ldc + 32 * cs, alpha, beta, cs, stream);
+            Out(c70, to + 7 * ldo, from + 7 * ldc, alpha, beta, cs, stream); Out(c71, to + 7 * ldo + 16, from + 7 * ldc + 16 * cs, alpha, beta, cs, stream); if (!TWidth.Narrow) Out(c72, to + 7 * ldo + 32, from + 7 * ldc + 32 * cs, alpha, beta, cs, stream);
             return;
         }
         c00.Store(y + 0 * ldy + 0); c01.Store(y + 0 * ldy + 16); if (!TWidth.Narrow) c02.Store(y + 0 * ldy + 32);
@@ -140,17 +143,15 @@ internal static unsafe partial class CpuKernels
         else Tile<WideTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate: false, lda: lda);
     }
 
-    /// <summary>Sixteen products of row <paramref name="i"/> from column <paramref name="j"/> into the result: α·v + β·C, as <see cref="Finish"/>.</summary>
+    /// <summary>
+    /// Sixteen products into the result at <paramref name="y"/>: α·v + β·C (C at <paramref name="c"/>, or the one value there when
+    /// <paramref name="cs"/> is 0), as <see cref="Finish"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Out(GemmJob* job, Vector512<float> v, long i, long j, bool stream)
+    private static void Out(Vector512<float> v, float* y, float* c, float alpha, float beta, long cs, bool stream)
     {
-        if (job->Alpha != 1) v *= Vector512.Create(job->Alpha);
-        if (job->Beta != 0)
-        {
-            var c = job->C + i * job->CRowStride + j * job->CColumnStride;
-            v += job->CColumnStride == 0 ? Vector512.Create(*c * job->Beta) : Vector512.Load(c) * Vector512.Create(job->Beta);
-        }
-        var y = job->Y + i * job->N + j;
+        if (alpha != 1) v *= Vector512.Create(alpha);
+        if (beta != 0) v += cs == 0 ? Vector512.Create(*c * beta) : Vector512.Load(c) * Vector512.Create(beta);
         if (stream && ((nint)y & 63) == 0) Avx512F.StoreAlignedNonTemporal(y, v);
         else v.Store(y);
     }
@@ -159,10 +160,33 @@ internal static unsafe partial class CpuKernels
     /// <see cref="Finish"/> for a tile computed transposed (the result's transpose, 8 × 48, row stride 48): result element
     /// (i0 + i, j0 + r) is <c>α·tile[r, i] + β·C</c>, rounded as <see cref="Finish"/> rounds it, for i &lt; rows, r &lt; columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishTransposed(GemmJob* job, float* tile, long i0, long rows, long j0, long columns)
     {
-        var (alpha, beta, n) = (job->Alpha, job->Beta, job->N);
-        for (long i = 0; i < rows; i++)
+        var (alpha, beta, n, cs) = (job->Alpha, job->Beta, job->N, job->CColumnStride);
+        long i = 0;
+        if (columns == TileRows)
+        {
+            // 8 rows of the result at a time: an 8 × 8 block of the tile transposed, then α and β·C on whole rows of 8.
+            var block = stackalloc float[TileRows * TileRows];
+            var (va, vb) = (Vector256.Create(alpha), Vector256.Create(beta));
+            for (; i + TileRows <= rows; i += TileRows)
+            {
+                Transpose8(tile + i, TileColumns, block, TileRows);
+                for (long q = 0; q < TileRows; q++)
+                {
+                    var v = Vector256.Load(block + q * TileRows);
+                    if (alpha != 1) v *= va;
+                    if (beta != 0)
+                    {
+                        var c = job->C + (i0 + i + q) * job->CRowStride + j0 * cs;
+                        v += cs == 0 ? Vector256.Create(*c * beta) : Vector256.Load(c) * vb;
+                    }
+                    v.Store(job->Y + (i0 + i + q) * n + j0);
+                }
+            }
+        }
+        for (; i < rows; i++)
         {
             var y = job->Y + (i0 + i) * n + j0;
             var c = job->C + (i0 + i) * job->CRowStride + j0 * job->CColumnStride;

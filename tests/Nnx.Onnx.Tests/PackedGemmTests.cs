@@ -129,8 +129,9 @@ public sealed class PackedGemmTests
     public void AThinProductOfALargeBMatchesTheReference()
     {
         // B of 2 MB or more is read by columns, 8 at a time, in passes of 256 steps: 1,100 and 1,030 columns end in a cut
-        // block and a cut tile, 500 and 520 steps in a short pass; 7 rows of A take the narrow tile, 40 the wide one.
-        foreach (var (m, n, k) in new[] { (7, 1100, 500), (40, 1030, 520) })
+        // block and a cut tile, 500 and 520 steps in a short pass; 7 rows of A take the narrow tile, 40 the wide one; the
+        // results' rows go 8 at a time, then one by one (21 = 2 · 8 + 5).
+        foreach (var (m, n, k) in new[] { (7, 1100, 500), (40, 1030, 520), (21, 1030, 300) })
             foreach (var ta in new[] { false, true })
                 foreach (var threads in new[] { 1, 2 })
                 {
