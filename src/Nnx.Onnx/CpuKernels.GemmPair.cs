@@ -7,8 +7,8 @@ namespace NnxSharp.Onnx;
 /// <summary>
 /// <see cref="NnxCpuOps.PackedGemmPair"/>: a dense layer's reverse pass at a small batch, the two products that read its
 /// weight W [D, N], as one kernel: the input gradient <c>α₁·g·Wᵀ</c> and the weight's update <c>β·W + α₂·xᵀ·g</c>. A
-/// block of 48 rows of W computes 48 columns of the input gradient (W's rows read from memory, transposed 8 × 8 into
-/// a panel) and then those 48 rows of the new weight, whose <c>β·W</c> finds the rows still in L2: the weight is read
+/// block of 16 rows of W computes 16 columns of the input gradient (W's rows read where they lie) and then those 16
+/// rows of the new weight, whose <c>β·W</c> finds the rows still in cache: the weight is read
 /// from memory once a step instead of twice (a 2048 × 2048 float32 weight is 16 MB, beyond the caches).
 /// </summary>
 internal static unsafe partial class CpuKernels
@@ -64,33 +64,37 @@ internal static unsafe partial class CpuKernels
         update.Packed = Scratch(ref t_whole2, ref t_whole2Floats, panels * TileColumns * batch);
         for (long j = 0; j < panels; j++) PackB(&update, j * TileColumns, 0, batch, update.Packed + j * TileColumns * batch);
         var job = new GemmPairJob { InputGradient = &inputGradient, Update = &update };
-        return ParallelFor(context, &RunGemmPair, (d + TileColumns - 1) / TileColumns, &job);
+        return ParallelFor(context, &RunGemmPair, (d + PairBlockRows - 1) / PairBlockRows, &job);
     }
 
     private static string Dims(long* dims, int rank) => $"[{string.Join(",", new ReadOnlySpan<long>(dims, rank).ToArray())}]";
 
-    // Rows i0 … i0 + 47 of W: those 48 columns of the input gradient, then those rows of the update, 8 at a time.
+    // Rows of W per block: small enough that the blocks share out evenly between threads (a 512-wide weight in blocks of
+    // 48 rows is 11 blocks, 6 on one thread and 5 on the other), a whole number of tiles.
+    private const int PairBlockRows = 2 * TileRows;
+
+    // Rows i0 … i0 + 15 of W: those columns of the input gradient, then those rows of the update, 8 at a time.
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunGemmPair(void* state, nuint index)
     {
         var job = (GemmPairJob*)state;
-        var i0 = (long)index * TileColumns;
-        InputGradientColumns(job->InputGradient, i0);
-        for (var i = i0; i < Math.Min(i0 + TileColumns, job->Update->M); i += TileRows) GemmRows(job->Update, i);
+        var i0 = (long)index * PairBlockRows;
+        InputGradientColumns(job->InputGradient, i0, PairBlockRows);
+        for (var i = i0; i < Math.Min(i0 + PairBlockRows, job->Update->M); i += TileRows) GemmRows(job->Update, i);
     }
 
     /// <summary>
-    /// Columns i0 … i0 + 47 of the input gradient <c>α·g·Wᵀ</c> (fewer at the end) as their transpose <c>W·gᵀ</c>: 8 rows of W
+    /// Columns i0 … i0 + <paramref name="count"/> − 1 of the input gradient <c>α·g·Wᵀ</c> (fewer at the end) as their transpose <c>W·gᵀ</c>: 8 rows of W
     /// where they lie against gᵀ packed whole (<see cref="GemmJob.Packed"/>, panels of 48 of the batch's rows), so that W is
     /// not copied (transposing it 8 × 8 into panels cost a fifth of this product's time at width 2,048). Each 8 × 48 tile
     /// then goes to the result transposed (<see cref="FinishTransposed"/>; the job's β is 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InputGradientColumns(GemmJob* job, long i0)
+    private static void InputGradientColumns(GemmJob* job, long i0, long count)
     {
         long batch = job->M, d = job->N, k = job->K;
-        var last = Math.Min(i0 + TileColumns, d);
+        var last = Math.Min(i0 + count, d);
         var tile = Scratch(ref t_panel, ref t_panelFloats, TileRows * (TileColumns + k));
         var padded = tile + TileRows * TileColumns;
         for (var r0 = i0; r0 < last; r0 += TileRows)
