@@ -248,7 +248,8 @@ public sealed class CpuKernelTests
         Ops(Reduction(Aval.F32(2048, 32), [0], mean: false), inProcess: true).Should().NotContain(columnSums, "from 1 024 rows a product with a row of ones reads the matrix better");
         Ops(Reduction(Aval.F32(512, 32), [1], mean: false), inProcess: true).Should().NotContain(columnSums, "only leading axes are columns");
         Ops(Reduction(Aval.F32(2, 64, 32), [0], mean: false), inProcess: true).Should().Equal(columnSums);
-        Ops(Reduction(Aval.F32(8, 128), [0], mean: false), inProcess: true).Should().NotContain(columnSums, "a small sum costs ONNX Runtime little");
+        Ops(Reduction(Aval.F32(8, 128), [0], mean: false), inProcess: true).Should().Equal([columnSums], "a small sum is faster here than in ONNX Runtime too");
+        Ops(Reduction(Aval.F32(2, 3), [0], mean: true), inProcess: true).Should().Equal(columnSums);
     }
 
     [TestMethod]
@@ -256,7 +257,7 @@ public sealed class CpuKernelTests
     {
         // [32, 512] (a BatchNorm's statistics at batch 32), columns not a multiple of the vector width, two leading axes
         // with kept dims, and 22 blocks of columns.
-        (int[] Shape, int[] Axes, bool KeepDims)[] cases = [([2, 64, 32], [0], false), ([32, 512], [0], false), ([40, 1001], [0], false), ([4, 8, 600], [0, 1], true), ([1000, 700], [0], false)];
+        (int[] Shape, int[] Axes, bool KeepDims)[] cases = [([2, 3], [0], false), ([1000, 1], [0], false), ([8, 128], [0], false), ([32, 32], [0], false), ([2, 64, 32], [0], false), ([32, 512], [0], false), ([40, 1001], [0], false), ([4, 8, 600], [0, 1], true), ([1000, 700], [0], false)];
         foreach (var (shape, axes, keepDims) in cases)
             foreach (var t in new[] { DType.Float32, DType.Float64 })
                 foreach (var mean in new[] { false, true })
