@@ -50,7 +50,7 @@ public sealed class PackedGemmPairTests
     public void BothOutputsMatchTheReference()
     {
         // Tiles cut at every edge: a batch of 13 (8 rows of the input gradient at a time, then 5), 100 rows of W (six blocks of
-        // 16 and 4), 850 columns; 48 rows of W, three blocks.
+        // 16 and one of 4), 850 columns; 48 rows of W, three blocks.
         (int B, int D, int N, double Alpha1, double Alpha2, double Beta)[] cases =
             [(32, 512, 512, 1, -1e-3, 1), (13, 100, 850, -0.5, 0.25, 0.99), (32, 48, 2100, 2, -0.01, 1)];
         foreach (var (b, d, n, alpha1, alpha2, beta) in cases)
