@@ -189,12 +189,12 @@ internal static unsafe partial class CpuKernels
         for (; i < rows; i++)
         {
             var y = job->Y + (i0 + i) * n + j0;
-            var c = job->C + (i0 + i) * job->CRowStride + j0 * job->CColumnStride;
+            var c = job->C + (i0 + i) * job->CRowStride + j0 * cs;
             for (long r = 0; r < columns; r++)
             {
                 var v = tile[r * TileColumns + i];
                 if (alpha != 1) v *= alpha;
-                if (beta != 0) v += c[r * job->CColumnStride] * beta;
+                if (beta != 0) v += c[r * cs] * beta;
                 y[r] = v;
             }
         }
