@@ -22,6 +22,7 @@ internal static unsafe partial class CpuKernels
         public double Scale;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ComputeColumnSums(IntPtr context, bool isDouble)
     {
         var x = Input(context, 0);

@@ -27,6 +27,7 @@ internal static unsafe partial class CpuKernels
         public long BaseOffset;   // the input offset of the output's first element
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ComputeSlice(IntPtr context)
     {
         var data = Input(context, 0);
@@ -123,6 +124,7 @@ internal static unsafe partial class CpuKernels
         public long* Before;      // the zeros before, per axis
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ComputePad(IntPtr context)
     {
         var data = Input(context, 0);

@@ -52,6 +52,7 @@ internal static unsafe partial class CpuKernels
     /// throws naming them; later runs of the same node skip the checks, as the in-process models have static shapes that
     /// ONNX Runtime checks at the model's inputs (the checks took half of a small cluster's time).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ComputeElementwise(IntPtr context, ref bool checkedBefore)
     {
         var program = Input(context, 0);
@@ -108,6 +109,7 @@ internal static unsafe partial class CpuKernels
     /// The program's job and its number of blocks of about <see cref="BlockElements"/> elements: whole rows, or pieces of one
     /// long row; with a column sum, every row of a range of columns (each column is summed in one block, row by row).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FusedJob Plan(ElementwiseProgram p, float** bases, out long blocks)
     {
         var job = new FusedJob
@@ -311,6 +313,7 @@ internal static unsafe partial class CpuKernels
     /// The end of a <see cref="ElementwiseOp.ScaledWeightedColumnSum"/>: as ONNX Runtime's Gemm first writes β·C over its
     /// output and MLAS then stores α·sum + output with one rounding (one multiplication, α·sum, when there is no C or β = 0).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleSum(float* sum, int n, float alpha, float* c, long cStride, float beta)
     {
         for (var i = 0; i < n; i++)

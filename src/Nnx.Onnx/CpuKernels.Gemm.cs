@@ -47,6 +47,7 @@ internal static unsafe partial class CpuKernels
     [ThreadStatic] private static float* t_whole;
     [ThreadStatic] private static long t_wholeFloats;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* Scratch(ref float* buffer, ref long floats, long needed)
     {
         if (floats < needed)
@@ -58,6 +59,7 @@ internal static unsafe partial class CpuKernels
         return buffer;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ComputeGemm(IntPtr context)
     {
         IntPtr a = Input(context, 0), b = Input(context, 1), c = Input(context, 2);

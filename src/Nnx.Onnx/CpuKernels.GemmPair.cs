@@ -22,6 +22,7 @@ internal static unsafe partial class CpuKernels
     [ThreadStatic] private static float* t_whole2;
     [ThreadStatic] private static long t_whole2Floats;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ComputeGemmPair(IntPtr context)
     {
         IntPtr g = Input(context, 0), w = Input(context, 1), x = Input(context, 2), flags = Input(context, 3);

@@ -123,6 +123,7 @@ internal static unsafe partial class CpuKernels
     /// <see cref="Tile{TWidth, TA}"/> for a panel of which <paramref name="columns"/> lie inside the result: the narrow tile when
     /// they are 32 or fewer (the last panel of a width such as 512 = 10 · 48 + 32), so its 16 columns past the edge cost nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOf(long columns, float* a, float* b, long ldb, long k, float* y, long ldy, bool accumulate, float* prefetch = null)
     {
         if (columns <= TileColumns - 16) Tile<NarrowTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch);

@@ -297,6 +297,7 @@ internal static unsafe partial class CpuKernels
     /// Runs <paramref name="body"/> for blocks 0 … <paramref name="blocks"/> − 1 on the session's intra-op threads; a single
     /// block on the calling thread (ONNX Runtime's ParallelFor wakes a worker even for one: ~20 µs on two threads).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr ParallelFor(IntPtr context, delegate* unmanaged<void*, nuint, void> body, long blocks, void* job)
     {
         if (blocks == 0) return IntPtr.Zero;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NnxSharp.Primitives;
 
 namespace NnxSharp.Onnx;
@@ -64,6 +65,7 @@ internal readonly unsafe struct ElementwiseProgram
     private readonly int _modes, _code, _outputs;
 
     /// <summary>The program at <paramref name="p"/>; with <paramref name="check"/>, checked against its <paramref name="length"/> and itself.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ElementwiseProgram(long* p, long length, bool check = true)
     {
         _p = p;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
@@ -215,6 +216,7 @@ internal sealed unsafe class OrtExecutable : Executable
         throw Wrap(error, null);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
     {
         CheckInputs(inputs);
@@ -268,6 +270,7 @@ internal sealed unsafe class OrtExecutable : Executable
             return true;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Bind(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
         {
             for (var i = 0; i < _inputs.Length; i++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Linq.Expressions;
 using System.Reflection;
@@ -54,6 +55,7 @@ internal static class Accessors
         slots[index].Static is T recorded ? StaticEquality.Same(value, recorded) : slots[index].Static is null && value is null;
 
     /// <summary>A reference-typed field against its slot: the same child node, or an equal static value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool SameSlot(object? value, SlotDef[] slots, int index, object?[] objects)
     {
         ref readonly var slot = ref slots[index];

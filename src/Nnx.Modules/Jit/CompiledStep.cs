@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NnxSharp.Backends;
 using NnxSharp.Ir;
 
@@ -52,6 +53,7 @@ internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, Tr
     /// still on the step's device, and the other arguments have the key's trees, static values and avals
     /// (compared in place, <see cref="TreeMatch"/>; their tensors are kept for <see cref="Run"/>). Allocates nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Matches(ReadOnlySpan<object?> args)
     {
         if (ArgumentsMatch(args) && StateOnDevice() && (_snapshot is null || _snapshot.IsCurrent())) return true;
@@ -60,6 +62,7 @@ internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, Tr
     }
 
     /// <summary>The module arguments are the bound objects, and the others match their trees (their tensors written to <c>_leaves</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ArgumentsMatch(ReadOnlySpan<object?> args)
     {
         if (args.Length != _kinds.Length) return false;
@@ -76,6 +79,7 @@ internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, Tr
     }
 
     /// <summary>The state (the first variable, or else the first tensor) is still on the step's device.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool StateOnDevice()
     {
         if (_snapshot is { Variables.Length: > 0 } s)
@@ -88,6 +92,7 @@ internal sealed class CompiledStep(StepKey key, Staged staged, int[] changed, Tr
     /// variables' buffers and the tensors, runs into the spare buffers, hands each changed variable its new tensor
     /// and keeps the old one as a spare when only the variable held it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public object? Run()
     {
         var variables = _snapshot?.Variables ?? [];

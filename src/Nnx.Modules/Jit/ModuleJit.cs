@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace NnxSharp;
 
 /// <summary>
@@ -26,6 +27,7 @@ internal sealed class ModuleJit : StagedFunction<StepKey, CompiledStep>
     public ArgBoxes Boxes { get; }
 
     /// <summary>Calls the function: from the cache, tracing it first on a miss; inside another trace or under a gradient it is inlined (<see cref="JitInlining"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public object? Call(ReadOnlySpan<object?> args)
     {
         if (JitInlining.InTransform && JitInlining.ShouldInline(Leaves(args.ToArray()))) return Invoke(args.ToArray());

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NnxSharp.Ir;
 
 namespace NnxSharp.Backends;
@@ -51,6 +52,7 @@ public abstract class Executable : IDisposable
     }
 
     /// <summary>Throws unless the output buffers match the graph's output avals in count and avals (names the output index).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected void CheckOutputs(IReadOnlyList<DeviceBuffer> outputs)
     {
         if (Mismatch(outputs, Graph.Outputs) is not { } i) return;
@@ -60,6 +62,7 @@ public abstract class Executable : IDisposable
     }
 
     /// <summary>Throws unless the inputs match the graph's input avals (names the argument index).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected void CheckInputs(IReadOnlyList<DeviceBuffer> inputs)
     {
         if (Mismatch(inputs, Graph.Inputs) is not { } i) return;

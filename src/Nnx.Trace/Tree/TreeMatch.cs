@@ -20,6 +20,7 @@ internal static class TreeMatch
     /// avals <paramref name="avals"/>[<paramref name="next"/>…]; they are written to <paramref name="leaves"/> from
     /// <paramref name="next"/> on, which is advanced past them.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Matches(object? tree, TreeDef def, ReadOnlySpan<Aval> avals, Span<Tensor> leaves, ref int next)
     {
         switch (def.Kind)
