@@ -17,6 +17,29 @@ public static class GemmCeiling
 {
     private const int Weights = 4;
 
+    /// <summary>
+    /// A measurer of the reference alone: each call of the returned function times <paramref name="calls"/> calls of one
+    /// jitted 2048×2048×2048 MatMul and returns their median's GFLOP/s (for rounds that alternate it with the step).
+    /// </summary>
+    public static Func<double> SquareMatMul(int calls = 6)
+    {
+        const int n = 2048;
+        var square = Jit.Pure((Tensor a, Tensor b) => a.MatMul(b));
+        var (a, b) = (Prng.Uniform(Prng.Key(1), [n, n]), Prng.Uniform(Prng.Key(2), [n, n]));
+        square(a, b);
+        return () =>
+        {
+            var per = new double[calls];
+            for (var c = 0; c < calls; c++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                square(a, b);
+                per[c] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+            return 2.0 * n * n * n / per.Order().ElementAt(calls / 2) / 1e9;
+        };
+    }
+
     /// <summary>Prints the ceiling table; returns the square MatMul's GFLOP/s (the reference).</summary>
     public static double Run(int width, int batch, int rounds = 5, int calls = 6)
     {

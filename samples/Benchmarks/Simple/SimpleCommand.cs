@@ -9,7 +9,8 @@ namespace NnxSharp.Benchmarks;
 /// PNG like the seed's graph; the first call's compile time is printed by phase.
 /// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|all --width W --depth D
 ///     --batch B --steps S [--device cpu|cuda|cuda:N] [--cuda-graphs] [--sweep] [--out DIR]</code>
-/// <c>--compute</c> (implied by <c>--sweep</c>) compares the step's GFLOP/s with one 2048×2048 MatMul's on the same threads.
+/// <c>--compute</c> (implied by <c>--sweep</c>) compares the step's GFLOP/s with one 2048×2048 MatMul's on the same threads;
+/// without <c>--sweep</c> it then also alternates runs of the step with the MatMul in rounds and prints the median ratio.
 /// <c>--profile DIR</c> prints ONNX Runtime's per-operator profile of the exported step instead (<see cref="StepProfile"/>).
 /// <c>--ort-config KEY=VALUE</c> (repeatable) adds an ONNX Runtime session config entry to the raw mode's and the profile's
 /// training session (an experiment: <c>session.dynamic_block_base=4</c>, <c>session.intra_op.allow_spinning=0</c>).
@@ -79,8 +80,38 @@ public static class SimpleCommand
             Console.WriteLine($"wrote {csv} and {png}");
             ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
         }
-        else if (o.Compute) ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
+        else if (o.Compute)
+        {
+            ComputeBound(rows.Where(r => r.Result.Mode == modes[0]).Select(r => (r.Width, r.Result.MedianUs)).ToArray(), o);
+            Interleaved(modes[0], o);
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// The step's share of the square MatMul measured in one window: rounds that run the step (a fresh run of the mode,
+    /// its median µs) and then time the MatMul, with the ratio taken within each round and its median printed. The
+    /// machines are shared: a ratio of two figures taken seconds apart moves with the neighbours, one within a round less.
+    /// </summary>
+    private static void Interleaved(string mode, Options o, int rounds = 5)
+    {
+        var steps = Math.Max(20, Math.Min(o.Steps, 60));
+        var data = SeedData.Create(steps, o.Batch);
+        var flops = 3 * new SeedMlp(1, o.Width, 1, o.Depth, new Rngs(0)).ForwardFlops(o.Batch);
+        var square = GemmCeiling.SquareMatMul();
+        var ratios = new List<double>();
+        Console.WriteLine($"  alternating rounds at width {o.Width} ({mode}, {steps} steps a round, then the MatMul):");
+        for (var r = 0; r < rounds; r++)
+        {
+            var us = SeedModes.Run(mode, data, o.Width, o.Depth).MedianUs;
+            var step = flops / (us * 1e-6) / 1e9;
+            var matmul = square();
+            ratios.Add(step / matmul);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    round {r + 1}: step {us,9:F1} µs = {step,7:F2} GFLOP/s, MatMul {matmul,7:F2} GFLOP/s: {100 * step / matmul,5:F1}%"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  width {o.Width,5}: median over rounds {100 * ratios.Order().ElementAt(rounds / 2),5:F1}% of the MatMul (range {100 * ratios.Min():F1}–{100 * ratios.Max():F1}%)"));
     }
 
     /// <summary>A CUDA device (cuda or cuda:N) whose jitted module steps run as captured CUDA graphs.</summary>
