@@ -254,7 +254,10 @@ public sealed class OrtBackend : IBackend, IReshapeCopier, IEagerKernels
     private OrtValue CreateValue(Aval aval, long[]? dims)
     {
         Interlocked.Increment(ref _createdValues);
-        return OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
+        var value = OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
+        // Before the first write touches its pages (CPU memory only).
+        if (_copier is null && OrtNative.Available) HugePages.Advise(OrtNative.Data(value), aval.Shape.Size * (long)aval.DType.ItemSize());
+        return value;
     }
 
     /// <summary>Keeps a freed buffer's value for reuse in its pool slot; false when it is not kept (the caller frees it).</summary>
