@@ -7,7 +7,7 @@ namespace NnxSharp.Onnx;
 /// give them only where asked (<c>/sys/kernel/mm/transparent_hugepage/enabled</c> is <c>madvise</c>), and a
 /// 16 MiB weight on 4 KiB pages is 4,096 pages: each pass over it misses the TLB and stops the hardware prefetcher
 /// at every page. At width 2048 (three 16 MiB weights, each read twice and written once a step) huge pages took
-/// 3–9 % off the median step on 1 and 2 threads (<c>notes/gemm.md</c>, "Huge pages under the wide weights").
+/// 1–9 % off the median step on 1 and 2 threads (<c>notes/gemm.md</c>, "Huge pages under the wide weights").
 /// Advice only: where the system has no huge pages it changes nothing, and a failed call is ignored.
 /// </summary>
 internal static partial class HugePages
