@@ -102,6 +102,7 @@ internal sealed unsafe class OrtExecutable : Executable
     /// A training step: with CUDA graphs on, through the captured graphs (<see cref="CudaGraphStep"/>), else
     /// <see cref="RunInto"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RunStep(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs, int stateInputs, int stateOutputs)
     {
         if (_graphModel is null)
@@ -261,6 +262,7 @@ internal sealed unsafe class OrtExecutable : Executable
 
         public OrtIoBinding IoBinding { get; } = owner._session.CreateIoBinding();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool Holds(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
         {
             for (var i = 0; i < _inputs.Length; i++)

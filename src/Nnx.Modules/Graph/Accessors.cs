@@ -51,6 +51,7 @@ internal static class Accessors
     }
 
     /// <summary>A value-typed field against its recorded static value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool SameValue<T>(T value, SlotDef[] slots, int index) =>
         slots[index].Static is T recorded ? StaticEquality.Same(value, recorded) : slots[index].Static is null && value is null;
 

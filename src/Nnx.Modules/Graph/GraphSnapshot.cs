@@ -67,6 +67,7 @@ internal sealed class GraphSnapshot(GraphDef def, object?[] objects, string[] no
     }
 
     /// <summary>True when a traversal now would give the same GraphDef and the same variable objects.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsCurrent()
     {
         var nodes = GraphDef.Nodes;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Globalization;
@@ -39,6 +40,7 @@ internal static class StaticValue
     };
 
     /// <summary>True when a field's current value equals a captured one (no allocation, except to read a snapshotted object's fields).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Matches(object? current, object? captured) =>
         ReferenceEquals(current, captured) || captured switch
         {
@@ -122,6 +124,7 @@ internal sealed class StaticSequence<T> : StaticSequence, IEquatable<StaticSeque
     public override object Materialize() => _isList ? new List<T>(_items) : _items.Clone();
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool Matches(object? current) => current switch
     {
         T[] a when !_isList => Same(a),
@@ -129,6 +132,7 @@ internal sealed class StaticSequence<T> : StaticSequence, IEquatable<StaticSeque
         _ => false,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Same(ReadOnlySpan<T> span)
     {
         if (span.Length != _items.Length) return false;
