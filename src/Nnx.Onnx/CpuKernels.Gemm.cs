@@ -13,14 +13,17 @@ namespace NnxSharp.Onnx;
 /// reading of the weight apart, and its Gemm copies C over the output on one thread before an update (notes/gemm.md).
 /// <para>A tile of the result, 8 rows × 48 columns, is 24 vector accumulators fed by one broadcast of A and three loads
 /// of B per step of the contraction (about 140 GFLOP/s on one core of a 2.8 GHz AVX-512 Xeon whose FMA peak is about
-/// 150). A is copied into panels of 8 rows stored step by step ([K, 8]); B is read where it is when it is not transposed
-/// and holds a panel's 48 columns, else copied into a [steps, 48] panel (a transposed operand 8 × 8 at a time), and the
-/// block of B used next is prefetched meanwhile (x·w at width 2,048 on one core of an AMD EPYC: 58–64 GFLOP/s without,
-/// 65–76 with; the MLAS square MatMul there 75–90). The thin
-/// operand is packed whole on the calling thread; the blocks run on the session's threads are columns of the result
-/// for a thin A, which walk K 64 or 128 steps at a time, and rows of the result for a short K, which apply α and β·C as
-/// they store whole rows (with non-temporal stores when the result is larger than the caches). A thin A against a B
-/// beyond L2 runs as the transpose instead, B's columns as the tiles' rows (CpuKernels.GemmColumnsOfB.cs).</para>
+/// 150). The blocks run on the session's threads are columns of the result for a thin A, which walk K 64 or 128 steps at
+/// a time, and rows of the result for a short K, which apply α and β·C as they store whole rows (with non-temporal stores
+/// when the result is larger than the caches). A thin A is read where it lies (8 rows, or 8 consecutive elements of a
+/// transposed A's rows); a short contraction's A is copied by each block into a panel stored step by step ([K, 8]). B is
+/// read where it is when it is not transposed and holds a panel's 48 columns, else copied into a [steps, 48] panel (a
+/// transposed operand 8 × 8 at a time), and the block of B used next is prefetched meanwhile (x·w at width 2,048 on one
+/// core of an AMD EPYC: 58–64 GFLOP/s without, 65–76 with; the MLAS square MatMul there 75–90). What every block reads
+/// (a short contraction's transposed B, a cut last block of a thin A's rows or of B's columns) is packed on the calling
+/// thread before the blocks start, while the others wait: at width 512 on two threads, when the forward's thin A and
+/// both of the pair's copies of g were packed there, that was 15 % of the calling thread's time. A thin A against a B beyond L2 runs as the transpose instead,
+/// B's columns as the tiles' rows (CpuKernels.GemmColumnsOfB.cs).</para>
 /// <para>Each thread keeps its scratch buffers across calls (the largest it needed).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
@@ -91,8 +94,7 @@ internal static unsafe partial class CpuKernels
         long rowBlocks = (m + TileRows - 1) / TileRows, panels = (n + TileColumns - 1) / TileColumns;
         if (ShortContraction(m, ka))
         {
-            job.Packed = Scratch(ref t_whole, ref t_wholeFloats, panels * TileColumns * Math.Max(ka, 1));
-            for (long j = 0; j < panels; j++) PackB(&job, j * TileColumns, 0, ka, job.Packed + j * TileColumns * ka);
+            PackPanelsOfB(&job, ref t_whole, ref t_wholeFloats);
             return ParallelFor(context, &RunGemmRows, rowBlocks, &job);
         }
         if (ColumnsOfBPay(&job))
@@ -103,8 +105,12 @@ internal static unsafe partial class CpuKernels
             PackB(&transposed, 0, 0, ka, job.Packed);
             return ParallelFor(context, &RunGemmColumnsOfB, (n + ColumnsOfBPerBlock - 1) / ColumnsOfBPerBlock, &job);
         }
-        job.Packed = Scratch(ref t_whole, ref t_wholeFloats, rowBlocks * TileRows * Math.Max(ka, 1));
-        for (long i = 0; i < rowBlocks; i++) PackA(&job, i * TileRows, 0, ka, job.Packed + i * TileRows * ka);
+        // The tiles read A where it lies (TileOfA); only a last block of fewer than 8 rows is copied, padded with zeros.
+        if (m % TileRows != 0)
+        {
+            job.Packed = Scratch(ref t_whole, ref t_wholeFloats, TileRows * Math.Max(ka, 1));
+            PackA(&job, (rowBlocks - 1) * TileRows, 0, ka, job.Packed);
+        }
         var group = ColumnBlocks(n).Panels;
         return ParallelFor(context, &RunGemmColumns, (panels + group - 1) / group, &job);
     }
@@ -166,7 +172,11 @@ internal static unsafe partial class CpuKernels
                 }
                 else if (hasNext && nj + TileColumns <= job->N) next = job->B + nk * job->N + nj;
                 for (long i = 0; i < rowBlocks; i++)
-                    TileOf(job->N - (j0 + p), job->Packed + i * TileRows * k + k0 * TileRows, b, ldb, steps, sums + i * TileRows * width + p, width, accumulate: k0 > 0, i == 0 ? next : null);
+                {
+                    float* y = sums + i * TileRows * width + p, ahead = i == 0 ? next : null;
+                    if ((i + 1) * TileRows <= job->M) TileOfA(job, i * TileRows, k0, job->N - (j0 + p), b, ldb, steps, y, width, k0 > 0, ahead);
+                    else TileOf(job->N - (j0 + p), job->Packed + k0 * TileRows, b, ldb, steps, y, width, accumulate: k0 > 0, ahead);
+                }
             }
         }
         Finish(job, sums, width, 0, job->M, j0, Math.Min(width, job->N - j0));
@@ -195,11 +205,50 @@ internal static unsafe partial class CpuKernels
         // Whole tiles go from their accumulators to the result; a cut one (the last rows or columns) through the buffer.
         var whole = i0 + TileRows <= job->M ? job->N / TileColumns * TileColumns : 0;
         for (long j = 0; j < whole; j += TileColumns)
-            Tile<WideTile, PackedA>(panel, job->Packed + j * k, TileColumns, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
+        {
+            var b = PanelOfB(job, j, out var ldb);
+            Tile<WideTile, PackedA>(panel, b, ldb, k, null, 0, accumulate: false, finish: job, i0: i0, j0: j, stream: stream);
+        }
         for (var j = whole; j < width; j += TileColumns)
-            TileOf(job->N - j, panel, job->Packed + j * k, TileColumns, k, sums + j, width, accumulate: false);
+        {
+            var b = PanelOfB(job, j, out var ldb);
+            TileOf(job->N - j, panel, b, ldb, k, sums + j, width, accumulate: false);
+        }
         if (whole < job->N) Finish(job, sums + whole, width, i0, Math.Min(TileRows, job->M - i0), whole, job->N - whole, stream);
         else if (stream && Sse.IsSupported) Sse.StoreFence(); // as Finish: the stores are seen before the block counts as done
+    }
+
+    /// <summary>
+    /// B's panels for <see cref="GemmRows"/> (a short contraction, every block reading all of them): a transposed B packed
+    /// whole into <paramref name="buffer"/>; else only a last panel of fewer than 48 columns (padded with zeros), the whole
+    /// ones being read where they lie (<see cref="PanelOfB"/>). The packing runs on the calling thread before the blocks start.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPanelsOfB(GemmJob* job, ref float* buffer, ref long floats)
+    {
+        long k = Math.Max(job->K, 1), panels = (job->N + TileColumns - 1) / TileColumns;
+        if (job->TransB)
+        {
+            job->Packed = Scratch(ref buffer, ref floats, panels * TileColumns * k);
+            for (long j = 0; j < panels; j++) PackB(job, j * TileColumns, 0, job->K, job->Packed + j * TileColumns * k);
+        }
+        else if (job->N % TileColumns != 0)
+        {
+            job->Packed = Scratch(ref buffer, ref floats, TileColumns * k);
+            PackB(job, (panels - 1) * TileColumns, 0, job->K, job->Packed);
+        }
+    }
+
+    /// <summary>The panel of B at column <paramref name="j"/> as <see cref="PackPanelsOfB"/> left it, and its row stride.</summary>
+    private static float* PanelOfB(GemmJob* job, long j, out long ldb)
+    {
+        if (!job->TransB && j + TileColumns <= job->N)
+        {
+            ldb = job->N;
+            return job->B + j;
+        }
+        ldb = TileColumns;
+        return job->TransB ? job->Packed + j * job->K : job->Packed;
     }
 
     /// <summary>Rows i0 … i0 + 7 of op(A), steps k0 … k0 + steps − 1 of the contraction, as [steps, 8] (rows past M as zeros).</summary>

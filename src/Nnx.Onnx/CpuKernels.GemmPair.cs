@@ -56,14 +56,13 @@ internal static unsafe partial class CpuKernels
             for (long i = 0; i < d * n; i++) update.Y[i] = wData[i] * p[2]; // elements only when the batch is empty
             return IntPtr.Zero;
         }
-        // g packed twice: transposed for the input gradient (gᵀ in panels of 48 of the batch's rows, [n, 48] each) and as the
-        // update's B (blocks of 48 columns).
-        long batchPanels = (batch + TileColumns - 1) / TileColumns, panels = (n + TileColumns - 1) / TileColumns;
+        // g packed transposed for the input gradient (gᵀ in panels of 48 of the batch's rows, [n, 48] each); as the update's B
+        // it is read where it lies, but for a last panel of fewer than 48 columns (PackPanelsOfB).
+        var batchPanels = (batch + TileColumns - 1) / TileColumns;
         inputGradient.Packed = Scratch(ref t_whole, ref t_wholeFloats, batchPanels * TileColumns * n);
         var transposed = new GemmJob { B = gData, N = batch, K = n, TransB = true };
         for (long j = 0; j < batchPanels; j++) PackB(&transposed, j * TileColumns, 0, n, inputGradient.Packed + j * TileColumns * n);
-        update.Packed = Scratch(ref t_whole2, ref t_whole2Floats, panels * TileColumns * batch);
-        for (long j = 0; j < panels; j++) PackB(&update, j * TileColumns, 0, batch, update.Packed + j * TileColumns * batch);
+        PackPanelsOfB(&update, ref t_whole2, ref t_whole2Floats);
         var job = new GemmPairJob { InputGradient = &inputGradient, Update = &update };
         return ParallelFor(context, &RunGemmPair, (d + PairBlockRows - 1) / PairBlockRows, &job);
     }

@@ -138,10 +138,29 @@ internal static unsafe partial class CpuKernels
     }
 
     /// <summary><see cref="TileOf"/> for 8 rows of A in place, <paramref name="lda"/> apart (<see cref="RowsOfA"/>).</summary>
-    private static void TileOfRows(long columns, float* a, long lda, float* b, long ldb, long k, float* y, long ldy)
+    private static void TileOfRows(long columns, float* a, long lda, float* b, long ldb, long k, float* y, long ldy, bool accumulate = false, float* prefetch = null)
     {
-        if (columns <= TileColumns - 16) Tile<NarrowTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate: false, lda: lda);
-        else Tile<WideTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate: false, lda: lda);
+        if (columns <= TileColumns - 16) Tile<NarrowTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch, lda: lda);
+        else Tile<WideTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch, lda: lda);
+    }
+
+    /// <summary>
+    /// <see cref="TileOf"/> for rows <paramref name="i"/> … <paramref name="i"/> + 7 of op(A), all inside it, read where they lie
+    /// from step <paramref name="k0"/>: 8 rows of A (<see cref="RowsOfA"/>, K apart), or for a transposed A 8 consecutive
+    /// elements of its rows (M apart from one step to the next). No copy of A, so a thin A costs its blocks nothing before
+    /// they start (a packed A is packed whole on the calling thread while the others wait).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileOfA(GemmJob* job, long i, long k0, long columns, float* b, long ldb, long k, float* y, long ldy, bool accumulate, float* prefetch)
+    {
+        if (!job->TransA)
+        {
+            TileOfRows(columns, job->A + i * job->K + k0, job->K, b, ldb, k, y, ldy, accumulate, prefetch);
+            return;
+        }
+        var a = job->A + k0 * job->M + i;
+        if (columns <= TileColumns - 16) Tile<NarrowTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch, aStep: job->M);
+        else Tile<WideTile, PackedA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch, aStep: job->M);
     }
 
     /// <summary>

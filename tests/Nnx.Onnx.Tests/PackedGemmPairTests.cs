@@ -50,9 +50,10 @@ public sealed class PackedGemmPairTests
     public void BothOutputsMatchTheReference()
     {
         // Tiles cut at every edge: a batch of 13 (8 rows of the input gradient at a time, then 5), 100 rows of W (six blocks of
-        // 16 and one of 4), 850 columns; 48 rows of W, three blocks.
+        // 16 and one of 4), 850 columns; 48 rows of W, three blocks; 384 columns, eight whole panels of g read in place (the
+        // others end in a cut panel, packed).
         (int B, int D, int N, double Alpha1, double Alpha2, double Beta)[] cases =
-            [(32, 512, 512, 1, -1e-3, 1), (13, 100, 850, -0.5, 0.25, 0.99), (32, 48, 2100, 2, -0.01, 1)];
+            [(32, 512, 512, 1, -1e-3, 1), (13, 100, 850, -0.5, 0.25, 0.99), (32, 48, 2100, 2, -0.01, 1), (32, 96, 384, 1, -0.1, 1)];
         foreach (var (b, d, n, alpha1, alpha2, beta) in cases)
         {
             var graph = Backward(b, d, n, alpha1, alpha2, beta);

@@ -110,8 +110,10 @@ public sealed class PackedGemmTests
     {
         // Thin rows (columns of the result in blocks) and a short contraction (rows in blocks); tiles cut at both edges.
         // 1,100 columns are blocks of 11 panels, the last a cut panel, and 200 steps four blocks of K, the last of 8: the
-        // block of B fetched ahead is at each edge in turn.
-        (int M, int N, int K)[] shapes = [(32, 512, 512), (13, 100, 77), (1, 48, 9), (200, 130, 32), (65, 49, 7), (9, 47, 64), (7, 1100, 200)];
+        // block of B fetched ahead is at each edge in turn. A is read in place but for a cut last block of rows (13, 9, 7
+        // rows), B in place for a short contraction but when transposed or for a cut last panel: 96 columns are two whole
+        // panels (100 × 96 × 16 short, 24 × 96 × 40 thin), with nothing packed.
+        (int M, int N, int K)[] shapes = [(32, 512, 512), (13, 100, 77), (1, 48, 9), (200, 130, 32), (65, 49, 7), (9, 47, 64), (7, 1100, 200), (100, 96, 16), (24, 96, 40)];
         foreach (var (m, n, k) in shapes)
             foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
                 foreach (var threads in new[] { 1, 2 })
