@@ -17,7 +17,14 @@ internal static unsafe partial class CpuKernels
     private struct GemmPairJob
     {
         public GemmJob* InputGradient, Update;
+        public long Call; // this call's number: each thread packs gᵀ once per call (TransposedG)
     }
+
+    // Each thread's copy of gᵀ and the call it was packed for.
+    [ThreadStatic] private static float* t_transposedG;
+    [ThreadStatic] private static long t_transposedGFloats;
+    [ThreadStatic] private static long t_transposedGCall;
+    private static long s_pairCalls;
 
     [ThreadStatic] private static float* t_whole2;
     [ThreadStatic] private static long t_whole2Floats;
@@ -56,14 +63,10 @@ internal static unsafe partial class CpuKernels
             for (long i = 0; i < d * n; i++) update.Y[i] = wData[i] * p[2]; // elements only when the batch is empty
             return IntPtr.Zero;
         }
-        // g packed transposed for the input gradient (gᵀ in panels of 48 of the batch's rows, [n, 48] each); as the update's B
-        // it is read where it lies, but for a last panel of fewer than 48 columns (PackPanelsOfB).
-        var batchPanels = (batch + TileColumns - 1) / TileColumns;
-        inputGradient.Packed = Scratch(ref t_whole, ref t_wholeFloats, batchPanels * TileColumns * n);
-        var transposed = new GemmJob { B = gData, N = batch, K = n, TransB = true };
-        for (long j = 0; j < batchPanels; j++) PackB(&transposed, j * TileColumns, 0, n, inputGradient.Packed + j * TileColumns * n);
+        // As the update's B, g is read where it lies, but for a last panel of fewer than 48 columns (PackPanelsOfB); the input
+        // gradient's gᵀ is packed by each thread for itself as its first block starts (TransposedG).
         PackPanelsOfB(&update, ref t_whole2, ref t_whole2Floats);
-        var job = new GemmPairJob { InputGradient = &inputGradient, Update = &update };
+        var job = new GemmPairJob { InputGradient = &inputGradient, Update = &update, Call = Interlocked.Increment(ref s_pairCalls) };
         return ParallelFor(context, &RunGemmPair, (d + PairBlockRows - 1) / PairBlockRows, &job);
     }
 
@@ -80,8 +83,30 @@ internal static unsafe partial class CpuKernels
     {
         var job = (GemmPairJob*)state;
         var i0 = (long)index * PairBlockRows;
-        InputGradientColumns(job->InputGradient, i0, PairBlockRows);
+        var inputGradient = *job->InputGradient;
+        inputGradient.Packed = TransposedG(job);
+        InputGradientColumns(&inputGradient, i0, PairBlockRows);
         for (var i = i0; i < Math.Min(i0 + PairBlockRows, job->Update->M); i += TileRows) GemmRows(job->Update, i);
+    }
+
+    /// <summary>
+    /// gᵀ in panels of 48 of the batch's rows ([n, 48] each, rows past the batch as zeros), packed by this thread for this
+    /// call at its first block. Each thread packing its own copy (a few microseconds at width 512) costs less than one
+    /// copy packed on the calling thread while the others wait and then read it from that thread's cache.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float* TransposedG(GemmPairJob* job)
+    {
+        var g = job->InputGradient;
+        long batch = g->M, n = g->K, panels = (batch + TileColumns - 1) / TileColumns;
+        var packed = Scratch(ref t_transposedG, ref t_transposedGFloats, panels * TileColumns * n);
+        if (t_transposedGCall != job->Call)
+        {
+            var transposed = new GemmJob { B = g->A, N = batch, K = n, TransB = true };
+            for (long j = 0; j < panels; j++) PackB(&transposed, j * TileColumns, 0, n, packed + j * TileColumns * n);
+            t_transposedGCall = job->Call;
+        }
+        return packed;
     }
 
     /// <summary>
