@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace NnxSharp.Benchmarks;
@@ -25,6 +26,9 @@ public static class SeedModes
     /// ONNX file, not the graph whose size picks the jitted modes' threads, so it does not follow that rule.
     /// </summary>
     public static int RawThreads { get; set; } = 1;
+
+    /// <summary>Where each timed step's µs go, one a line (<c>--times FILE</c>; the last mode run overwrites it), or null.</summary>
+    public static string? TimesFile { get; set; }
 
     /// <summary>Runs a mode by name.</summary>
     public static ModeResult Run(string mode, SeedData data, int width, int depth) => mode switch
@@ -157,6 +161,7 @@ public static class SeedModes
         // Managed bytes allocated and native buffers created (net of those freed) per timed step.
         _bytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - bytes) / (double)(steps - warmup);
         _buffersPerStep = (Onnx.OrtBackend.LiveBuffers - buffers) / (double)(steps - warmup);
+        if (TimesFile is { } file) File.WriteAllLines(file, times[warmup..].Select(t => t.ToString("F1", CultureInfo.InvariantCulture)));
         return times[warmup..];
     }
 

@@ -17,6 +17,7 @@ namespace NnxSharp.Benchmarks;
 /// <c>--threads N</c> sets every mode's intra-op threads, the raw mode's included (which runs 1 thread without it);
 /// <c>--threads auto</c> (the default) lets the jitted modes choose by the graph's size.
 /// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
+/// <c>--times FILE</c> writes every timed step's µs, one a line (to see the first steps' warm-up against the rest).
 /// </summary>
 public static class SimpleCommand
 {
@@ -46,6 +47,7 @@ public static class SimpleCommand
         device.IntraOpThreads = o.Threads;
         SeedModes.Donate = o.Donate;
         SeedModes.RawThreads = o.Threads ?? 1;
+        SeedModes.TimesFile = o.Times;
         string[] modes = o.Mode == "all" ? ["auto", "manual", "raw"] : [o.Mode];
         if (device.Kind != "cpu" && modes.Contains("raw"))
         {
@@ -163,7 +165,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null, IReadOnlyList<KeyValuePair<string, string>>? OrtConfig = null)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null, IReadOnlyList<KeyValuePair<string, string>>? OrtConfig = null, string? Times = null)
     {
         /// <summary>A session config entry written KEY=VALUE.</summary>
         private static KeyValuePair<string, string> ConfigEntry(string text) => text.IndexOf('=', StringComparison.Ordinal) is var k and > 0
@@ -189,6 +191,7 @@ public static class SimpleCommand
                     "--compute" => o with { Compute = true },
                     "--out" => o with { Out = Next() },
                     "--profile" => o with { Profile = Next() },
+                    "--times" => o with { Times = Next() },
                     "--donate" => o with { Donate = Next() != "off" },
                     "--ort-config" => o with { OrtConfig = [.. o.OrtConfig ?? [], ConfigEntry(Next())] },
                     "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
