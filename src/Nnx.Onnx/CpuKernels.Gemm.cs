@@ -22,8 +22,8 @@ namespace NnxSharp.Onnx;
 /// core of an AMD EPYC: 58–64 GFLOP/s without, 65–76 with; the MLAS square MatMul there 75–90). What every block reads
 /// (a short contraction's transposed B, a cut last block of a thin A's rows or of B's columns) is packed on the calling
 /// thread before the blocks start, while the others wait: at width 512 on two threads, when the forward's thin A and
-/// both of the pair's copies of g were packed there, that was 15 % of the calling thread's time. A thin A against a B beyond L2 runs as the transpose instead,
-/// B's columns as the tiles' rows (CpuKernels.GemmColumnsOfB.cs).</para>
+/// both of the pair's copies of g were packed there, that was 15 % of the calling thread's time. A thin A against a B
+/// beyond L2 runs as the transpose instead, B's columns as the tiles' rows (CpuKernels.GemmColumnsOfB.cs).</para>
 /// <para>Each thread keeps its scratch buffers across calls (the largest it needed).</para>
 /// </summary>
 internal static unsafe partial class CpuKernels
