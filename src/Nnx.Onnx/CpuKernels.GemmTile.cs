@@ -147,8 +147,8 @@ internal static unsafe partial class CpuKernels
     /// <summary>
     /// <see cref="TileOf"/> for rows <paramref name="i"/> … <paramref name="i"/> + 7 of op(A), all inside it, read where they lie
     /// from step <paramref name="k0"/>: 8 rows of A (<see cref="RowsOfA"/>, K apart), or for a transposed A 8 consecutive
-    /// elements of its rows (M apart from one step to the next). No copy of A, so a thin A costs its blocks nothing before
-    /// they start (a packed A is packed whole on the calling thread while the others wait).
+    /// elements of its rows (M apart from one step to the next). Nothing is copied, so the blocks start at once (a packed
+    /// A would be packed whole on the calling thread while the others wait).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOfA(GemmJob* job, long i, long k0, long columns, float* b, long ldb, long k, float* y, long ldy, bool accumulate, float* prefetch)
