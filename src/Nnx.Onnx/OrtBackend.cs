@@ -255,8 +255,9 @@ public sealed class OrtBackend : IBackend, IReshapeCopier, IEagerKernels
     {
         Interlocked.Increment(ref _createdValues);
         var value = OrtValue.CreateAllocatedTensorValue(_allocator, (TensorElementType)OnnxTypes.ElementType(aval.DType), dims ?? aval.Shape.ToLongArray());
-        // Before the first write touches its pages (CPU memory only).
-        if (_copier is null && OrtNative.Available) HugePages.Advise(OrtNative.Data(value), aval.Shape.Size * (long)aval.DType.ItemSize());
+        // Before the first write touches its pages (CPU memory only; a small tensor costs no call for its address).
+        var bytes = aval.Shape.Size * (long)aval.DType.ItemSize();
+        if (_copier is null && bytes >= HugePages.MinBytes && OrtNative.Available) HugePages.Advise(OrtNative.Data(value), bytes);
         return value;
     }
 
