@@ -27,17 +27,20 @@ public static class GemmCeiling
         var square = Jit.Pure((Tensor a, Tensor b) => a.MatMul(b));
         var (a, b) = (Prng.Uniform(Prng.Key(1), [n, n]), Prng.Uniform(Prng.Key(2), [n, n]));
         square(a, b);
-        return () =>
+        return () => 2.0 * n * n * n / MedianSeconds(() => square(a, b), calls) / 1e9;
+    }
+
+    /// <summary>The median wall time of <paramref name="calls"/> calls of <paramref name="call"/>, in seconds.</summary>
+    private static double MedianSeconds(Action call, int calls)
+    {
+        var per = new double[calls];
+        for (var c = 0; c < calls; c++)
         {
-            var per = new double[calls];
-            for (var c = 0; c < calls; c++)
-            {
-                var start = Stopwatch.GetTimestamp();
-                square(a, b);
-                per[c] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }
-            return 2.0 * n * n * n / per.Order().ElementAt(calls / 2) / 1e9;
-        };
+            var start = Stopwatch.GetTimestamp();
+            call();
+            per[c] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return per.Order().ElementAt(calls / 2);
     }
 
     /// <summary>Prints the ceiling table; returns the square MatMul's GFLOP/s (the reference).</summary>
@@ -85,16 +88,7 @@ public static class GemmCeiling
         var times = variants.Select(_ => new List<double>()).ToArray();
         for (var r = 0; r < rounds; r++)
             for (var i = 0; i < variants.Length; i++)
-            {
-                var per = new List<double>();
-                for (var c = 0; c < calls; c++)
-                {
-                    var start = Stopwatch.GetTimestamp();
-                    variants[i].Call();
-                    per.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
-                }
-                times[i].Add(per.Order().ElementAt(per.Count / 2));
-            }
+                times[i].Add(MedianSeconds(variants[i].Call, calls));
         var gflops = variants.Select((v, i) => v.Flops / times[i].Order().ElementAt(rounds / 2) / 1e9).ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ceiling at width {width}, batch {batch} ({rounds} rounds of {calls} calls, median):"));
         for (var i = 0; i < variants.Length; i++)
