@@ -127,6 +127,7 @@ internal static unsafe partial class CpuKernels
     // on two threads), its B read 128 rows at a time; from 1 024 columns blocks of 11 panels (2 KB of each row of B,
     // which the hardware prefetcher streams better than 384-byte runs 8 KB apart: x·w + b at width 2,048 took 3.2–3.5
     // ms against 5.1–5.5), 64 rows at a time, so that a block's sums stay in L2.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (long Panels, long Steps) ColumnBlocks(long n) => n >= 1024 ? (11, 64) : (2, MaxBlockK);
 
     // One block of panels of 48 columns: step by step along K, each panel of B read in place or packed and the tile of every
@@ -240,6 +241,7 @@ internal static unsafe partial class CpuKernels
     }
 
     /// <summary>The panel of B at column <paramref name="j"/> as <see cref="PackPanelsOfB"/> left it, and its row stride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* PanelOfB(GemmJob* job, long j, out long ldb)
     {
         if (!job->TransB && j + TileColumns <= job->N)

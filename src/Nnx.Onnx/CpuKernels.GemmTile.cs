@@ -138,6 +138,7 @@ internal static unsafe partial class CpuKernels
     }
 
     /// <summary><see cref="TileOf"/> for 8 rows of A in place, <paramref name="lda"/> apart (<see cref="RowsOfA"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOfRows(long columns, float* a, long lda, float* b, long ldb, long k, float* y, long ldy, bool accumulate = false, float* prefetch = null)
     {
         if (columns <= TileColumns - 16) Tile<NarrowTile, RowsOfA>(a, b, ldb, k, y, ldy, accumulate, prefetch: prefetch, lda: lda);

@@ -90,6 +90,7 @@ internal static unsafe partial class CpuKernels
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_Handle")]
     private static extern IntPtr OptionsHandle(SessionOptions options);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr Api(int slot) => OrtNative.Table[slot];
 
     private static bool Ok(IntPtr status)
@@ -242,6 +243,7 @@ internal static unsafe partial class CpuKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static IntPtr Input(IntPtr context, nuint index)
     {
         IntPtr value;
@@ -249,6 +251,7 @@ internal static unsafe partial class CpuKernels
         return value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void* Data(IntPtr value)
     {
         void* data;
@@ -263,6 +266,7 @@ internal static unsafe partial class CpuKernels
     /// Writes <paramref name="value"/>'s extents into <paramref name="dims"/> (room for <see cref="MaxRank"/>) and returns its
     /// rank, with its ONNX element type and element count.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ShapeOf(IntPtr value, long* dims, out int element, out long count)
     {
         IntPtr info;
@@ -310,6 +314,7 @@ internal static unsafe partial class CpuKernels
             context, body, (nuint)blocks, 0, job);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Check(IntPtr status)
     {
         if (status != IntPtr.Zero) throw new InvalidOperationException(OrtNative.TakeMessage(status));

@@ -142,6 +142,7 @@ internal readonly unsafe struct ElementwiseProgram
     /// <summary>Whether an instruction is a <see cref="ElementwiseOp.ColumnSum"/>.</summary>
     public bool HasSums
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         get
         {
             for (var j = 0; j < Instructions; j++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using NnxSharp.Backends;
@@ -264,6 +265,7 @@ public sealed class OrtBackend : IBackend, IReshapeCopier, IEagerKernels
     /// <summary>Keeps a freed buffer's value for reuse in its pool slot; false when it is not kept (the caller frees it).</summary>
     internal bool Recycle(OrtValuePool.Slot slot, OrtValue value) => _pool is not null && _pool.Give(slot, value);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal OrtBuffer Own(DeviceBuffer buffer) => buffer is OrtBuffer b && b.Backend == this
         ? b
         : throw new ArgumentException(
@@ -352,7 +354,7 @@ internal sealed class OrtBuffer : DeviceBuffer
         Dispose(false);
     }
 
-    public OrtValue Value => _value ?? throw new ObjectDisposedException($"buffer {Aval}");
+    public OrtValue Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _value ?? throw new ObjectDisposedException($"buffer {Aval}"); }
 
     public override IBackend Backend => _backend;
 

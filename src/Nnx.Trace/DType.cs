@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NnxSharp;
 
 /// <summary>The element type of a tensor.</summary>
@@ -37,6 +39,7 @@ public static class DTypes
     public static bool IsNumeric(this DType t) => t is not (DType.Bool or DType.Float16);
 
     /// <summary>Bytes per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int ItemSize(this DType t) => t switch
     {
         DType.Float32 or DType.Int32 or DType.UInt32 => 4,

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 
 namespace NnxSharp;
 
@@ -70,6 +71,7 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Equals(Shape? other) =>
         other is not null && (ReferenceEquals(this, other) || (_hash == other._hash && _dims.AsSpan().SequenceEqual(other._dims)));
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NnxSharp.Backends;
 using NnxSharp.Ir;
 using NnxSharp.Primitives;
@@ -51,7 +52,7 @@ public sealed partial class Tensor : IDisposable
     internal TraceBuilder? Owner { get; }
 
     /// <summary>The backend buffer of a concrete tensor.</summary>
-    internal DeviceBuffer DeviceBuffer => _buffer ?? throw Symbolic("read its buffer");
+    internal DeviceBuffer DeviceBuffer { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _buffer ?? throw Symbolic("read its buffer"); }
 
     /// <summary>The jitted function this tensor was donated to (its buffer now belongs to it), or null.</summary>
     private string? _donatedTo;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NnxSharp;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal sealed class ArgBoxes(int count)
     private readonly object?[] _last = new object?[count];
 
     /// <summary><paramref name="value"/> as an object: the last box of argument <paramref name="index"/> when it holds an equal value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public object? Of<T>(int index, T value)
     {
         if (!typeof(T).IsValueType || !(typeof(T).IsPrimitive || typeof(T).IsEnum)) return value;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NnxSharp;
 
 /// <summary>
@@ -29,6 +31,7 @@ internal static class StaticEquality
     };
 
     /// <summary><see cref="Same"/> for a value of a known type, without boxing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Same<T>(T a, T b)
     {
         if (typeof(T) == typeof(double)) return BitConverter.DoubleToInt64Bits((double)(object)a!) == BitConverter.DoubleToInt64Bits((double)(object)b!);
