@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NnxSharp.Primitives;
 
 namespace NnxSharp.Onnx;
@@ -200,5 +202,31 @@ internal static unsafe partial class CpuKernels
             Buffer.MemoryCopy(job->Source + offset * size, target + before, copied, copied);
             new Span<byte>(target + before + copied, (int)(rowBytes - before - copied)).Clear();
         }
+    }
+
+    /// <summary>
+    /// <c>y[0 … n) = value</c> in the kernels' own vectors. The fused programs fill and clear small runs at every block,
+    /// and <c>Span.Fill</c> or <c>Clear</c> there would be .NET library code that tiered compilation recompiles twice
+    /// during a run's first few hundred steps, on a thread that takes a core from the step (notes/threads.md).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FillFloats(float* y, float value, long n)
+    {
+        long i = 0;
+        if (Avx512F.IsSupported)
+            for (var v = Vector512.Create(value); i + 16 <= n; i += 16) v.Store(y + i);
+        for (var v = Vector256.Create(value); i + 8 <= n; i += 8) v.Store(y + i);
+        for (; i < n; i++) y[i] = value;
+    }
+
+    /// <summary><c>to[0 … n) = from[0 … n)</c> for runs that do not overlap, as <see cref="FillFloats"/> is to a fill.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyFloats(float* from, float* to, long n)
+    {
+        long i = 0;
+        if (Avx512F.IsSupported)
+            for (; i + 16 <= n; i += 16) Vector512.Load(from + i).Store(to + i);
+        for (; i + 8 <= n; i += 8) Vector256.Load(from + i).Store(to + i);
+        for (; i < n; i++) to[i] = from[i];
     }
 }

@@ -82,7 +82,8 @@ internal static unsafe partial class CpuKernels
             bases[i] = (float*)Data(x);
         }
         for (var j = 0; j < p.Instructions; j++) bases[p.Inputs + j] = null;
-        p.ResultDims.CopyTo(new Span<long>(dims, MaxRank));
+        var resultDims = p.ResultDims;
+        for (var d = 0; d < resultDims.Length; d++) dims[d] = resultDims[d];
         var columns = p.Columns;
         for (var o = 0; o < p.Outputs; o++)
             bases[p.Output(o)] = (float*)Data(p.IsSum(o) ? Output(context, &columns, 1, (nuint)o) : Output(context, dims, p.ResultDims.Length, (nuint)o));
@@ -192,24 +193,25 @@ internal static unsafe partial class CpuKernels
         var rowsPerChunk = column0 == 0 && columnEnd == columns && columns <= ShortRowsChunk / 2 ? Math.Min(ShortRowsChunk / columns, rowEnd - row0) : 1;
         var filled = (int)(rowsPerChunk > 1 ? rowsPerChunk * columns : Math.Min(Chunk, columnEnd - column0));
         for (var i = 0; i < inputs; i++)
-            if (job->Modes[i] == ElementwiseProgram.Scalar) new Span<float>(scratch + (long)i * RegisterStride, filled).Fill(*job->Bases[i]);
+            if (job->Modes[i] == ElementwiseProgram.Scalar) FillFloats(scratch + (long)i * RegisterStride, *job->Bases[i], filled);
             else if (job->Modes[i] == ElementwiseProgram.Row && rowsPerChunk > 1)
                 for (long s = 0; s < rowsPerChunk; s++)
-                    new ReadOnlySpan<float>(job->Bases[i], (int)columns).CopyTo(new Span<float>(scratch + (long)i * RegisterStride + s * columns, (int)columns));
+                    CopyFloats(job->Bases[i], scratch + (long)i * RegisterStride + s * columns, columns);
         var sums = false;
         for (var j = 0; j < instructions; j++)
         {
             var code = job->Code + 4 * j;
             if (!ElementwiseProgram.IsSumOp((ElementwiseOp)code[0])) continue;
             sums = true;
-            var start = new Span<float>(job->Bases[inputs + j] + column0, (int)(columnEnd - column0));
+            float* start = job->Bases[inputs + j] + column0;
+            var length = columnEnd - column0;
             if (code[0] == (long)ElementwiseOp.WeightedColumnSum && code[3] >= 0)
             {
                 var c = job->Bases[code[3]];
-                if (job->Modes[code[3]] != ElementwiseProgram.Scalar) new ReadOnlySpan<float>(c + column0, start.Length).CopyTo(start); // a row (or the one row)
-                else start.Fill(*c);
+                if (job->Modes[code[3]] != ElementwiseProgram.Scalar) CopyFloats(c + column0, start, length); // a row (or the one row)
+                else FillFloats(start, *c, length);
             }
-            else start.Clear(); // from +0, as ColumnSums, MLAS's M = 1 kernel with β = 0 and its general kernel
+            else FillFloats(start, 0f, length); // from +0, as ColumnSums, MLAS's M = 1 kernel with β = 0 and its general kernel
         }
         // The weighted sums' groups of rows: fours from the first row, then a two, then a one (MLAS's order).
         var (fours, rest) = (job->Rows / 4 * 4, job->Rows % 4);
@@ -227,7 +229,7 @@ internal static unsafe partial class CpuKernels
                         case ElementwiseProgram.Row: at[i] = rowsPerChunk > 1 ? scratch + (long)i * RegisterStride : job->Bases[i] + c; break;
                         case ElementwiseProgram.Column:
                             at[i] = scratch + (long)i * RegisterStride;
-                            for (var s = 0; s < rows; s++) new Span<float>(at[i] + s * segment, segment).Fill(job->Bases[i][r + s]);
+                            for (var s = 0; s < rows; s++) FillFloats(at[i] + s * segment, job->Bases[i][r + s], segment);
                             break;
                         default: at[i] = scratch + (long)i * RegisterStride; break;
                     }

@@ -128,8 +128,8 @@ internal static unsafe partial class CpuKernels
             var a = job->B + r0 * k;
             if (rows < TileRows) // the rows past W's last are zeros, in a copy: a tile reads 8
             {
-                new Span<float>(padded, checked((int)(TileRows * k))).Clear();
-                Buffer.MemoryCopy(a, padded, TileRows * k * sizeof(float), rows * k * sizeof(float));
+                CopyFloats(a, padded, rows * k);
+                FillFloats(padded + rows * k, 0f, (TileRows - rows) * k);
                 a = padded;
             }
             for (long p = 0; p < batch; p += TileColumns)

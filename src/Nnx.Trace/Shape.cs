@@ -72,8 +72,15 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public bool Equals(Shape? other) =>
-        other is not null && (ReferenceEquals(this, other) || (_hash == other._hash && _dims.AsSpan().SequenceEqual(other._dims)));
+    public bool Equals(Shape? other)
+    {
+        if (other is null) return false;
+        if (ReferenceEquals(this, other)) return true;
+        if (_hash != other._hash || _dims.Length != other._dims.Length) return false;
+        for (var i = 0; i < _dims.Length; i++) // a loop of its own: no library call to tier up at every step's check
+            if (_dims[i] != other._dims[i]) return false;
+        return true;
+    }
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as Shape);

@@ -8,9 +8,10 @@ namespace NnxSharp.Benchmarks;
 /// after the passes, lowered to ONNX) and counts the nodes of the file by ONNX op type, so a change to the
 /// passes or the lowerings can be judged by its effect on the step that the benchmark times.
 /// <code>dotnet run -c Release --project samples/Benchmarks -- nodes [--width W] [--depth D] [--batch B] [--ir FILE]
-///     [--optimizer sgd|momentum|nesterov|adam|adamw|rmsprop] [--in-process]</code>
+///     [--optimizer sgd|momentum|nesterov|adam|adamw|rmsprop] [--in-process] [--onnx FILE]</code>
 /// <c>--in-process</c> counts the model this process's CPU session runs instead of the exported file: with Nnx's own
-/// kernels (<c>ai.nnx.cpu</c>) where they replace ONNX operators.
+/// kernels (<c>ai.nnx.cpu</c>) where they replace ONNX operators. <c>--onnx FILE</c> keeps the counted model there, to read
+/// it node by node (for example with the <c>onnx</c> Python package).
 /// The seed uses SGD 1e-3; the other optimizers (learning rate 1e-3, momentum 0.9) show what the fused updates do for them.
 /// </summary>
 public static class NodeCounts
@@ -19,6 +20,7 @@ public static class NodeCounts
     public static int Run(string[] args)
     {
         var (width, depth, batch, irPath, optimizerName, inProcess) = (32, 5, 32, (string?)null, "sgd", false);
+        string? onnxPath = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -30,6 +32,7 @@ public static class NodeCounts
                 case "--ir": irPath = Next(); break;
                 case "--optimizer": optimizerName = Next(); break;
                 case "--in-process": inProcess = true; break;
+                case "--onnx": onnxPath = Next(); break;
                 default: throw new ArgumentException($"nodes: unknown option {args[i]}");
             }
         }
@@ -45,6 +48,7 @@ public static class NodeCounts
         {
             if (inProcess) File.WriteAllBytes(path, step.InProcessModel(model, optimizer, batches[0].X, batches[0].Y));
             else step.Export(path, model, optimizer, batches[0].X, batches[0].Y);
+            if (onnxPath is not null) File.Copy(path, onnxPath, overwrite: true);
             var ops = OnnxOpTypes(File.ReadAllBytes(path));
             Console.WriteLine(ir[..ir.IndexOf('\n')]);
             Console.WriteLine($"# ONNX nodes of the step{(inProcess ? " as this process runs it" : "")} (width {width}, depth {depth}, batch {batch}, {optimizerName}): {ops.Count}");

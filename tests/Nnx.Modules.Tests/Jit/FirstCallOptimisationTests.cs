@@ -39,7 +39,7 @@ public sealed class FirstCallOptimisationTests
             ["KernelComputeV2", "ComputeElementwise", "Plan", "ComputeGemm", "ComputeGemmPair", "ComputeColumnSums",
              "ComputeSlice", "ComputePad", "ParallelFor", "Scratch", "TileOf", "ScaleSum",
              // their helpers, too large or too native to be inlined into them
-             "Api", "Input", "Data", "ShapeOf", "Check", "ColumnBlocks", "PanelOfB", "TileOfRows"]),
+             "Api", "Input", "Data", "ShapeOf", "Check", "ColumnBlocks", "PanelOfB", "TileOfRows", "FillFloats", "CopyFloats"]),
     ];
 
     [TestMethod]
