@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FluentAssertions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -76,6 +77,61 @@ public sealed class OrtValuePoolTests
         pool.Clear();
         pool.Bytes.Should().Be(0);
         foreach (var v in values) v.Dispose();
+    }
+
+    [TestMethod]
+    public void ValuesOfAnAvalNoLongerAskedForMakeRoomForOnesInUse()
+    {
+        static OrtValue Create(long n) =>
+            OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [n]);
+        var pool = new OrtValuePool();
+        var (stale, used) = (Aval.F32(4096), Aval.F32(1024)); // 16,640 and 4,352 bytes with the overhead: 504 of the first leave 2,048
+        pool.Take(stale).Should().BeNull(); // asked for once, before the other
+        var given = 0;
+        for (var v = Create(4096); ; v = Create(4096), given++)
+            if (!pool.Give(stale, v))
+            {
+                v.Dispose();
+                break;
+            }
+        given.Should().Be(504, "the stale aval's values fill the budget first");
+
+        pool.Take(used).Should().BeNull(); // asked for now
+        var mine = Create(1024);
+        pool.Give(used, mine).Should().BeTrue("a value of the aval in use pushes out one of the aval asked for before it");
+        pool.Bytes.Should().BeLessThanOrEqualTo(OrtValuePool.Budget);
+        pool.Take(used).Should().BeSameAs(mine);
+
+        var late = Create(4096);
+        pool.Give(used, mine).Should().BeTrue();
+        pool.Give(stale, late).Should().BeFalse("the aval asked for less recently does not push out the one in use");
+        pool.Take(used).Should().BeSameAs(mine, "it is still kept");
+        late.Dispose();
+        mine.Dispose();
+        pool.Clear();
+        pool.Bytes.Should().Be(0);
+    }
+
+    [TestMethod]
+    public void EagerAddsKeepReusingValuesAfterALoopOfLargerResults()
+    {
+        OrtBackend.Cpu.ClearPool();
+        DropMatMuls(600); // 600 values of 16 KiB come back to the pool at once: 504 of them fill its budget
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var x = Tensor.FromArray(Enumerable.Range(0, 1024).Select(i => (float)i).ToArray()); // does not fit in what the matmuls' values leave
+        var first = x + x;
+        var value = ValueOf(first);
+        first.Dispose();
+        ValueOf(x + x).Should().BeSameAs(value, "the add's value was kept although the matmuls' filled the budget before");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void DropMatMuls(int count)
+    {
+        var m = Tensor.FromArray(new float[64 * 64], 64, 64);
+        var results = new List<Tensor>(count);
+        for (var i = 0; i < count; i++) results.Add(m.MatMul(m)); // all alive at once, then dropped together
     }
 
     [TestMethod]
