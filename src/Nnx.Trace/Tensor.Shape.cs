@@ -10,6 +10,11 @@ public sealed partial class Tensor
         var (a, b) = Promoted(this, other);
         if (a.Rank == 0 || b.Rank == 0)
             throw new ArgumentException($"mat_mul: operands must have rank ≥ 1 but got {a.Aval} (argument 0) and {b.Aval} (argument 1).");
+        // A vector operand becomes a matrix for the primitive; the user's shapes are checked first, so that the message
+        // names them rather than the reshaped ones.
+        var (ka, kb) = (a.Shape[a.Rank - 1], b.Rank == 1 ? b.Shape[0] : b.Shape[b.Rank - 2]);
+        if ((a.Rank == 1 || b.Rank == 1) && ka != kb)
+            throw new ArgumentException($"mat_mul: contracting dimensions differ: {a.Aval} (argument 0) and {b.Aval} (argument 1) ({ka} ≠ {kb}).");
         var a2 = a.Rank == 1 ? a.Reshape(1, a.Shape[0]) : a;
         var b2 = b.Rank == 1 ? b.Reshape(b.Shape[0], 1) : b;
         var r = new MatMul().Bind(a2, b2);

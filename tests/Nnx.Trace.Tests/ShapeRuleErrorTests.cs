@@ -71,6 +71,12 @@ public sealed class ShapeRuleErrorTests
         var matmul = () => Graph.Trace((a, b) => a.MatMul(b), Aval.F32(2, 3), Aval.F32(4, 5));
         matmul.Should().Throw<ArgumentException>().WithMessage("mat_mul: contracting dimensions differ: f32[2,3] (argument 0) and f32[4,5] (argument 1) (3 ≠ 4).");
 
+        var vector = () => Graph.Trace((a, b) => a.MatMul(b), Aval.F32(32, 32), Aval.F32(31));
+        vector.Should().Throw<ArgumentException>().WithMessage("mat_mul: contracting dimensions differ: f32[32,32] (argument 0) and f32[31] (argument 1) (32 ≠ 31).",
+            "the message names the vector as given, not the [31, 1] matrix it becomes");
+        var rowVector = () => Graph.Trace((a, b) => a.MatMul(b), Aval.F32(3), Aval.F32(4, 5));
+        rowVector.Should().Throw<ArgumentException>().WithMessage("mat_mul: contracting dimensions differ: f32[3] (argument 0) and f32[4,5] (argument 1) (3 ≠ 4).");
+
         var sum = () => Graph.Trace(a => a.Sum(axis: 5), Aval.F32(3, 4));
         sum.Should().Throw<ArgumentException>().WithMessage("reduce_sum: axis 5 is out of range for shape [3,4]*");
 
