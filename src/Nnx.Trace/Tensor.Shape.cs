@@ -14,7 +14,7 @@ public sealed partial class Tensor
         // names them rather than the reshaped ones.
         var (ka, kb) = (a.Shape[a.Rank - 1], b.Rank == 1 ? b.Shape[0] : b.Shape[b.Rank - 2]);
         if ((a.Rank == 1 || b.Rank == 1) && ka != kb)
-            throw new ArgumentException($"mat_mul: contracting dimensions differ: {a.Aval} (argument 0) and {b.Aval} (argument 1) ({ka} ≠ {kb}).");
+            throw Primitives.MatMul.ContractingSizesDiffer([a.Aval, b.Aval], ka, kb);
         var a2 = a.Rank == 1 ? a.Reshape(1, a.Shape[0]) : a;
         var b2 = b.Rank == 1 ? b.Reshape(b.Shape[0], 1) : b;
         var r = new MatMul().Bind(a2, b2);

@@ -1,8 +1,8 @@
-using System.Runtime.CompilerServices;
 using System.Collections;
 using System.Linq.Expressions;
 using System.Reflection;
 using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
 
 namespace NnxSharp;
 

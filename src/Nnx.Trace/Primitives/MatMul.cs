@@ -15,12 +15,15 @@ internal sealed record MatMul : Primitive
         var (a, b) = (inputs[0].Shape, inputs[1].Shape);
         if (a.Rank < 2 || b.Rank < 2)
             throw new ArgumentException($"{Name}: operands must have rank ≥ 2 but got {ShapeRules.Describe(inputs)}.");
-        if (a[^1] != b[^2])
-            throw new ArgumentException($"{Name}: contracting dimensions differ: {ShapeRules.Describe(inputs)} ({a[^1]} ≠ {b[^2]}).");
+        if (a[^1] != b[^2]) throw ContractingSizesDiffer(inputs, a[^1], b[^2]);
         var batch = Shape.TryBroadcast(Shape.Of(a.ToArray()[..^2]), Shape.Of(b.ToArray()[..^2]))
             ?? throw new ArgumentException($"{Name}: cannot broadcast the batch dimensions of {ShapeRules.Describe(inputs)}.");
         return new Aval(Shape.Of([.. batch, a[^2], b[^1]]), t);
     }
+
+    /// <summary>The error for operands whose contracting sizes <paramref name="ka"/> and <paramref name="kb"/> differ, naming <paramref name="operands"/> as the caller gave them.</summary>
+    internal static ArgumentException ContractingSizesDiffer(IReadOnlyList<Aval> operands, int ka, int kb) =>
+        new($"mat_mul: contracting dimensions differ: {ShapeRules.Describe(operands)} ({ka} ≠ {kb}).");
 
     public override HostArray Eval(IReadOnlyList<HostArray> inputs)
     {
