@@ -39,7 +39,6 @@ public sealed class EagerKernelTests
             Graph.Trace((x, y) => x + y, new Aval(Shape.Of(32), DType.Int64), new Aval(Shape.Of(32), DType.Int64)),
             Graph.Trace((x, y) => x + y, new Aval(Shape.Of(32), DType.Float64), new Aval(Shape.Of(32), DType.Float64)),
             Graph.Trace((x, y) => x * y, F32(4, 8, 16), F32(4, 1, 16)), // no layout of the kernel
-            Graph.Trace((x, y) => x.MatMul(y), F32(4, 4), F32(4, 4)),
             Graph.Trace(x => x.Exp(), F32(8)),
             Graph.Trace(x => x.Rsqrt(), F32(8)), // two ONNX nodes
         ];
@@ -54,6 +53,66 @@ public sealed class EagerKernelTests
         {
             Device.Cpu.IntraOpThreads = null;
         }
+    }
+
+    [TestMethod]
+    public void SmallFloatMatrixProductsGetTheKernelAndOthersASession()
+    {
+        if (!OrtNative.Available || !System.Runtime.Intrinsics.X86.Fma.IsSupported) return; // the products keep their session
+        Graph[] kernel =
+        [
+            Graph.Trace((x, y) => x.MatMul(y), F32(32, 32), F32(32, 32)),
+            Graph.Trace((x, y) => x.MatMul(y), F32(2, 5), F32(5, 3)),
+            Graph.Trace((x, y) => x.MatMul(y), F32(64, 64), F32(64, 64)), // MaxProducts
+            Graph.Trace((x, y) => x.MatMul(y), F32(2, 128), F32(128, 9)), // MaxSteps
+            Graph.Trace(x => x.MatMul(x), F32(16, 16)),
+        ];
+        foreach (var g in kernel) Kernel(g).Should().BeOfType<MatMulExecutable>("{0} · {1} is a small float32 product", g.Nodes[0].Inputs[0].Aval, g.Nodes[0].Inputs[1].Aval);
+
+        Graph[] session =
+        [
+            Graph.Trace((x, y) => x.MatMul(y), F32(1, 32), F32(32, 32)), // one row: MLAS's matrix-vector kernel
+            Graph.Trace((x, y) => x.MatMul(y), F32(32, 32), F32(32, 1)), // one column: the same
+            Graph.Trace((x, y) => x.MatMul(y), F32(4, 129), F32(129, 4)), // MLAS may cut k in blocks
+            Graph.Trace((x, y) => x.MatMul(y), F32(65, 64), F32(64, 64)), // over MaxProducts
+            Graph.Trace((x, y) => x.MatMul(y), new Aval(Shape.Of(8, 8), DType.Float64), new Aval(Shape.Of(8, 8), DType.Float64)),
+            Graph.Trace((x, y) => x.MatMul(y), F32(2, 8, 8), F32(2, 8, 8)), // batched
+            Graph.Trace((x, y) => x.MatMul(y) + y, F32(8, 8), F32(8, 8)), // two primitives
+        ];
+        foreach (var g in session) Kernel(g).Should().BeNull("{0} · {1} keeps its session", g.Nodes[0].Inputs[0].Aval, g.Nodes[0].Inputs[1].Aval);
+
+        try
+        {
+            Device.Cpu.IntraOpThreads = 2;
+            Kernel(kernel[0]).Should().BeNull("the kernel runs on the calling thread: a session set to two threads keeps its product");
+        }
+        finally
+        {
+            Device.Cpu.IntraOpThreads = null;
+        }
+    }
+
+    /// <summary>Products at sizes that cut the kernel's 4 rows and 16 or 8 columns, with NaN, ±∞, ±0 and subnormals among the values.</summary>
+    [TestMethod]
+    public void SmallMatrixProductsGiveTheBitsOfTheirSession()
+    {
+        if (!OrtNative.Available || !System.Runtime.Intrinsics.X86.Fma.IsSupported) return;
+        (int M, int K, int N)[] shapes =
+        [
+            (2, 1, 2), (2, 128, 2), (4, 16, 16), (5, 7, 3), (7, 33, 25), (13, 128, 19), (64, 64, 64), (9, 100, 47), (3, 0, 5), (6, 32, 200),
+        ];
+        var seed = 40;
+        foreach (var (m, k, n) in shapes)
+        {
+            var (x, y) = (F32(m, k), F32(k, n));
+            foreach (var hard in new[] { false, true })
+            {
+                var (hx, hy) = (ElementwiseFusionTests.Values(x, seed++, hard), ElementwiseFusionTests.Values(y, seed++, hard));
+                AssertSameBits(Graph.Trace((a, b) => a.MatMul(b), x, y), [hx, hy], $"[{m},{k}]·[{k},{n}]{(hard ? " with special values" : "")}");
+            }
+        }
+        var square = ElementwiseFusionTests.Values(F32(24, 24), seed, hard: false);
+        AssertSameBits(Graph.Trace(a => a.MatMul(a), F32(24, 24)), [square], "a·a");
     }
 
     /// <summary>Each operation, on values with NaN, ±∞, ±0 and subnormals, at sizes that cut vectors, chunks and blocks.</summary>
