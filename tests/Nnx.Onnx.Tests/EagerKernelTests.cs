@@ -100,6 +100,7 @@ public sealed class EagerKernelTests
         (int M, int K, int N)[] shapes =
         [
             (2, 1, 2), (2, 128, 2), (4, 16, 16), (5, 7, 3), (7, 33, 25), (13, 128, 19), (64, 64, 64), (9, 100, 47), (3, 0, 5), (6, 32, 200),
+            (4, 128, 160), (3, 100, 128), // n ≥ k: MLAS's block along k stays 128
         ];
         var seed = 40;
         foreach (var (m, k, n) in shapes)
