@@ -6,6 +6,7 @@ For each width and thread count, runs `Benchmarks simple --mode auto` (Nnx.Jit) 
 and the median ratio. Both sides report the mean µs per step after a 50-step warm-up. Build first:
   dotnet build -c Release samples/Benchmarks
   /usr/bin/python3 samples/Benchmarks/compare.py [--widths 32,128,512,2048] [--threads 1,2] [--reps 3] [--csv FILE]
+    [--nnx-mode auto|manual|eager]   (eager: Nnx with no jit against PyTorch's eager loop)
 """
 import argparse
 import os
@@ -44,6 +45,8 @@ def main():
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--scale", type=float, default=1.0, help="multiplies every run's step count")
     p.add_argument("--csv")
+    p.add_argument("--nnx-mode", default="auto", choices=["auto", "manual", "eager"],
+                   help="Nnx's side: auto (Nnx.Jit, the default), manual (Jit.Pure) or eager (no jit, as PyTorch's loop)")
     a = p.parse_args()
     if not os.path.exists(NNX):
         sys.exit(f"build the benchmarks first: dotnet build -c Release {HERE}")
@@ -55,7 +58,7 @@ def main():
             pairs = []
             for _ in range(a.reps):
                 t = run(["/usr/bin/python3", TORCH, "--width", str(width), "--steps", str(steps), "--threads", str(threads)], threads)
-                n = run(["dotnet", NNX, "simple", "--mode", "auto", "--width", str(width), "--steps", str(steps), "--threads", str(threads)], threads)
+                n = run(["dotnet", NNX, "simple", "--mode", a.nnx_mode, "--width", str(width), "--steps", str(steps), "--threads", str(threads)], threads)
                 pairs.append((t, n))
             ratio = statistics.median(t / n for t, n in pairs)
             t_med, n_med = statistics.median(t for t, _ in pairs), statistics.median(n for _, n in pairs)

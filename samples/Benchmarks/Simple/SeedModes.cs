@@ -8,10 +8,10 @@ namespace NnxSharp.Benchmarks;
 public sealed record ModeResult(string Mode, double MedianUs, double MeanUs, float FinalLoss, float TestLoss, CompileStats? Compile, double BytesPerStep = 0, double BuffersPerStep = 0);
 
 /// <summary>
-/// The benchmark's three ways of running the same training step (SGD 1e-3 on MSE, a test step on all 100
+/// The benchmark's three jitted ways of running the same training step (SGD 1e-3 on MSE, a test step on all 100
 /// points every 1000 steps): <c>auto</c> (Nnx.Jit over the objects), <c>manual</c> (Split once, Jit.Pure over
 /// GraphDef and State, Merge/Split inside, the state donated so its buffers hold the next state) and <c>raw</c> (the exported step run with ONNX Runtime's own API
-/// and IOBinding, state buffers swapped in place).
+/// and IOBinding, state buffers swapped in place); and <c>eager</c>, the step with no jit at all.
 /// </summary>
 public static class SeedModes
 {
@@ -36,7 +36,8 @@ public static class SeedModes
         "auto" => Auto(data, width, depth),
         "manual" => Manual(data, width, depth),
         "raw" => Raw(data, width, depth),
-        _ => throw new ArgumentException($"unknown mode '{mode}' (auto, manual, raw)"),
+        "eager" => Eager(data, width, depth),
+        _ => throw new ArgumentException($"unknown mode '{mode}' (auto, manual, raw, eager)"),
     };
 
     /// <summary>A fresh model and optimizer; every mode starts from the same ones.</summary>
@@ -62,6 +63,25 @@ public static class SeedModes
             if (batches.Length >= 100_000 && k % 20_000 == 0) MemoryLine(k);
         });
         return Result("auto", times, loss.Item<float>(), testLoss, trainStep.CompileStats());
+    }
+
+    /// <summary>
+    /// The same step without any jit: every primitive of the forward pass, the gradients and the update runs at once
+    /// on its own, as PyTorch's eager loop does (torch_seed.py), each from the cache of one-primitive executables.
+    /// </summary>
+    private static ModeResult Eager(SeedData data, int width, int depth)
+    {
+        var (model, optimizer) = Create(width, depth);
+        var batches = data.Tensors();
+        var (allX, allY) = data.All();
+        Tensor loss = null!;
+        var testLoss = float.NaN;
+        var times = Time(batches.Length, k =>
+        {
+            loss = SeedMlp.TrainStep(model, optimizer, batches[k].X, batches[k].Y);
+            if (k % TestEvery == 0) testLoss = SeedMlp.TestStep(model, allX, allY).Item<float>();
+        });
+        return Result("eager", times, loss.Item<float>(), testLoss, null);
     }
 
     private static ModeResult Manual(SeedData data, int width, int depth)

@@ -7,7 +7,7 @@ namespace NnxSharp.Benchmarks;
 /// <c>simple</c>: the seed's benchmark (BENCHMARKS.md §1 and §3). Each mode trains the same model on the same
 /// batches and prints µs per step; <c>--sweep</c> runs every mode over widths 32…2048 and writes a CSV and a
 /// PNG like the seed's graph; the first call's compile time is printed by phase.
-/// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|all --width W --depth D
+/// <code>dotnet run -c Release --project samples/Benchmarks -- simple --mode auto|manual|raw|eager|all --width W --depth D
 ///     --batch B --steps S [--device cpu|cuda|cuda:N] [--cuda-graphs] [--sweep] [--out DIR]</code>
 /// <c>--compute</c> (implied by <c>--sweep</c>) compares the step's GFLOP/s with one 2048×2048 MatMul's on the same threads;
 /// without <c>--sweep</c> it then also alternates runs of the step with the MatMul in rounds and prints the median ratio.
@@ -198,7 +198,7 @@ public static class SimpleCommand
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
                 };
             }
-            if (o.Mode is not ("auto" or "manual" or "raw" or "all")) throw new ArgumentException($"simple: --mode is auto, manual, raw or all, not {o.Mode}");
+            if (o.Mode is not ("auto" or "manual" or "raw" or "eager" or "all")) throw new ArgumentException($"simple: --mode is auto, manual, raw, eager or all, not {o.Mode}");
             if (o.Depth < 2) throw new ArgumentException("simple: --depth must be at least 2");
             return o;
         }
