@@ -81,6 +81,8 @@ public static class SeedModes
             loss = SeedMlp.TrainStep(model, optimizer, batches[k].X, batches[k].Y);
             if (k % TestEvery == 0) testLoss = SeedMlp.TestStep(model, allX, allY).Item<float>();
         });
+        // Eager code drops its intermediates to the GC, so the collections are part of its cost (notes/jit.md, "Eager dispatch").
+        Console.WriteLine($"  eager: garbage collections gen0/1/2 in the whole run {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         return Result("eager", times, loss.Item<float>(), testLoss, null);
     }
 
