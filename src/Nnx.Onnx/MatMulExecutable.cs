@@ -15,7 +15,7 @@ namespace NnxSharp.Onnx;
 /// the result has the session's bits; what it saves is the session's run, about 1.5 µs of ONNX Runtime's own work a call
 /// against about 1 µs of arithmetic for a 32 × 32 product (notes/jit.md, "Eager matrix products").
 /// </summary>
-internal sealed unsafe class MatMulExecutable : Executable
+internal sealed unsafe class MatMulExecutable : CallingThreadExecutable
 {
     /// <summary>The longest contraction taken: MLAS keeps one block along k up to 128 steps whatever the other sizes.</summary>
     public const long MaxSteps = 128;
@@ -26,22 +26,14 @@ internal sealed unsafe class MatMulExecutable : Executable
     /// </summary>
     public const long MaxProducts = 1 << 18;
 
-    private readonly OrtBackend _backend;
     private readonly int _a, _b; // the graph inputs read as the left and the right operand
     private readonly long _m, _k, _n;
-    private readonly long[] _outputDims;
-    private readonly OrtValuePool.Slot? _outputSlot;
 
-    private MatMulExecutable(OrtBackend backend, Graph graph, int a, int b, TimeSpan lowering) : base(graph)
+    private MatMulExecutable(OrtBackend backend, Graph graph, int a, int b, TimeSpan lowering) : base(backend, graph, lowering)
     {
-        _backend = backend;
         (_a, _b) = (a, b);
         var (x, y) = (graph.Inputs[a].Aval.Shape, graph.Inputs[b].Aval.Shape);
         (_m, _k, _n) = (x[0], x[1], y[1]);
-        _outputDims = graph.Outputs[0].Aval.Shape.ToLongArray();
-        _outputSlot = backend.PoolSlot(graph.Outputs[0].Aval);
-        LoweringTime = lowering;
-        LoweredNodeCount = 1;
     }
 
     /// <summary>The kernel's executable for <paramref name="graph"/>, or null when the kernel does not run it on <paramref name="backend"/>.</summary>
@@ -65,32 +57,9 @@ internal sealed unsafe class MatMulExecutable : Executable
         return new MatMulExecutable(backend, graph, a, b, watch.Elapsed);
     }
 
-    public override DeviceBuffer[] Run(IReadOnlyList<DeviceBuffer> inputs)
+    protected override void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
     {
-        CheckInputs(inputs);
-        var output = _backend.AllocateOrt(Graph.Outputs[0].Aval, _outputDims, _outputSlot);
-        try
-        {
-            Compute(inputs, output);
-        }
-        catch
-        {
-            output.Dispose();
-            throw;
-        }
-        return [output];
-    }
-
-    public override void RunInto(IReadOnlyList<DeviceBuffer> inputs, IReadOnlyList<DeviceBuffer> outputs)
-    {
-        CheckInputs(inputs);
-        CheckOutputs(outputs);
-        Compute(inputs, _backend.Own(outputs[0]));
-    }
-
-    private void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
-    {
-        var (a, b) = (_backend.Own(inputs[_a]), _backend.Own(inputs[_b]));
+        var (a, b) = (Backend.Own(inputs[_a]), Backend.Own(inputs[_b]));
         a.WaitForProducer();
         b.WaitForProducer();
         output.WaitForProducer();
