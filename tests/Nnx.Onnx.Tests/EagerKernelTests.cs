@@ -44,15 +44,7 @@ public sealed class EagerKernelTests
         ];
         foreach (var g in session) Kernel(g).Should().BeNull("{0} on {1} is not one instruction of the kernel", g.Nodes[0].Op, g.Inputs[0].Aval);
 
-        try
-        {
-            Device.Cpu.IntraOpThreads = 2;
-            Kernel(kernel[0]).Should().BeNull("the kernel runs on the calling thread: a session set to two threads keeps its add");
-        }
-        finally
-        {
-            Device.Cpu.IntraOpThreads = null;
-        }
+        NoKernelOnTwoThreads(kernel[0], "add");
     }
 
     [TestMethod]
@@ -81,15 +73,7 @@ public sealed class EagerKernelTests
         ];
         foreach (var g in session) Kernel(g).Should().BeNull("{0} · {1} keeps its session", g.Nodes[0].Inputs[0].Aval, g.Nodes[0].Inputs[1].Aval);
 
-        try
-        {
-            Device.Cpu.IntraOpThreads = 2;
-            Kernel(kernel[0]).Should().BeNull("the kernel runs on the calling thread: a session set to two threads keeps its product");
-        }
-        finally
-        {
-            Device.Cpu.IntraOpThreads = null;
-        }
+        NoKernelOnTwoThreads(kernel[0], "product");
     }
 
     /// <summary>Products at sizes that cut the kernel's 4 rows and 16 or 8 columns, with NaN, ±∞, ±0 and subnormals among the values.</summary>
@@ -167,6 +151,20 @@ public sealed class EagerKernelTests
         new Tensor(into).ToArray<float>().Should().Equal(2f, -4f, 6f, -8f, 10f, -12f);
         var badOutput = () => exe.RunInto([x.DeviceBuffer, x.DeviceBuffer], [b.DeviceBuffer]);
         badOutput.Should().Throw<ArgumentException>().WithMessage("*output 0 is f32[2,3]*buffer is f32[3]*");
+    }
+
+    /// <summary>A kernel runs on the calling thread: a graph compiled while the CPU is set to two threads keeps its session.</summary>
+    private static void NoKernelOnTwoThreads(Graph graph, string what)
+    {
+        try
+        {
+            Device.Cpu.IntraOpThreads = 2;
+            Kernel(graph).Should().BeNull("the kernel runs on the calling thread: a session set to two threads keeps its {0}", what);
+        }
+        finally
+        {
+            Device.Cpu.IntraOpThreads = null;
+        }
     }
 
     /// <summary>The kernel's result of <paramref name="graph"/> against the session's, bit for bit, through Run and RunInto.</summary>
