@@ -125,7 +125,7 @@ internal static unsafe partial class CpuKernels
 
     // Panels per block and steps along K for a thin A with n columns. Below 1 024 columns a block is one panel, its B read
     // 128 rows at a time, so that the threads share out the panels evenly: with blocks of 2 panels a 256-wide result was 3
-    // blocks, 2 on one thread and 1 on the other (x·w at [32, 512]·[512, 256] on two threads, AMD EPYC: 67 µs against 53
+    // blocks, 2 on one thread and 1 on the other (x·w at [32, 512]·[512, 256] on two threads, AMD EPYC: 63–64 µs against 49–56
     // with one panel a block; at 512 and 768 columns within 2 %, and the same on one thread). From 1 024 columns blocks of
     // 11 panels (2 KB of each row of B, which the hardware prefetcher streams better than 384-byte runs 8 KB apart: x·w + b
     // at width 2,048 took 3.2–3.5 ms against 5.1–5.5), 64 rows at a time, so that a block's sums stay in L2.
