@@ -5,10 +5,15 @@ namespace NnxSharp.Onnx;
 /// the GC about them. Memory pressure (<see cref="GC.AddMemoryPressure"/>) only ever asks for full, gen2
 /// collections, and eager code that drops its small results paid several per 100,000 calls for it (notes/jit.md,
 /// "Eager dispatch"). Here, once <see cref="Bytes"/> passes <see cref="Limit"/>, the thread that allocates collects
-/// the youngest generation and runs the pending finalizers (which give the dropped buffers' values back), and
-/// goes on to older generations only while that frees less than half the limit. The limit is then twice what
-/// stayed alive (at least <see cref="Base"/>), so a program that really holds many small tensors is not
-/// collected over and over; their dropped results, wherever they lie, are reclaimed within one limit.
+/// the youngest generation and runs the pending finalizers (which give the dropped buffers' values back), goes on
+/// to gen1 when more than half the limit stayed alive, and to a full collection only when more than
+/// <see cref="FullCollectionBases"/> × <see cref="Base"/> stays after gen1. The limit is then twice what stayed alive
+/// (at least <see cref="Base"/>), so a program that really holds many small tensors is not collected over and over.
+/// <para>Why not a full collection whenever gen1 frees too little: in an eager training step the autodiff tape keeps
+/// more than half of the 4 MiB alive while the step runs, so every reclaim went on to gen2, which promoted the tape,
+/// so that the next reclaim, after the step, needed gen2 again (the seed's eager step at width 32: 764 gen2 collections
+/// in 3,000 steps; notes/jit.md). Dropped buffers that reached gen2 now wait there until 16 MiB of small buffers
+/// would stay after gen1.</para>
 /// </summary>
 internal sealed class NativeBudget
 {
@@ -17,6 +22,9 @@ internal sealed class NativeBudget
 
     /// <summary>The least limit of <see cref="Shared"/>: 4 MiB of small buffers alive before a collection.</summary>
     public const long DefaultBase = 4 << 20;
+
+    /// <summary>How many times <see cref="Base"/> may stay alive after a gen1 collection before a full one is asked for.</summary>
+    public const int FullCollectionBases = 4;
 
     private readonly Action<int> _collect;
     private readonly long[] _collections = new long[3];
@@ -62,12 +70,13 @@ internal sealed class NativeBudget
         if (Interlocked.CompareExchange(ref _reclaiming, 1, 0) != 0) return;
         try
         {
+            // Enough is freed when at most half the limit stays; after gen1, when at most FullCollectionBases × Base does.
             var target = Limit / 2;
             for (var generation = 0; generation <= 2; generation++)
             {
                 _collect(generation);
                 Interlocked.Increment(ref _collections[generation]);
-                if (Bytes <= target) break;
+                if (Bytes <= (generation == 0 ? target : Math.Max(target, FullCollectionBases * Base))) break;
             }
             Interlocked.Exchange(ref _limit, Math.Max(Base, 2 * Bytes));
         }

@@ -128,13 +128,26 @@ public sealed class NativeBudgetTests
     }
 
     [TestMethod]
+    public void AFullCollectionOnlyWhenMoreThanFourBasesStayAfterGen1()
+    {
+        var asked = new List<int>();
+        var budget = Fake(1000, asked, _ => 0);
+        budget.Add(3500);
+        asked.Should().Equal([0, 1], "nothing was freed, but 3,500 bytes alive is under 4 × the base: no full collection");
+        budget.Limit.Should().Be(7000);
+        asked.Clear();
+        budget.Add(4000);
+        asked.Should().Equal([0, 1, 2], "7,500 bytes stayed after gen1, over 4 × the base");
+    }
+
+    [TestMethod]
     public void WhatStaysAliveRaisesTheLimitAndWhatIsFreedLowersItAgain()
     {
         var asked = new List<int>();
         var freeing = 0L;
         var budget = Fake(1000, asked, _ => freeing);
         budget.Add(1500);
-        asked.Should().Equal([0, 1, 2], "nothing was freed: every generation was tried once");
+        asked.Should().Equal([0, 1], "nothing was freed: gen0 and gen1 were tried once, and 1,500 bytes do not call for a full collection");
         budget.Limit.Should().Be(3000, "twice what is alive, so that live tensors are not collected over and over");
         asked.Clear();
         budget.Add(1400);
