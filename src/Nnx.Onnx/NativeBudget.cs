@@ -70,7 +70,7 @@ internal sealed class NativeBudget
         if (Interlocked.CompareExchange(ref _reclaiming, 1, 0) != 0) return;
         try
         {
-            // Enough is freed when at most half the limit stays; after gen1, when at most FullCollectionBases × Base does.
+            // Enough is freed when at most half the limit stays; after gen1, when at most that or FullCollectionBases × Base does.
             var target = Limit / 2;
             for (var generation = 0; generation <= 2; generation++)
             {
