@@ -47,8 +47,7 @@ internal sealed unsafe class MatMulExecutable : CallingThreadExecutable
         long m = x.Shape[0], k = x.Shape[1], n = y.Shape[1];
         // MLAS's one-row and one-column products take another path (a matrix-vector kernel).
         if (m < 2 || n < 2 || k > MaxSteps || m * n * k > MaxProducts || backend.ThreadsFor(graph) != 1) return null;
-        var a = Array.IndexOf(graph.Inputs.ToArray(), node.Inputs[0]);
-        var b = Array.IndexOf(graph.Inputs.ToArray(), node.Inputs[1]);
+        int a = graph.Inputs.IndexOf(node.Inputs[0]), b = graph.Inputs.IndexOf(node.Inputs[1]);
         if (a < 0 || b < 0) return null;
         var watch = Stopwatch.StartNew();
         // The node the session would run: only ONNX Runtime's own MatMul is matched (not Nnx's PackedGemm, say).
