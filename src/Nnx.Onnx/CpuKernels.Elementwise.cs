@@ -45,6 +45,7 @@ internal static unsafe partial class CpuKernels
         public long* Modes;        // per input: ElementwiseProgram.Full, Row, Column or Scalar
         public long* Code;         // per instruction: op, a, b, c
         public float** Bases;      // per input its data; per instruction its output's data, or null for a temporary
+        public IntPtr Compiled;    // the node's CompiledProgram (a GCHandle) when its compiled form runs, else zero
     }
 
     /// <summary>
@@ -53,10 +54,10 @@ internal static unsafe partial class CpuKernels
     /// ONNX Runtime checks at the model's inputs (the checks took half of a small cluster's time).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static IntPtr ComputeElementwise(IntPtr context, ref bool checkedBefore)
+    private static IntPtr ComputeElementwise(IntPtr context, KernelState* state)
     {
         var program = Input(context, 0);
-        var check = !checkedBefore;
+        var check = !state->Checked;
         long length = 0;
         if (check)
         {
@@ -87,23 +88,29 @@ internal static unsafe partial class CpuKernels
         var columns = p.Columns;
         for (var o = 0; o < p.Outputs; o++)
             bases[p.Output(o)] = (float*)Data(p.IsSum(o) ? Output(context, &columns, 1, (nuint)o) : Output(context, dims, p.ResultDims.Length, (nuint)o));
-        checkedBefore = true;
+        if (check)
+        {
+            state->ProgramLength = length;
+            state->Checked = true;
+        }
 
         var job = Plan(p, bases, out var blocks);
+        var compiled = CompiledForRun(state, (long*)Data(program));
+        if (compiled is not null) job.Compiled = state->Program;
         if (blocks > 1) return ParallelFor(context, &RunFused, blocks, &job);
-        if (blocks == 1) RunFusedBlock(&job, 0); // no transition through a native function pointer for the common single block
+        if (blocks == 1) RunProgramBlock(&job, 0, compiled); // no transition through a native function pointer for the common single block
         return IntPtr.Zero;
     }
 
     /// <summary>
     /// Runs program <paramref name="p"/> on this thread, block after block: <paramref name="bases"/> holds each operand's data,
-    /// then per instruction its output's data or null (a temporary). The caller has checked the operands' sizes (the eager
-    /// path, <see cref="ElementwiseExecutable"/>).
+    /// then per instruction its output's data or null (a temporary); with <paramref name="compiled"/>, its compiled form.
+    /// The caller has checked the operands' sizes (the eager path, <see cref="ElementwiseExecutable"/>).
     /// </summary>
-    internal static void RunElementwise(ElementwiseProgram p, float** bases)
+    internal static void RunElementwise(ElementwiseProgram p, float** bases, CompiledElementwise? compiled = null)
     {
         var job = Plan(p, bases, out var blocks);
-        for (long b = 0; b < blocks; b++) RunFusedBlock(&job, b);
+        for (long b = 0; b < blocks; b++) RunProgramBlock(&job, b, compiled);
     }
 
     /// <summary>
@@ -167,7 +174,42 @@ internal static unsafe partial class CpuKernels
 
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunFused(void* state, nuint index) => RunFusedBlock((FusedJob*)state, (long)index);
+    private static void RunFused(void* state, nuint index)
+    {
+        var job = (FusedJob*)state;
+        RunProgramBlock(job, (long)index, job->Compiled == IntPtr.Zero ? null : ((CompiledProgram)GCHandle.FromIntPtr(job->Compiled).Target!).Block);
+    }
+
+    /// <summary>Block <paramref name="index"/> of <paramref name="job"/>, by <paramref name="compiled"/> or else the interpreter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunProgramBlock(FusedJob* job, long index, CompiledElementwise? compiled)
+    {
+        if (compiled is null)
+        {
+            RunFusedBlock(job, index);
+            return;
+        }
+        var (row0, rowEnd, column0, columnEnd) = BlockBounds(job, index);
+        var sums = StartSums(job, column0, columnEnd);
+        // A weighted sum's group of rows, for the block's columns: indexed by column, as the compiled code reads it.
+        var groups = stackalloc float*[job->Instructions];
+        var (weighted, groupStride) = (0, (job->ColumnsPerBlock + 15) / 16 * 16);
+        for (var j = 0; j < job->Instructions; j++)
+            if (job->Code[4 * j] == (long)ElementwiseOp.WeightedColumnSum) weighted++;
+        var scratch = weighted == 0 ? null : Scratch(ref t_registers, ref t_registerFloats, weighted * groupStride);
+        for (var (j, k) = (0, 0); j < job->Instructions; j++)
+            groups[j] = job->Code[4 * j] == (long)ElementwiseOp.WeightedColumnSum ? scratch + k++ * groupStride - column0 : null;
+        compiled(job->Bases, groups, row0, rowEnd, column0, columnEnd);
+        if (sums) EndSums(job, column0, columnEnd);
+    }
+
+    /// <summary>The rows and columns of block <paramref name="index"/>.</summary>
+    private static (long Row0, long RowEnd, long Column0, long ColumnEnd) BlockBounds(FusedJob* job, long index)
+    {
+        var row0 = index / job->BlocksPerRow * job->RowsPerBlock;
+        var column0 = index % job->BlocksPerRow * job->ColumnsPerBlock;
+        return (row0, Math.Min(row0 + job->RowsPerBlock, job->Rows), column0, Math.Min(column0 + job->ColumnsPerBlock, job->Columns));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunFusedBlock(FusedJob* job, long index)
@@ -183,10 +225,7 @@ internal static unsafe partial class CpuKernels
         var scratch = Scratch(ref t_registers, ref t_registerFloats, (long)registers * RegisterStride + weighted * groupStride);
         var groups = scratch + (long)registers * RegisterStride;
         var at = stackalloc float*[registers];
-        var row0 = index / job->BlocksPerRow * job->RowsPerBlock;
-        var rowEnd = Math.Min(row0 + job->RowsPerBlock, job->Rows);
-        var column0 = index % job->BlocksPerRow * job->ColumnsPerBlock;
-        var columnEnd = Math.Min(column0 + job->ColumnsPerBlock, columns);
+        var (row0, rowEnd, column0, columnEnd) = BlockBounds(job, index);
         // Rows of at most half of ShortRowsChunk go several to a chunk when the block holds them whole: an instruction then
         // runs once for them all (at width 32, 4 rows instead of one). A row operand is repeated down the chunk's rows, a column
         // operand filled row by row, and a sum adds the chunk's rows one after another, as it adds separate rows.
@@ -197,24 +236,7 @@ internal static unsafe partial class CpuKernels
             else if (job->Modes[i] == ElementwiseProgram.Row && rowsPerChunk > 1)
                 for (long s = 0; s < rowsPerChunk; s++)
                     CopyFloats(job->Bases[i], scratch + (long)i * RegisterStride + s * columns, columns);
-        var sums = false;
-        for (var j = 0; j < instructions; j++)
-        {
-            var code = job->Code + 4 * j;
-            if (!ElementwiseProgram.IsSumOp((ElementwiseOp)code[0])) continue;
-            sums = true;
-            float* start = job->Bases[inputs + j] + column0;
-            var length = columnEnd - column0;
-            if (code[0] == (long)ElementwiseOp.WeightedColumnSum && code[3] >= 0)
-            {
-                var c = job->Bases[code[3]];
-                if (job->Modes[code[3]] != ElementwiseProgram.Scalar) CopyFloats(c + column0, start, length); // a row (or the one row)
-                else FillFloats(start, *c, length);
-            }
-            else FillFloats(start, 0f, length); // from +0, as ColumnSums, MLAS's M = 1 kernel with β = 0 and its general kernel
-        }
-        // The weighted sums' groups of rows: fours from the first row, then a two, then a one (MLAS's order).
-        var (fours, rest) = (job->Rows / 4 * 4, job->Rows % 4);
+        var sums = StartSums(job, column0, columnEnd);
         for (var r = row0; r < rowEnd; r += rowsPerChunk)
             for (var c = column0; c < columnEnd; c += Chunk)
             {
@@ -255,15 +277,15 @@ internal static unsafe partial class CpuKernels
                         {
                             var row = r + s;
                             float* a = at[code[2]] + s * segment, b = at[code[1]] + s * segment;
-                            var (first, last) = row < fours ? (row % 4 == 0, row % 4 == 3) : (rest & 2) != 0 && row < fours + 2 ? (row == fours, row == fours + 1) : (true, true);
-                            if (first) Binary<MulOp>(group, a, b, segment);
+                            var flags = WeightedGroupFlags(row, job->Rows);
+                            if ((flags & FirstOfGroup) != 0) Binary<MulOp>(group, a, b, segment);
                             else
                             {
                                 var product = scratch + (long)(inputs + j) * RegisterStride;
                                 Binary<MulOp>(product, a, b, segment);
                                 Binary<AddOp>(group, group, product, segment);
                             }
-                            if (last) Binary<AddOp>(output + c, group, output + c, segment);
+                            if ((flags & LastOfGroup) != 0) Binary<AddOp>(output + c, group, output + c, segment);
                         }
                         continue;
                     }
@@ -272,31 +294,89 @@ internal static unsafe partial class CpuKernels
                     Apply((ElementwiseOp)code[0], y, at[code[1]], code[2] >= 0 ? at[code[2]] : null, code[3] >= 0 ? at[code[3]] : null, n);
                 }
             }
-        if (!sums) return;
-        for (var j = 0; j < instructions; j++)
+        if (sums) EndSums(job, column0, columnEnd);
+    }
+
+    /// <summary>
+    /// Sets the block's columns of each sum output to where its sum starts: +0 (as ColumnSums, MLAS's M = 1 kernel with
+    /// β = 0 and its general kernel), or for a weighted sum onto C, C's row (or scalar). Returns whether there is a sum.
+    /// </summary>
+    private static bool StartSums(FusedJob* job, long column0, long columnEnd)
+    {
+        var sums = false;
+        for (var j = 0; j < job->Instructions; j++)
         {
             var code = job->Code + 4 * j;
-            var sum = job->Bases[inputs + j];
+            if (!ElementwiseProgram.IsSumOp((ElementwiseOp)code[0])) continue;
+            sums = true;
+            float* start = job->Bases[job->Inputs + j] + column0;
+            var length = columnEnd - column0;
+            if (code[0] == (long)ElementwiseOp.WeightedColumnSum && code[3] >= 0)
+            {
+                var c = job->Bases[code[3]];
+                if (job->Modes[code[3]] != ElementwiseProgram.Scalar) CopyFloats(c + column0, start, length); // a row (or the one row)
+                else FillFloats(start, *c, length);
+            }
+            else FillFloats(start, 0f, length);
+        }
+        return sums;
+    }
+
+    /// <summary>Ends the block's columns of each sum after its last row: a column sum times its scale, a scaled weighted sum's α, β and C.</summary>
+    private static void EndSums(FusedJob* job, long column0, long columnEnd)
+    {
+        for (var j = 0; j < job->Instructions; j++)
+        {
+            var code = job->Code + 4 * j;
+            var sum = job->Bases[job->Inputs + j];
             if (code[0] == (long)ElementwiseOp.ColumnSum)
             {
-                var scale = scratch + code[2] * RegisterStride; // a scalar operand, filled above
-                for (var c = column0; c < columnEnd; c += Chunk) Binary<MulOp>(sum + c, sum + c, scale, (int)Math.Min(Chunk, columnEnd - c));
+                var scale = *job->Bases[code[2]]; // a scalar operand
+                var c = column0;
+                for (; c + 8 <= columnEnd; c += 8) MulOp.Of(Vector256.Load(sum + c), Vector256.Create(scale)).Store(sum + c);
+                for (; c < columnEnd; c++) sum[c] = MulOp.Of(sum[c], scale);
             }
             else if (code[0] == (long)ElementwiseOp.ScaledWeightedColumnSum)
             {
                 var scales = code + 4; // the SumScales that follows it: α and β, scalar operands
-                var (alpha, beta) = (*job->Bases[scales[1]], *job->Bases[scales[2]]);
-                float* onto = null;
-                long ontoStride = 0;
-                if (code[3] >= 0 && beta != 0)
-                {
-                    var scalar = job->Modes[code[3]] == ElementwiseProgram.Scalar;
-                    onto = scalar ? job->Bases[code[3]] : job->Bases[code[3]] + column0;
-                    ontoStride = scalar ? 0 : 1;
-                }
-                ScaleSum(sum + column0, (int)(columnEnd - column0), alpha, onto, ontoStride, beta);
+                var onto = code[3] >= 0 ? job->Bases[code[3]] : null;
+                FinishScaledSum(sum, column0, columnEnd, job->Bases[scales[1]], job->Bases[scales[2]], onto, onto != null && job->Modes[code[3]] == ElementwiseProgram.Scalar);
             }
         }
+    }
+
+    // What WeightedGroupFlags says of a row.
+    private const int FirstOfGroup = 1, LastOfGroup = 2;
+
+    /// <summary>
+    /// Where row <paramref name="row"/> of <paramref name="rows"/> falls in a <see cref="ElementwiseOp.WeightedColumnSum"/>'s
+    /// groups: fours from the first row, then a two, then a one (MLAS's order). <see cref="FirstOfGroup"/>: its product
+    /// starts the group; <see cref="LastOfGroup"/>: the group is then added onto the sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int WeightedGroupFlags(long row, long rows)
+    {
+        var fours = rows / 4 * 4;
+        if (row < fours) return (row % 4 == 0 ? FirstOfGroup : 0) | (row % 4 == 3 ? LastOfGroup : 0);
+        if ((rows % 4 & 2) != 0 && row < fours + 2) return (row == fours ? FirstOfGroup : 0) | (row == fours + 1 ? LastOfGroup : 0);
+        return FirstOfGroup | LastOfGroup;
+    }
+
+    /// <summary>
+    /// The end of a <see cref="ElementwiseOp.ScaledWeightedColumnSum"/> over columns [<paramref name="column0"/>,
+    /// <paramref name="columnEnd"/>) of <paramref name="sum"/>: α and β are read from their scalar operands; the
+    /// operand <paramref name="c"/> (null for none) is a row, or a scalar when <paramref name="cScalar"/>.
+    /// </summary>
+    private static void FinishScaledSum(float* sum, long column0, long columnEnd, float* alpha, float* beta, float* c, bool cScalar)
+    {
+        float* onto = null;
+        long ontoStride = 0;
+        if (c != null && *beta != 0)
+        {
+            onto = cScalar ? c : c + column0;
+            ontoStride = cScalar ? 0 : 1;
+        }
+        ScaleSum(sum + column0, (int)(columnEnd - column0), *alpha, onto, ontoStride, *beta);
     }
 
     /// <summary><c>y = fma(a, b, y)</c> elementwise: one rounding, as MLAS's kernels accumulate a product.</summary>
@@ -329,14 +409,14 @@ internal static unsafe partial class CpuKernels
         {
             const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
             var kernels = typeof(CpuKernels);
-            foreach (var name in new[] { nameof(ComputeElementwise), nameof(RunFusedBlock), nameof(Apply), nameof(Where), nameof(MultiplyAddInto), nameof(ScaleSum) })
+            foreach (var name in new[] { nameof(ComputeElementwise), nameof(CompiledForRun), nameof(RunProgramBlock), nameof(RunFusedBlock), nameof(StartSums), nameof(EndSums), nameof(Apply), nameof(Where), nameof(MultiplyAddInto), nameof(ScaleSum), nameof(FinishScaledSum) })
                 RuntimeHelpers.PrepareMethod(kernels.GetMethod(name, Private)!.MethodHandle);
             var binary = kernels.GetMethod(nameof(Binary), Private)!;
             foreach (var op in kernels.GetNestedTypes(System.Reflection.BindingFlags.NonPublic))
                 if (op.IsValueType && typeof(IElementwiseOp).IsAssignableFrom(op))
                     RuntimeHelpers.PrepareMethod(binary.MakeGenericMethod(op).MethodHandle);
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ArgumentException or System.Reflection.AmbiguousMatchException)
         {
             // Only a warm-up: the methods compile at their first call instead.
         }
@@ -391,24 +471,34 @@ internal static unsafe partial class CpuKernels
     {
         var i = 0;
         if (Avx512F.IsSupported)
-            for (; i + 16 <= n; i += 16)
-            {
-                var m = Vector512.Load(mask + i);
-                var s = m & Vector512.Load(x + i);
-                Vector512.ConditionalSelect(Vector512.Equals(s, Vector512<float>.Zero), Vector512.AndNot(Vector512.Load(z + i), m), s).Store(y + i);
-            }
-        for (; i + 8 <= n; i += 8)
-        {
-            var m = Vector256.Load(mask + i);
-            var s = m & Vector256.Load(x + i);
-            Vector256.ConditionalSelect(Vector256.Equals(s, Vector256<float>.Zero), Vector256.AndNot(Vector256.Load(z + i), m), s).Store(y + i);
-        }
-        for (; i < n; i++)
-        {
-            var m = BitConverter.SingleToInt32Bits(mask[i]) != 0;
-            var s = m ? x[i] : 0f;
-            y[i] = s != 0f ? s : m ? 0f : z[i];
-        }
+            for (; i + 16 <= n; i += 16) WhereOf(Vector512.Load(mask + i), Vector512.Load(x + i), Vector512.Load(z + i)).Store(y + i);
+        for (; i + 8 <= n; i += 8) WhereOf(Vector256.Load(mask + i), Vector256.Load(x + i), Vector256.Load(z + i)).Store(y + i);
+        for (; i < n; i++) y[i] = WhereOf(mask[i], x[i], z[i]);
+    }
+
+    /// <summary><see cref="Where"/> of one vector: <paramref name="m"/> is a mask (all bits set where true).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> WhereOf(Vector512<float> m, Vector512<float> x, Vector512<float> z)
+    {
+        var s = m & x;
+        return Vector512.ConditionalSelect(Vector512.Equals(s, Vector512<float>.Zero), Vector512.AndNot(z, m), s);
+    }
+
+    /// <summary><see cref="Where"/> of one vector: <paramref name="m"/> is a mask (all bits set where true).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> WhereOf(Vector256<float> m, Vector256<float> x, Vector256<float> z)
+    {
+        var s = m & x;
+        return Vector256.ConditionalSelect(Vector256.Equals(s, Vector256<float>.Zero), Vector256.AndNot(z, m), s);
+    }
+
+    /// <summary><see cref="Where"/> of one element: <paramref name="mask"/> is true where any bit is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float WhereOf(float mask, float x, float z)
+    {
+        var m = BitConverter.SingleToInt32Bits(mask) != 0;
+        var s = m ? x : 0f;
+        return s != 0f ? s : m ? 0f : z;
     }
 
     /// <summary>One operation at the three widths; a unary one ignores its second operand.</summary>

@@ -125,11 +125,18 @@ internal static unsafe partial class CpuKernels
 
     private static Kind KindOf(IntPtr op) => (Kind)((IntPtr*)op)[SlotKind];
 
-    /// <summary>A node's kernel: its operator's description, and whether its operands were checked (<see cref="ComputeElementwise"/>).</summary>
+    /// <summary>
+    /// A node's kernel: its operator's description, whether its operands were checked, and for an elementwise node its
+    /// program's length, its runs so far and a handle to its program's compiled form (<see cref="ComputeElementwise"/>;
+    /// zero until it is compiled for).
+    /// </summary>
     private struct KernelState
     {
         public IntPtr Op;
         public bool Checked;
+        public long ProgramLength;
+        public int Runs;
+        public IntPtr Program;
     }
 
     [UnmanagedCallersOnly]
@@ -177,7 +184,12 @@ internal static unsafe partial class CpuKernels
     private static void KernelCompute(IntPtr kernel, IntPtr context) { } // ONNX Runtime calls KernelComputeV2 (version ≥ 16)
 
     [UnmanagedCallersOnly]
-    private static void KernelDestroy(IntPtr kernel) => NativeMemory.Free((void*)kernel);
+    private static void KernelDestroy(IntPtr kernel)
+    {
+        var state = (KernelState*)kernel;
+        if (state->Program != IntPtr.Zero) GCHandle.FromIntPtr(state->Program).Free();
+        NativeMemory.Free(state);
+    }
 
     // OrtCustomOpInputOutputCharacteristic: 0 required, 2 variadic (the last input or output only).
     [UnmanagedCallersOnly]
@@ -214,7 +226,7 @@ internal static unsafe partial class CpuKernels
             if (kind is Kind.ColumnSumsFloat or Kind.ColumnSumsDouble) return ComputeColumnSums(context, kind == Kind.ColumnSumsDouble);
             if (kind == Kind.GemmFloat) return ComputeGemm(context);
             if (kind == Kind.GemmPairFloat) return ComputeGemmPair(context);
-            if (kind == Kind.ElementwiseFloat) return ComputeElementwise(context, ref ((KernelState*)kernel)->Checked);
+            if (kind == Kind.ElementwiseFloat) return ComputeElementwise(context, (KernelState*)kernel);
             var mask = Input(context, 0);
             var x = kind is Kind.SelectFloat or Kind.SelectDouble ? Input(context, 1) : IntPtr.Zero;
             var dims = stackalloc long[MaxRank];
