@@ -31,9 +31,10 @@ if (args.Length > 0 && args[0] == "eager") return EagerCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "convnet") return ConvnetCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "memory") return MemoryCommand.Run(args[1..]);
 if (args.Length > 0 && args[0] == "jitcalls") return JitCallsCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == "elementwise") return ElementwiseCommand.Run(args[1..]);
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var benchmarks))
 {
-    Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|compile|eager|convnet|memory|jitcalls|{string.Join("|", commands.Keys)}> [options]");
+    Console.Error.WriteLine($"usage: Benchmarks <simple|parity|nodes|compile|eager|convnet|memory|jitcalls|elementwise|{string.Join("|", commands.Keys)}> [options]");
     return 1;
 }
 BenchmarkRunner.Run(benchmarks, args: args[1..]);

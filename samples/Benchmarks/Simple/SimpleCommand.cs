@@ -17,6 +17,8 @@ namespace NnxSharp.Benchmarks;
 /// <c>--threads N</c> sets every mode's intra-op threads, the raw mode's included (which runs 1 thread without it);
 /// <c>--threads auto</c> (the default) lets the jitted modes choose by the graph's size.
 /// <c>--cuda-graphs</c> runs the auto mode's jitted steps as captured CUDA graphs (CudaOptions.CudaGraphs).
+/// <c>--elementwise interpreted|compiled</c> runs the fused elementwise clusters interpreted, or compiled from their first
+/// run, instead of tiered (interpreted for a few runs, then compiled in the background: CpuKernels.ElementwiseCompiler.cs).
 /// <c>--times FILE</c> writes every timed step's µs, one a line (to see the first steps' warm-up against the rest).
 /// </summary>
 public static class SimpleCommand
@@ -39,6 +41,13 @@ public static class SimpleCommand
         }
         using var scope = device;
         RawStep.ConfigEntries = o.OrtConfig ?? [];
+        NnxSharp.Onnx.CpuKernels.Compilation = o.Elementwise switch
+        {
+            "tiered" => NnxSharp.Onnx.CpuKernels.ElementwiseCompilation.Tiered,
+            "interpreted" => NnxSharp.Onnx.CpuKernels.ElementwiseCompilation.Never,
+            "compiled" => NnxSharp.Onnx.CpuKernels.ElementwiseCompilation.AtFirstRun,
+            _ => throw new ArgumentException($"simple: --elementwise is tiered, interpreted or compiled, not {o.Elementwise}"),
+        };
         if (o.Profile is { } dir)
         {
             StepProfile.Run(o.Width, o.Depth, o.Batch, o.Steps, o.Threads ?? 1, dir);
@@ -165,7 +174,7 @@ public static class SimpleCommand
     }
 
     /// <summary>The command line.</summary>
-    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null, IReadOnlyList<KeyValuePair<string, string>>? OrtConfig = null, string? Times = null)
+    private sealed record Options(string Mode, int Width, int Depth, int Batch, int Steps, string Device, bool Sweep, string Out, bool CudaGraphs = false, int? Threads = null, bool Donate = true, bool Compute = false, string? Profile = null, IReadOnlyList<KeyValuePair<string, string>>? OrtConfig = null, string? Times = null, string Elementwise = "tiered")
     {
         /// <summary>A session config entry written KEY=VALUE.</summary>
         private static KeyValuePair<string, string> ConfigEntry(string text) => text.IndexOf('=', StringComparison.Ordinal) is var k and > 0
@@ -193,6 +202,7 @@ public static class SimpleCommand
                     "--profile" => o with { Profile = Next() },
                     "--times" => o with { Times = Next() },
                     "--donate" => o with { Donate = Next() != "off" },
+                    "--elementwise" => o with { Elementwise = Next() },
                     "--ort-config" => o with { OrtConfig = [.. o.OrtConfig ?? [], ConfigEntry(Next())] },
                     "--threads" => o with { Threads = Next() is var n && n == "auto" ? null : int.Parse(n, CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"simple: unknown option {args[i]}"),
