@@ -110,7 +110,10 @@ internal static unsafe partial class CpuKernels
     internal static void RunElementwise(ElementwiseProgram p, float** bases, CompiledElementwise? compiled = null)
     {
         var job = Plan(p, bases, out var blocks);
-        for (long b = 0; b < blocks; b++) RunProgramBlock(&job, b, compiled);
+        if (compiled is null)
+            for (long b = 0; b < blocks; b++) RunFusedBlock(&job, b);
+        else
+            for (long b = 0; b < blocks; b++) RunProgramBlock(&job, b, compiled);
     }
 
     /// <summary>
@@ -204,6 +207,7 @@ internal static unsafe partial class CpuKernels
     }
 
     /// <summary>The rows and columns of block <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (long Row0, long RowEnd, long Column0, long ColumnEnd) BlockBounds(FusedJob* job, long index)
     {
         var row0 = index / job->BlocksPerRow * job->RowsPerBlock;

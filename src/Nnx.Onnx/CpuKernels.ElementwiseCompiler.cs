@@ -72,9 +72,6 @@ internal static unsafe partial class CpuKernels
         /// <summary>The compiled program, once there is one.</summary>
         public volatile CompiledElementwise? Block;
 
-        /// <summary>Why compiling failed, if it did (the interpreter runs the program then).</summary>
-        public string? Failure { get; private set; }
-
         /// <summary>The compiled program, or null to interpret this run: compiles it now, or starts compiling it in the background.</summary>
         public CompiledElementwise? ForRun()
         {
@@ -96,9 +93,8 @@ internal static unsafe partial class CpuKernels
                 fixed (long* p = program) Block = CompileElementwise(new ElementwiseProgram(p, program.Length));
                 Volatile.Write(ref _state, Done);
             }
-            catch (Exception e) when (e is InvalidProgramException or NotSupportedException or InvalidOperationException or PlatformNotSupportedException)
+            catch (Exception) // on a pool thread, where any exception would end the process: the interpreter goes on instead
             {
-                Failure = e.Message;
                 Volatile.Write(ref _state, Failed);
             }
         }
@@ -140,17 +136,13 @@ internal static unsafe partial class CpuKernels
                     s_programs[key] = shared = new CompiledProgram(contents.ToArray());
                 }
             }
-            state->Program = GCHandle.ToIntPtr(GCHandle.Alloc(shared));
+            // ONNX Runtime may run one session from several threads at once: the first handle published stays.
+            var handle = GCHandle.Alloc(shared);
+            if (Interlocked.CompareExchange(ref state->Program, GCHandle.ToIntPtr(handle), IntPtr.Zero) != IntPtr.Zero) handle.Free();
         }
         var block = ((CompiledProgram)GCHandle.FromIntPtr(state->Program).Target!).ForRun();
         if (block is not null) CompiledElementwiseRuns++;
         return block;
-    }
-
-    /// <summary>Why compiling <paramref name="program"/> failed, or null (for tests).</summary>
-    internal static string? CompileFailure(long[] program)
-    {
-        lock (s_programs) return s_programs.TryGetValue(KeyOf(program), out var c) ? c.Failure : null;
     }
 
     /// <summary>One vector width of the compiled code: a type, and how to load, store, broadcast and add with one rounding.</summary>
