@@ -153,35 +153,39 @@ internal static unsafe partial class CpuKernels
         public MethodInfo? Load { get; init; }      // float* → vector; null for one element (ldind.r4)
         public MethodInfo? Store { get; init; }     // (vector, float*); null for one element (stind.r4)
         public MethodInfo? Create { get; init; }    // float → vector; null for one element
-        public MethodInfo? Zero { get; init; }      // the zero vector's getter; null for one element (ldc.r4 0)
         public required MethodInfo Fma { get; init; }
 
-        public static Lane Vector(Type vector, Type statics, int width)
+        /// <summary>The width's methods below, found by name: enumerating Vector512's generic methods took 9 ms.</summary>
+        public static Lane Of(Type type, int width)
         {
-            var generic = statics.GetMethods(BindingFlags.Public | BindingFlags.Static);
-            return new Lane
-            {
-                Width = width,
-                Type = vector,
-                Load = generic.Single(m => m.Name == "Load" && m.IsGenericMethodDefinition && m.GetParameters() is [{ ParameterType.IsPointer: true }]).MakeGenericMethod(typeof(float)),
-                Store = generic.Single(m => m.Name == "Store" && m.IsGenericMethodDefinition && m.GetParameters() is [_, { ParameterType.IsPointer: true }]).MakeGenericMethod(typeof(float)),
-                Create = statics.GetMethod("Create", [typeof(float)])!,
-                Zero = vector.GetProperty("Zero")!.GetMethod!,
-                Fma = statics.GetMethod("FusedMultiplyAdd", [vector, vector, vector])!,
-            };
+            static MethodInfo Named(string name) => typeof(CpuKernels).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!;
+            return width == 1
+                ? new Lane { Width = 1, Type = type, Fma = Named(nameof(Fma1)) }
+                : new Lane { Width = width, Type = type, Load = Named($"Load{width}"), Store = Named($"Store{width}"), Create = Named($"Broadcast{width}"), Fma = Named($"Fma{width}") };
         }
     }
 
-    /// <summary>The widths the compiled code runs, widest first, found by reflection at the first compilation.</summary>
+    /// <summary>The widths the compiled code runs, widest first.</summary>
     private static class Lanes
     {
         public static readonly Lane[] All =
         [
-            .. Vector512.IsHardwareAccelerated ? [Lane.Vector(typeof(Vector512<float>), typeof(Vector512), 16)] : Array.Empty<Lane>(),
-            Lane.Vector(typeof(Vector256<float>), typeof(Vector256), 8),
-            new() { Width = 1, Type = typeof(float), Fma = typeof(MathF).GetMethod(nameof(MathF.FusedMultiplyAdd), [typeof(float), typeof(float), typeof(float)])! },
+            .. Vector512.IsHardwareAccelerated ? [Lane.Of(typeof(Vector512<float>), 16)] : Array.Empty<Lane>(),
+            Lane.Of(typeof(Vector256<float>), 8),
+            Lane.Of(typeof(float), 1),
         ];
     }
+
+    // The lanes' loads, stores, broadcasts and fused multiply-adds, which the compiled code calls and the JIT inlines.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector512<float> Load16(float* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static void Store16(Vector512<float> v, float* p) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector512<float> Broadcast16(float x) => Vector512.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector512<float> Fma16(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector256<float> Load8(float* p) => Vector256.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static void Store8(Vector256<float> v, float* p) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector256<float> Broadcast8(float x) => Vector256.Create(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector256<float> Fma8(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float Fma1(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
 
     /// <summary>The struct whose <c>Of</c> computes <paramref name="op"/>, and whether its operands go in swapped (Less is Greater of b, a).</summary>
     private static (Type Op, bool Swapped) OperationOf(ElementwiseOp op) => op switch
@@ -462,12 +466,6 @@ internal static unsafe partial class CpuKernels
             il.Emit(OpCodes.Ldloc, _base[k]!);
             il.Emit(OpCodes.Ldind_R4);
             if (lane.Create is { } create) il.Emit(OpCodes.Call, create);
-        }
-
-        private void Zero(Lane lane)
-        {
-            if (lane.Zero is { } zero) il.Emit(OpCodes.Call, zero);
-            else il.Emit(OpCodes.Ldc_R4, 0f);
         }
 
         private static MethodInfo Of(Type op, Lane lane) => op.GetMethod("Of", BindingFlags.Public | BindingFlags.Static, [lane.Type, lane.Type])!;
