@@ -26,15 +26,12 @@ public sealed unsafe class ElementwiseCompilerTests
         if (!CpuKernels.CanCompileElementwise) Assert.Inconclusive("this runtime or CPU does not compile programs");
         var shapes = new (long Rows, long Columns)[] { (1, 1), (3, 7), (2, 8), (5, 15), (4, 16), (7, 17), (32, 33), (6, 100), (1, 40000), (33, 512), (130, 24) };
         var random = new Random(17);
-        var programs = 0;
         foreach (var (rows, columns) in shapes)
             for (var k = 0; k < 40; k++)
             {
                 var program = RandomProgram(random, rows, columns);
                 AssertSameBits(program, random, $"program {k} at [{rows}, {columns}] ([{string.Join(", ", program)}])");
-                programs++;
             }
-        programs.Should().Be(shapes.Length * 40);
     }
 
     [TestMethod]
