@@ -32,6 +32,12 @@ public sealed unsafe class ElementwiseCompilerTests
                 var program = RandomProgram(random, rows, columns);
                 AssertSameBits(program, random, $"program {k} at [{rows}, {columns}] ([{string.Join(", ", program)}])");
             }
+        // Programs as large as the fusion pass makes them: up to 32 operands and 64 instructions, each a local of every width.
+        for (var k = 0; k < 10; k++)
+        {
+            var program = RandomProgram(random, 9, 37, operands: CpuKernels.MaxFusedInputs - 3, instructions: CpuKernels.MaxFusedInstructions - 2);
+            AssertSameBits(program, random, $"large program {k} ([{string.Join(", ", program)}])");
+        }
     }
 
     [TestMethod]
@@ -89,10 +95,10 @@ public sealed unsafe class ElementwiseCompilerTests
     /// A valid program over [rows, columns]: operands of every layout, instructions reading earlier registers (a mask only
     /// from a comparison, as the fusion pass writes them), and column sums of each kind.
     /// </summary>
-    private static long[] RandomProgram(Random random, long rows, long columns)
+    private static long[] RandomProgram(Random random, long rows, long columns, int operands = 0, int instructions = 0)
     {
         var modes = new List<long> { ElementwiseProgram.Full, ElementwiseProgram.Scalar, ElementwiseProgram.Scalar };
-        for (var i = random.Next(1, 4); i > 0; i--) modes.Add(random.Next(4));
+        for (var i = operands > 0 ? operands : random.Next(1, 4); i > 0; i--) modes.Add(random.Next(4));
         var code = new List<long[]>();
         var values = Enumerable.Range(0, modes.Count).ToList(); // registers an instruction may read
         var masks = new List<int>();
@@ -103,8 +109,8 @@ public sealed unsafe class ElementwiseCompilerTests
             var fits = Enumerable.Range(0, modes.Count).Where(i => wanted.Contains(modes[i])).ToArray();
             return fits[random.Next(fits.Length)];
         }
-        var count = random.Next(1, 12);
-        for (var j = 0; j < count; j++)
+        var count = instructions > 0 ? instructions : random.Next(1, 12);
+        for (var j = 0; j < count && code.Count < count; j++)
         {
             var register = modes.Count + code.Count;
             var kind = random.Next(10);
