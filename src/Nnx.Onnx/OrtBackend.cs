@@ -296,11 +296,11 @@ internal sealed class OrtBuffer : DeviceBuffer
         if (fresh) GC.SuppressFinalize(value);
         Interlocked.Increment(ref Live);
         _bytes = aval.Shape.Size * (long)aval.DType.ItemSize();
-        // Large buffers are reported to the GC, so that dropped ones are finalized (and their memory reused) before
-        // native memory piles up. Small CPU buffers are counted in a budget that reclaims them with young
-        // collections (NativeBudget); small CUDA buffers are reported in batches (SmallBuffers).
-        if (_bytes >= PressureThreshold) GC.AddMemoryPressure(_bytes);
-        else if (backend.CudaDevice is null) NativeBudget.Shared.Add(_bytes + NativeOverhead);
+        // So that dropped buffers are finalized (and their memory reused) before native memory piles up, CPU buffers are
+        // counted in budgets that reclaim them with young collections (NativeBudget, one for small and one for large
+        // buffers); large CUDA buffers are reported to the GC as memory pressure, small ones in batches (SmallBuffers).
+        if (backend.CudaDevice is null) NativeBudget.For(_bytes).Add(_bytes + NativeOverhead);
+        else if (_bytes >= PressureThreshold) GC.AddMemoryPressure(_bytes);
         else SmallBuffers.Add(_bytes + NativeOverhead);
     }
 
@@ -388,8 +388,8 @@ internal sealed class OrtBuffer : DeviceBuffer
         if (v is null) return;
         if (_slot is null || !_backend.Recycle(_slot, v)) v.Dispose();
         Interlocked.Decrement(ref Live);
-        if (_bytes >= PressureThreshold) GC.RemoveMemoryPressure(_bytes);
-        else if (_backend.CudaDevice is null) NativeBudget.Shared.Remove(_bytes + NativeOverhead);
+        if (_backend.CudaDevice is null) NativeBudget.For(_bytes).Remove(_bytes + NativeOverhead);
+        else if (_bytes >= PressureThreshold) GC.RemoveMemoryPressure(_bytes);
         else SmallBuffers.Remove(_bytes + NativeOverhead);
     }
 }

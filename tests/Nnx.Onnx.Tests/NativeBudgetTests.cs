@@ -85,8 +85,33 @@ public sealed class NativeBudgetTests
         Settle();
         NativeBudget.Shared.Bytes.Should().Be(start, "the finalizers gave the dropped ones back");
 
-        using var large = Tensor.FromArray(new float[64 * 1024 / 4]);
-        NativeBudget.Shared.Bytes.Should().Be(start, "large buffers are reported to the GC as memory pressure instead");
+        var startLarge = NativeBudget.Large.Bytes;
+        var large = Tensor.FromArray(new float[64 * 1024 / 4]);
+        NativeBudget.Shared.Bytes.Should().Be(start, "large buffers have a budget of their own");
+        (NativeBudget.Large.Bytes - startLarge).Should().Be(64 * 1024 + 256, "memory pressure would ask for full collections");
+        large.Dispose();
+        NativeBudget.Large.Bytes.Should().Be(startLarge);
+    }
+
+    [TestMethod]
+    public void LargeDroppedResultsAreReclaimedWithoutFullCollections()
+    {
+        // An eager step at width 512 makes [32, 512] results of 64 KB: with memory pressure, three full collections a step.
+        var x = Tensor.FromArray(new float[32 * 512], 32, 512);
+        Drop(x, x, 400);
+        Settle();
+        var gen2 = GC.CollectionCount(2);
+        var asked = NativeBudget.Large.Collections(0);
+        long most = 0, limit = NativeBudget.Large.Limit;
+        for (var i = 0; i < 4000; i++)
+        {
+            _ = x + x;
+            most = Math.Max(most, NativeBudget.Large.Bytes);
+            limit = Math.Max(limit, NativeBudget.Large.Limit);
+        }
+        (GC.CollectionCount(2) - gen2).Should().Be(0, "dropped results are reclaimed by young collections");
+        (NativeBudget.Large.Collections(0) - asked).Should().BeGreaterThan(0, "4,000 results of 64 KB (256 MiB) pass the limit");
+        most.Should().BeLessThanOrEqualTo(limit + 8 * (64 * 1024 + 256), "the budget bounds the bytes alive");
     }
 
     /// <summary>A budget whose collections free what <paramref name="freed"/> says for each generation, recorded in <paramref name="asked"/>.</summary>
@@ -138,6 +163,24 @@ public sealed class NativeBudgetTests
         asked.Clear();
         budget.Add(4000);
         asked.Should().Equal([0, 1, 2], "7,500 bytes stayed after gen1, over 4 × the base");
+    }
+
+    [TestMethod]
+    public void WhatAFullCollectionLeftAliveDoesNotCallForAnotherOne()
+    {
+        // A program that holds a model of 10 bases. The first reclaim's full collection finds it alive; a later reclaim
+        // whose gen1 leaves 3 bases more than that stops there, although more than 4 bases stay.
+        var asked = new List<int>();
+        var freed = new long[3];
+        var budget = Fake(1000, asked, g => freed[g]);
+        budget.Add(10_500);
+        asked.Should().Equal([0, 1, 2], "10,500 bytes stayed after gen1, and no full collection had run yet");
+        budget.Limit.Should().Be(21_000);
+        asked.Clear();
+        freed[1] = 8_000;
+        budget.Add(11_000);
+        asked.Should().Equal([0, 1], "13,500 bytes stayed after gen1: 3,000 more than the last full collection left, under 4 bases");
+        budget.Bytes.Should().Be(13_500);
     }
 
     [TestMethod]
