@@ -169,6 +169,7 @@ public sealed partial class Tensor : IDisposable
                     throw new ObjectDisposedException(nameof(Tensor), $"{op.Name}: argument {i} is a tensor {t.Aval} that was disposed.");
             }
             output = Eager.Run(op, inputs);
+            Temporaries.Made(output);
         }
         if (GradTape.MayBeActive) GradTape.Record(op, inputs, output);
         return output;

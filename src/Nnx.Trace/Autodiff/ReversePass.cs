@@ -18,6 +18,23 @@ internal static class ReversePass
     /// <summary>The gradients of the scalar <paramref name="output"/> with respect to each of <paramref name="wrt"/>.</summary>
     public static Tensor[] Run(GradTape tape, Tensor output, IReadOnlyList<Tensor> wrt)
     {
+        // Eager, and recorded by no enclosing tape (whose own reverse pass would read them): the pass's intermediates are
+        // freed once the gradients are known.
+        if (output.IsSymbolic || TraceBuilder.Current is not null || GradTape.ActiveOnThisThread) return Gradients(tape, output, wrt);
+        var temporaries = Temporaries.Open();
+        Tensor[]? grads = null;
+        try
+        {
+            return grads = Gradients(tape, output, wrt);
+        }
+        finally
+        {
+            temporaries.Close(grads);
+        }
+    }
+
+    private static Tensor[] Gradients(GradTape tape, Tensor output, IReadOnlyList<Tensor> wrt)
+    {
         var cts = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         if (tape.IsTracked(output)) cts[output] = Tensor.OnesLike(output);
         var entries = tape.Entries;

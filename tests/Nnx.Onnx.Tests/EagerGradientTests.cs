@@ -1,0 +1,65 @@
+using FluentAssertions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Onnx;
+
+namespace NnxSharp.Tests;
+
+/// <summary>
+/// What an eager reverse pass leaves behind on ONNX Runtime: its intermediates are freed when it ends (the gradients are
+/// not).
+/// </summary>
+[TestClass]
+public sealed class EagerGradientTests
+{
+    private static Tensor Ramp(int rows, int columns, float scale) =>
+        Tensor.FromArray(Enumerable.Range(0, rows * columns).Select(i => scale * ((i * 7 % 23) - 11)).ToArray(), rows, columns);
+
+    [TestMethod]
+    public void TheReversePassFreesItsIntermediatesAndKeepsTheGradients()
+    {
+        var x = Ramp(8, 16, 0.1f);
+        Autodiff.ValueAndGrad((Tensor a) => (a * a).Relu().Sum())(x); // every executable compiled
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        // No collection in between: what is alive after the call is what it made and did not free.
+        GC.TryStartNoGCRegion(16 << 20).Should().BeTrue();
+        long before, after;
+        Tensor value, grad;
+        try
+        {
+            before = OrtBuffer.Live;
+            (value, grad) = Autodiff.ValueAndGrad((Tensor a) => (a * a).Relu().Sum())(x);
+            after = OrtBuffer.Live;
+        }
+        finally
+        {
+            GC.EndNoGCRegion();
+        }
+        // The forward made a * a, its relu and the sum; the pass made the seed's ones and the gradient. Before, it also
+        // left the sum's broadcast cotangent, relu's mask product and the two halves of a · a's rule alive.
+        (after - before).Should().BeLessThanOrEqualTo(5, "the reverse pass's own intermediates are freed as it ends");
+        var xs = x.ToArray<float>();
+        grad.ToArray<float>().Should().Equal(xs.Select(v => v * v > 0 ? 2 * v : 0f), "the gradient stays valid");
+        value.Item<float>().Should().BeApproximately(xs.Sum(v => v * v), 1e-3f);
+    }
+
+    [TestMethod]
+    public void AnEnclosingTapeKeepsTheInnerPassIntermediatesForItsOwnPass()
+    {
+        // d/dw of Σ ∂/∂x Σ (x·w)²: the inner pass runs under the outer tape, which reads its intermediates later.
+        // With u = xᵀ·1 and e = 1: Σ ∂/∂x = 2 (wᵀu)·(wᵀe), whose gradient is 2 (u·(eᵀw) + e·(uᵀw)).
+        var (x, w) = (Ramp(32, 128, 0.01f), Ramp(128, 256, 0.02f));
+        var outer = Autodiff.Grad((Tensor wt) => Autodiff.Grad((Tensor xt) => xt.MatMul(wt).Square().Sum())(x).Sum())(w);
+        var (xs, ws) = (x.ToArray<float>(), w.ToArray<float>());
+        var u = Enumerable.Range(0, 128).Select(k => Enumerable.Range(0, 32).Sum(i => (double)xs[i * 128 + k])).ToArray();
+        var ew = Enumerable.Range(0, 256).Select(j => Enumerable.Range(0, 128).Sum(k => (double)ws[k * 256 + j])).ToArray();
+        var uw = Enumerable.Range(0, 256).Select(j => Enumerable.Range(0, 128).Sum(k => u[k] * ws[k * 256 + j])).ToArray();
+        var got = outer.ToArray<float>();
+        for (var k = 0; k < 128; k++)
+            for (var j = 0; j < 256; j++)
+            {
+                var expected = 2 * (u[k] * ew[j] + uw[j]);
+                got[k * 256 + j].Should().BeApproximately((float)expected, 1e-3f * (1 + (float)Math.Abs(expected)), "[{0}, {1}]", k, j);
+            }
+    }
+}
