@@ -1,12 +1,14 @@
 using FluentAssertions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NnxSharp.Backends;
 using NnxSharp.Onnx;
+using NnxSharp.Primitives;
 
 namespace NnxSharp.Tests;
 
 /// <summary>
 /// What an eager reverse pass leaves behind on ONNX Runtime: its intermediates are freed when it ends (the gradients are
-/// not).
+/// not), and a dense layer's two products read the transposed operand in place instead of copying it.
 /// </summary>
 [TestClass]
 public sealed class EagerGradientTests
@@ -61,5 +63,23 @@ public sealed class EagerGradientTests
                 var expected = 2 * (u[k] * ew[j] + uw[j]);
                 got[k * 256 + j].Should().BeApproximately((float)expected, 1e-3f * (1 + (float)Math.Abs(expected)), "[{0}, {1}]", k, j);
             }
+    }
+
+    [TestMethod]
+    public void ADenseLayersProductsReadTheTransposedOperandsInPlace()
+    {
+        // W is [256, 96] (24,576 elements), x is [64, 256] (16,384): both transposed operands are past the threshold. (The
+        // shapes are this test's own: the cache is the process's.)
+        var (x, w) = (Ramp(64, 256, 0.01f), Ramp(256, 96, 0.02f));
+        var eager = Autodiff.ValueAndGrad((Tensor a, Tensor b) => a.MatMul(b).Relu().Sum())(x, w);
+        Eager.IsCached<Transpose>(w.Aval).Should().BeFalse("g·Wᵀ reads W where it lies");
+        Eager.IsCached<Transpose>(x.Aval).Should().BeFalse("xᵀ·g reads x where it lies");
+        var jitted = Jit.Pure((Tensor a, Tensor b) => Autodiff.ValueAndGrad((Tensor p, Tensor q) => p.MatMul(q).Relu().Sum())(a, b))(x, w);
+        eager.Grad.Item1.ToArray<float>().Should().Equal(jitted.Grad.Item1.ToArray<float>(), "the same kernel as the jitted step's, the same bits");
+        eager.Grad.Item2.ToArray<float>().Should().Equal(jitted.Grad.Item2.ToArray<float>());
+        // A small layer keeps the plain rule: its transposes cost less than a jitted call.
+        var (xs, ws) = (Ramp(4, 9, 0.1f), Ramp(9, 8, 0.1f));
+        Autodiff.Grad((Tensor b) => xs.MatMul(b).Sum())(ws);
+        Eager.IsCached<Transpose>(xs.Aval).Should().BeTrue();
     }
 }

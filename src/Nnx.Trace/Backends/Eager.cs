@@ -25,6 +25,9 @@ internal static class Eager
     /// <summary>The number of cached one-node executables (for tests).</summary>
     public static int CacheCount => Cache.Count;
 
+    /// <summary>Whether a one-node executable of a primitive of type <typeparamref name="T"/> on <paramref name="operand"/> as its first operand is cached (for tests).</summary>
+    public static bool IsCached<T>(Aval operand) where T : Primitive => Cache.Keys.Any(k => k.Op is T && k.Avals.Length > 0 && k.Avals[0] == operand);
+
     public static Tensor Run(Primitive op, Tensor[] inputs)
     {
         var backend = inputs.Length > 0 ? inputs[0].DeviceBuffer.Backend : Backend.Default;
