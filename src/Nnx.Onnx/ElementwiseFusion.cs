@@ -338,7 +338,8 @@ internal static class ElementwiseFusion
             {
                 OpType = NnxCpuOps.Elementwise,
                 Domain = NnxCpuOps.Domain,
-                Name = $"{NnxCpuOps.Elementwise}_{nodes[all[0]].Name}",
+                // After its first member, which is in no other cluster: a compare that several clusters read is in each of them.
+                Name = $"{NnxCpuOps.Elementwise}_{nodes[c.Members[0]].Name}",
                 DocString = string.Join("; ", sources),
             };
             node.Input.Add(constant(HostArray.Create(program.ToArray(), Shape.Of(program.Count))));

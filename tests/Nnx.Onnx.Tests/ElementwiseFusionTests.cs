@@ -46,6 +46,23 @@ public sealed class ElementwiseFusionTests
     }
 
     [TestMethod]
+    public void AComparisonThatTwoClustersReadIsInBothAndEachNodeKeepsItsOwnName()
+    {
+        // clip_by_global_norm's shape: one scalar test selects in two tensors of different shapes, so two clusters each
+        // recompute it. Both fused nodes were named after it, and compiling the graph failed on the repeated name.
+        var graph = Graph.Trace(a =>
+        {
+            var norm = (a[0].Square().Sum() + a[1].Square().Sum()).Sqrt();
+            var small = norm < 0.5;
+            return [Tensor.Where(small, a[0], a[0] / norm * 0.5), Tensor.Where(small, a[1], a[1] / norm * 0.5)];
+        }, F32(16, 32), F32(32));
+        var model = OnnxLowering.ToModel(graph, inProcess: true);
+        model.Graph.Node.Select(n => n.Name).Should().OnlyHaveUniqueItems();
+        if (CpuKernels.Available) model.Graph.Node.Count(n => n.OpType == NnxCpuOps.Elementwise).Should().BeGreaterThanOrEqualTo(2);
+        AssertSameBits(graph, [Values(F32(16, 32), 1), Values(F32(32), 2)]);
+    }
+
+    [TestMethod]
     public void AReductionBetweenTwoNodesKeepsThemApart()
     {
         // y = 2x; z = y − Σ₀y: z's cluster would need the sum, which needs y: y and z cannot be one node.
