@@ -20,6 +20,13 @@ public abstract class GradientTransformation : IEquatable<GradientTransformation
     /// <summary>The names of the per-parameter state tensors (<c>mu</c>, <c>nu</c>, <c>trace</c>…), none by default.</summary>
     public virtual IReadOnlyList<string> StateNames => [];
 
+    /// <summary>
+    /// Whether <see cref="Update"/> is made of tensor operations only, so that an eager <see cref="Optimizer.Update"/> may
+    /// run it jitted: the library's transformations with the library's schedules. False for a subclass, which may read
+    /// its tensors on the host when it runs eagerly.
+    /// </summary>
+    internal virtual bool Traceable => false;
+
     /// <summary>The stages in order (one for a plain transformation, the members for a chain).</summary>
     internal virtual IReadOnlyList<GradientTransformation> Stages => [this];
 

@@ -66,6 +66,8 @@ public static class Optax
 
         public override string Name => $"chain({string.Join(", ", _stages.Select(s => s.Name))})";
 
+        internal override bool Traceable => _stages.All(s => s.Traceable);
+
         internal override IReadOnlyList<GradientTransformation> Stages => _stages;
 
         public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count) =>
@@ -75,6 +77,8 @@ public static class Optax
     private sealed class ScaleByLr(Schedule lr) : GradientTransformation
     {
         public override string Name => $"scale_by_learning_rate({lr})";
+
+        internal override bool Traceable => lr.IsLibrary;
 
         public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
@@ -86,6 +90,8 @@ public static class Optax
     private sealed class TraceOf(double decay, bool nesterov) : GradientTransformation
     {
         public override string Name => $"trace({decay}{(nesterov ? ", nesterov" : "")})";
+
+        internal override bool Traceable => true;
 
         public override IReadOnlyList<string> StateNames => ["trace"];
 
@@ -103,6 +109,8 @@ public static class Optax
     private sealed class AdamScale(double b1, double b2, double eps, double epsRoot) : GradientTransformation
     {
         public override string Name => $"scale_by_adam({b1}, {b2}, {eps})";
+
+        internal override bool Traceable => true;
 
         public override IReadOnlyList<string> StateNames => ["mu", "nu"];
 
@@ -129,6 +137,8 @@ public static class Optax
     {
         public override string Name => $"scale_by_rms({decay}, {eps})";
 
+        internal override bool Traceable => true;
+
         public override IReadOnlyList<string> StateNames => ["nu"];
 
         public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
@@ -148,6 +158,8 @@ public static class Optax
     {
         public override string Name => $"clip_by_global_norm({maxNorm})";
 
+        internal override bool Traceable => true;
+
         public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {
             if (updates.Length == 0) return;
@@ -162,6 +174,8 @@ public static class Optax
     private sealed class DecayedWeights(double weightDecay, Func<string, bool>? mask) : GradientTransformation
     {
         public override string Name => $"add_decayed_weights({weightDecay})";
+
+        internal override bool Traceable => true;
 
         public override void Update(Tensor[] updates, Tensor[][] state, IReadOnlyList<Tensor> parameters, IReadOnlyList<string> paths, Tensor count)
         {

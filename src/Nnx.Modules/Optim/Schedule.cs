@@ -55,6 +55,9 @@ public sealed class Schedule : IEquatable<Schedule>
         return h.ToHashCode();
     }
 
+    /// <summary>Whether this is one of the library's schedules (whose function is made of tensor operations).</summary>
+    internal bool IsLibrary => _key is not null;
+
     /// <summary>What the schedule is, for printing.</summary>
     public string Name { get; }
 
