@@ -36,7 +36,10 @@ internal sealed unsafe class OrtExecutable : Executable
         var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
         LoweringTime = watch.Elapsed;
         LoweredNodeCount = model.Graph.Node.Count;
-        _sources = model.Graph.Node.Where(n => n.DocString.Length > 0).ToDictionary(n => n.Name, n => n.DocString);
+        // Node names are unique as lowered; a repeated one must not stop a compile over what is only an error's hint.
+        _sources = [];
+        foreach (var n in model.Graph.Node)
+            if (n.DocString.Length > 0) _sources.TryAdd(n.Name, n.DocString);
         watch.Restart();
         using var options = backend.CreateSessionOptions(Threads);
         _session = CreateSession(backend, model, bytes, options);
