@@ -82,4 +82,16 @@ public sealed class EagerGradientTests
         Autodiff.Grad((Tensor b) => xs.MatMul(b).Sum())(ws);
         Eager.IsCached<Transpose>(xs.Aval).Should().BeTrue();
     }
+
+    [TestMethod]
+    public void AnEagerStopGradientIsACopyMadeWithoutASession()
+    {
+        var x = Ramp(7, 5, 0.3f);
+        var y = x.StopGradient();
+        y.ToArray<float>().Should().Equal(x.ToArray<float>());
+        Eager.IsCached<StopGradient>(x.Aval).Should().BeFalse("a copy, not an Identity run by a session");
+        y.Dispose();
+        x.ToArray<float>().Should().HaveCount(35, "the operand keeps its own buffer");
+        Autodiff.Grad((Tensor a) => (a * a.StopGradient()).Sum())(x).ToArray<float>().Should().Equal(x.ToArray<float>(), "d/da of a·sg(a) is sg(a)");
+    }
 }

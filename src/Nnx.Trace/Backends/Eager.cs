@@ -37,6 +37,10 @@ internal static class Eager
         if (op is Reshape r && backend is IReshapeCopier copier && r.NewShape.Size == inputs[0].Size
             && copier.CopyReshaped(inputs[0].DeviceBuffer, new Aval(r.NewShape, inputs[0].DType)) is { } copy)
             return new Tensor(copy);
+        // StopGradient's value is its operand's: a copy too (BatchNorm's statistics take it, ten a step of the seed's eager
+        // loop, each a session run of an Identity before). A copy, not the same buffer: either tensor may be disposed alone.
+        if (op is StopGradient && backend is IReshapeCopier same && same.CopyReshaped(inputs[0].DeviceBuffer, inputs[0].Aval) is { } value)
+            return new Tensor(value);
         // A cached call skips shape inference: the same primitive on the same avals was checked when it was compiled.
         if (!Lookup.TryGetValue(new Probe(op, inputs, backend), out var exe))
         {
