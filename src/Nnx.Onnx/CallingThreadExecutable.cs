@@ -5,7 +5,8 @@ namespace NnxSharp.Onnx;
 
 /// <summary>
 /// An eager call's one-node graph with one output, computed by one of Nnx's kernels on the calling thread instead of a
-/// session (<see cref="IEagerKernels"/>): <see cref="ElementwiseExecutable"/>, <see cref="MatMulExecutable"/>. The
+/// session (<see cref="IEagerKernels"/>): <see cref="ElementwiseExecutable"/>, <see cref="MatMulExecutable"/>,
+/// <see cref="ColumnSumsExecutable"/>. The
 /// output comes from the backend's pool of small buffers, as a session run's would.
 /// </summary>
 internal abstract class CallingThreadExecutable : Executable

@@ -52,6 +52,18 @@ internal static unsafe partial class CpuKernels
         return ParallelFor(context, body, (columns + job.ColumnsPerBlock - 1) / job.ColumnsPerBlock, &job);
     }
 
+    /// <summary>
+    /// The column sums of a [<paramref name="rows"/>, <paramref name="columns"/>] matrix times <paramref name="scale"/>, on the
+    /// calling thread: the node's blocks one after the other (each column's sum is the same in any block), for an eager call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void SumColumns(void* x, void* y, long rows, long columns, double scale, bool isDouble)
+    {
+        var job = new ColumnJob { X = x, Y = y, Rows = rows, Columns = columns, Scale = scale, ColumnsPerBlock = columns };
+        if (isDouble) RunColumns<double>(&job, 0);
+        else RunColumns<float>(&job, 0);
+    }
+
     [UnmanagedCallersOnly]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunColumnsFloat(void* state, nuint index) => RunColumns<float>((ColumnJob*)state, (long)index);

@@ -7,9 +7,10 @@ using NnxSharp.Onnx;
 namespace NnxSharp.Tests;
 
 /// <summary>
-/// Eager float32 elementwise calls on the CPU run the elementwise kernel on the calling thread instead of a one-node
-/// session (<see cref="ElementwiseExecutable"/>): which calls do, and that they give a session's bits, special values,
-/// broadcasts and blocks included.
+/// Eager float32 elementwise calls, small products and sums over leading axes on the CPU run Nnx's kernels on the calling
+/// thread instead of a one-node session (<see cref="ElementwiseExecutable"/>, <see cref="MatMulExecutable"/>,
+/// <see cref="ColumnSumsExecutable"/>): which calls do, and that they give a session's bits, special values, broadcasts
+/// and blocks included.
 /// </summary>
 [TestClass]
 public sealed class EagerKernelTests
@@ -74,6 +75,38 @@ public sealed class EagerKernelTests
         foreach (var g in session) Kernel(g).Should().BeNull("{0} · {1} keeps its session", g.Nodes[0].Inputs[0].Aval, g.Nodes[0].Inputs[1].Aval);
 
         NoKernelOnTwoThreads(kernel[0], "product");
+    }
+
+    [TestMethod]
+    public void SumsOverLeadingAxesGetTheColumnKernelWithTheBitsOfTheirSession()
+    {
+        if (!OrtNative.Available || !CpuKernels.Available) return; // the sums keep their session
+        Graph[] kernel =
+        [
+            Graph.Trace(x => x.Sum(0), F32(32, 32)),
+            Graph.Trace(x => x.Sum(0, keepDims: true), F32(32, 7)),
+            Graph.Trace(x => x.Sum(0), F32(32, 513)),
+            Graph.Trace(x => x.Sum([0, 1]), F32(4, 5, 6)),
+            Graph.Trace(x => x.Sum([0, 1], keepDims: true), F32(3, 9, 17)),
+        ];
+        foreach (var g in kernel) Kernel(g).Should().BeOfType<ColumnSumsExecutable>("{0} of {1} is a sum over leading axes", g.Nodes[0].Op, g.Inputs[0].Aval);
+        Graph[] session =
+        [
+            Graph.Trace(x => x.Sum(1), F32(32, 32)), // the last axis: ONNX Runtime's ReduceSum
+            Graph.Trace(x => x.Sum(0), new Aval(Shape.Of(8, 8), DType.Int64)),
+            Graph.Trace(x => x.Sum(0) * 2.0, F32(8, 8)), // two primitives
+        ];
+        foreach (var g in session) Kernel(g).Should().BeNull("{0} of {1} keeps its session", g.Nodes[0].Op, g.Inputs[0].Aval);
+        var seed = 70;
+        foreach (var g in kernel)
+            foreach (var hard in new[] { false, true })
+                AssertSameBits(g, [ElementwiseFusionTests.Values(g.Inputs[0].Aval, seed++, hard)], $"{g.Nodes[0].Op} of {g.Inputs[0].Aval}{(hard ? " with special values" : "")}");
+        NoKernelOnTwoThreads(kernel[2], "sum");
+
+        // float64 too, with the kernel's own loop.
+        var d = Tensor.FromArray(Enumerable.Range(0, 96).Select(i => 1.0 / (i + 1)).ToArray(), 12, 8);
+        var expected = Enumerable.Range(0, 8).Select(c => Enumerable.Range(0, 12).Aggregate(0.0, (acc, r) => acc + 1.0 / (r * 8 + c + 1))).ToArray();
+        d.Sum(0).ToArray<double>().Should().Equal(expected);
     }
 
     /// <summary>Products at sizes that cut the kernel's 4 rows and 16 or 8 columns, with NaN, ±∞, ±0 and subnormals among the values.</summary>
