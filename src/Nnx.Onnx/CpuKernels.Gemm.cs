@@ -97,6 +97,15 @@ internal static unsafe partial class CpuKernels
             PackPanelsOfB(&job, ref t_whole, ref t_wholeFloats);
             return ParallelFor(context, &RunGemmRows, rowBlocks, &job);
         }
+        if (RowsOfBPay(&job))
+        {
+            // op(A)ᵀ as one panel ([K, 48], A's rows as its columns), packed once; the blocks read B's rows where they lie.
+            var transposed = new GemmJob { B = job.A, N = m, K = ka, TransB = true };
+            job.Packed = Scratch(ref t_whole, ref t_wholeFloats, TileColumns * Math.Max(ka, 1));
+            PackB(&transposed, 0, 0, ka, job.Packed);
+            Interlocked.Increment(ref s_rowsOfBProducts);
+            return ParallelFor(context, &RunGemmRowsOfB, (n + PairBlockRows - 1) / PairBlockRows, &job);
+        }
         if (ColumnsOfBPay(&job))
         {
             // op(A)ᵀ as one panel of B ([K, 48]), packed as PackB packs a transposed B (or copies one that is not).
@@ -114,6 +123,25 @@ internal static unsafe partial class CpuKernels
         var group = ColumnBlocks(n).Panels;
         return ParallelFor(context, &RunGemmColumns, (panels + group - 1) / group, &job);
     }
+
+    /// <summary>
+    /// Whether a thin A times a transposed B (<c>A·Bᵀ</c>, A of at most 48 rows: an input gradient <c>g·Wᵀ</c> outside a
+    /// pair, an eager one among them) runs as the pair's input gradient does (<see cref="InputGradientColumns"/>): 8 rows of
+    /// B where they lie against Aᵀ packed once, each tile written to the result transposed. Else every panel of B would be
+    /// packed, transposed 8 × 8 (at [32, 512]·[512, 512]ᵀ 5 % of the seed's eager step). Each element is the same chain of
+    /// fused multiply-adds from +0 either way, so the bits do not change.
+    /// </summary>
+    private static bool RowsOfBPay(GemmJob* job) => job->TransB && !job->TransA && job->M <= TileColumns && job->K > 0;
+
+    private static long s_rowsOfBProducts;
+
+    /// <summary>How many products ran as <see cref="RowsOfBPay"/> says (for tests).</summary>
+    internal static long RowsOfBProducts => Interlocked.Read(ref s_rowsOfBProducts);
+
+    // Rows i0 … i0 + 15 of B: those columns of the result.
+    [UnmanagedCallersOnly]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunGemmRowsOfB(void* state, nuint index) => InputGradientColumns((GemmJob*)state, (long)index * PairBlockRows, PairBlockRows);
 
     /// <summary>
     /// Whether the blocks are rows of the result (a weight's gradient: K the batch, M and N the layer's widths), so that

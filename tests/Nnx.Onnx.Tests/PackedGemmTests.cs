@@ -128,6 +128,30 @@ public sealed class PackedGemmTests
     }
 
     [TestMethod]
+    public void AThinATimesATransposedBReadsBsRowsAndGivesTheBitsOfBTransposedFirst()
+    {
+        // A·Bᵀ for A of at most 48 rows runs as the pair's input gradient does (B's rows in place against Aᵀ packed), and
+        // A·(Bᵀ copied) reads B in place: each element is the same chain of fused multiply-adds from +0 both ways. Rows
+        // of B cut the blocks of 16 and the tiles of 8 (517, 9), A cuts the narrow tile (33) and the panel (48).
+        (int M, int N, int K)[] shapes = [(32, 512, 512), (1, 9, 3), (33, 517, 130), (48, 64, 1100), (7, 24, 5)];
+        foreach (var (m, n, k) in shapes)
+            foreach (var threads in new[] { 1, 2 })
+                foreach (var (alpha, beta, c) in new[] { (1.0, 0.0, Shape.Of()), (-1e-3, 1.0, Shape.Of(m, n)), (2.0, -0.5, Shape.Of(n)), (1.0, 0.99, Shape.Of(m, 1)) })
+                {
+                    var (a, b, cv) = (Values(Shape.Of(m, k), 11, hard: m > 8), Values(Shape.Of(n, k), 12), Values(c, 13));
+                    var bv = b.ToDoubles();
+                    var bt = HostArray.FromDoubles(DType.Float32, Shape.Of(k, n), [.. Enumerable.Range(0, k * n).Select(i => bv[i % n * k + i / n])]);
+                    var before = CpuKernels.RowsOfBProducts;
+                    var rowsOfB = RunKernel(new Gemm(false, true, alpha, beta), a, b, cv, threads);
+                    CpuKernels.RowsOfBProducts.Should().Be(before + 1, "[{0},{1},{2}]: A·Bᵀ reads B's rows", m, n, k);
+                    var copied = RunKernel(new Gemm(false, false, alpha, beta), a, bt, cv, threads);
+                    for (var i = 0; i < copied.Length; i++)
+                        if (BitConverter.SingleToInt32Bits(rowsOfB[i]) != BitConverter.SingleToInt32Bits(copied[i]))
+                            rowsOfB[i].Should().Be(copied[i], "[{0},{1},{2}] α {3} β {4} on {5} threads, element ({6}, {7})", m, n, k, alpha, beta, threads, i / n, i % n);
+                }
+    }
+
+    [TestMethod]
     public void AThinProductOfALargeBMatchesTheReference()
     {
         // B of 2 MB or more is read by columns, 8 at a time, in passes of 256 steps: 1,100 and 1,030 columns end in a cut
