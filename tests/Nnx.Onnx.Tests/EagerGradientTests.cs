@@ -94,4 +94,19 @@ public sealed class EagerGradientTests
         x.ToArray<float>().Should().HaveCount(35, "the operand keeps its own buffer");
         Autodiff.Grad((Tensor a) => (a * a.StopGradient()).Sum())(x).ToArray<float>().Should().Equal(x.ToArray<float>(), "d/da of a·sg(a) is sg(a)");
     }
+
+    [TestMethod]
+    public void AnEagerReluRuleMakesNoMaskAndGivesThePlainRulesBits()
+    {
+        // NaN, ±0 and ±∞ among the values: the mask is read off the output, y > 0.
+        var x = Tensor.FromArray(Enumerable.Range(0, 6 * 11).Select(i => i % 11 == 3 ? float.NaN : i % 11 == 5 ? -0f : i % 11 == 7 ? float.PositiveInfinity
+            : i % 11 == 8 ? float.NegativeInfinity : 0.25f * ((i * 7 % 13) - 6)).ToArray(), 6, 11);
+        var g = Ramp(6, 11, 0.5f);
+        var grad = Autodiff.Grad((Tensor a) => (a.Relu() * g).Sum())(x).ToArray<float>();
+        Eager.IsCached<Greater>(x.Aval).Should().BeFalse("the comparison is inside the jitted rule's one pass");
+        var y = x.Relu();
+        var plain = Tensor.Where(y > 0.0, g, 0.0).ToArray<float>();
+        for (var i = 0; i < plain.Length; i++)
+            BitConverter.SingleToInt32Bits(grad[i]).Should().Be(BitConverter.SingleToInt32Bits(plain[i]), "element {0}", i);
+    }
 }
