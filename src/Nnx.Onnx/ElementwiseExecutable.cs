@@ -7,8 +7,9 @@ namespace NnxSharp.Onnx;
 
 /// <summary>
 /// An eager call's one-node graph run by the elementwise kernel (CpuKernels.Elementwise.cs) on the calling thread,
-/// without a session (<see cref="IEagerKernels"/>): a float32 Add, Sub, Mul, Div, Neg, Abs, Sqrt, Reciprocal or Relu whose
-/// operands fit the kernel's layouts (the result's shape, a row, a column, a scalar), on the CPU, for a graph that would
+/// without a session (<see cref="IEagerKernels"/>): a float32 Add, Sub, Mul, Div, Neg, Abs, Sqrt, Reciprocal or Relu, or
+/// an Rsqrt (lowered as Sqrt then Reciprocal: a program of two instructions; BatchNorm's, five a step of the seed's eager
+/// loop), whose operands fit the kernel's layouts (the result's shape, a row, a column, a scalar), on the CPU, for a graph that would
 /// get one intra-op thread. The kernel rounds each operation as ONNX Runtime's kernel does, so the result has the bits a
 /// session would give; what it saves is the session run, about 2.8 µs, against a few nanoseconds of work for small
 /// tensors. Any other one-node graph compiles to an <see cref="OrtExecutable"/>.
@@ -42,9 +43,10 @@ internal sealed unsafe class ElementwiseExecutable : CallingThreadExecutable
             || graph.Outputs[0].Aval.DType != DType.Float32 || backend.ThreadsFor(graph) != 1)
             return null;
         var watch = Stopwatch.StartNew();
-        // The node the exported file would hold, made a program of one instruction by the fusion pass itself.
+        // The nodes the exported file would hold (one, or a short chain such as rsqrt's Sqrt and Reciprocal), made one
+        // program by the fusion pass itself; anything it leaves outside the program keeps the session.
         var model = OnnxLowering.ToModel(graph);
-        if (model.Graph.Node.Count != 1) return null;
+        if (model.Graph.Node.Count is 0 or > 2) return null;
         var avals = new Dictionary<string, Aval> { ["y0"] = graph.Outputs[0].Aval };
         for (var i = 0; i < graph.Inputs.Length; i++) avals[$"x{i}"] = graph.Inputs[i].Aval;
         HostArray? program = null;
