@@ -6,7 +6,7 @@ namespace NnxSharp.Onnx;
 /// <summary>
 /// An eager call's one-node graph with one output, computed by one of Nnx's kernels on the calling thread instead of a
 /// session (<see cref="IEagerKernels"/>): <see cref="ElementwiseExecutable"/>, <see cref="MatMulExecutable"/>,
-/// <see cref="ColumnSumsExecutable"/>. The
+/// <see cref="ColumnSumsExecutable"/>, <see cref="TransposeExecutable"/>. The
 /// output comes from the backend's pool of small buffers, as a session run's would.
 /// </summary>
 internal abstract class CallingThreadExecutable : Executable

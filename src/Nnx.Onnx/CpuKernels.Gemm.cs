@@ -353,7 +353,7 @@ internal static unsafe partial class CpuKernels
 
     /// <summary><c>dst[q · ld + r] = src[r · ls + q]</c> for r, q in 0 … 7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8(float* src, long ls, float* dst, long ld)
+    internal static void Transpose8(float* src, long ls, float* dst, long ld)
     {
         Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + ls), r2 = Vector256.Load(src + 2 * ls), r3 = Vector256.Load(src + 3 * ls);
         Vector256<float> r4 = Vector256.Load(src + 4 * ls), r5 = Vector256.Load(src + 5 * ls), r6 = Vector256.Load(src + 6 * ls), r7 = Vector256.Load(src + 7 * ls);

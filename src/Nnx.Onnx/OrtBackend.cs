@@ -137,7 +137,8 @@ public sealed class OrtBackend : IBackend, IReshapeCopier, IEagerKernels
     /// (<see cref="ElementwiseExecutable"/>) or a small matrix product's (<see cref="MatMulExecutable"/>); else null.
     /// </summary>
     Executable? IEagerKernels.CompileKernel(Graph graph) =>
-        ElementwiseExecutable.TryCreate(this, graph) ?? (Executable?)MatMulExecutable.TryCreate(this, graph) ?? ColumnSumsExecutable.TryCreate(this, graph);
+        ElementwiseExecutable.TryCreate(this, graph) ?? (Executable?)MatMulExecutable.TryCreate(this, graph)
+        ?? (Executable?)ColumnSumsExecutable.TryCreate(this, graph) ?? TransposeExecutable.TryCreate(this, graph);
 
     /// <summary>On the CPU, a copy of the bytes into a new buffer of <paramref name="aval"/>; on CUDA null (a reshape runs as a graph).</summary>
     DeviceBuffer? IReshapeCopier.CopyReshaped(DeviceBuffer source, Aval aval)

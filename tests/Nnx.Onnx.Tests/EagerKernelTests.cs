@@ -7,10 +7,10 @@ using NnxSharp.Onnx;
 namespace NnxSharp.Tests;
 
 /// <summary>
-/// Eager float32 elementwise calls, small products and sums over leading axes on the CPU run Nnx's kernels on the calling
-/// thread instead of a one-node session (<see cref="ElementwiseExecutable"/>, <see cref="MatMulExecutable"/>,
-/// <see cref="ColumnSumsExecutable"/>): which calls do, and that they give a session's bits, special values, broadcasts
-/// and blocks included.
+/// Eager float32 elementwise calls, small products, sums over leading axes and small transposes on the CPU run Nnx's
+/// kernels on the calling thread instead of a one-node session (<see cref="ElementwiseExecutable"/>,
+/// <see cref="MatMulExecutable"/>, <see cref="ColumnSumsExecutable"/>, <see cref="TransposeExecutable"/>): which calls
+/// do, and that they give a session's bits, special values, broadcasts and blocks included.
 /// </summary>
 [TestClass]
 public sealed class EagerKernelTests
@@ -107,6 +107,27 @@ public sealed class EagerKernelTests
         var d = Tensor.FromArray(Enumerable.Range(0, 96).Select(i => 1.0 / (i + 1)).ToArray(), 12, 8);
         var expected = Enumerable.Range(0, 8).Select(c => Enumerable.Range(0, 12).Aggregate(0.0, (acc, r) => acc + 1.0 / (r * 8 + c + 1))).ToArray();
         d.Sum(0).ToArray<double>().Should().Equal(expected);
+    }
+
+    [TestMethod]
+    public void SmallMatrixTransposesAreCopiedOnTheCallingThreadWithTheSessionsBits()
+    {
+        if (!OrtNative.Available || !System.Runtime.Intrinsics.X86.Avx.IsSupported) return; // the transposes keep their session
+        // Whole 8 × 8 blocks, cut ones at either edge, a row, a column, and the largest taken.
+        Graph[] kernel = [.. new[] { (1, 1), (3, 5), (8, 8), (17, 9), (9, 17), (1, 40), (40, 1), (32, 32), (256, 256) }
+            .Select(s => Graph.Trace(x => x.SwapLastAxes(), F32(s.Item1, s.Item2)))];
+        foreach (var g in kernel) Kernel(g).Should().BeOfType<TransposeExecutable>("{0} is a small float32 matrix", g.Inputs[0].Aval);
+        Graph[] session =
+        [
+            Graph.Trace(x => x.SwapLastAxes(), F32(257, 256)), // over MaxElements
+            Graph.Trace(x => x.SwapLastAxes(), new Aval(Shape.Of(8, 8), DType.Float64)),
+            Graph.Trace(x => x.SwapLastAxes(), F32(2, 3, 4)),
+            Graph.Trace(x => x.Transpose([1, 0]) * 2.0, F32(8, 8)), // two primitives
+        ];
+        foreach (var g in session) Kernel(g).Should().BeNull("{0} keeps its session", g.Inputs[0].Aval);
+        var seed = 90;
+        foreach (var g in kernel) AssertSameBits(g, [ElementwiseFusionTests.Values(g.Inputs[0].Aval, seed++, hard: true)], $"transpose of {g.Inputs[0].Aval}");
+        NoKernelOnTwoThreads(kernel[7], "transpose");
     }
 
     /// <summary>Products at sizes that cut the kernel's 4 rows and 16 or 8 columns, with NaN, ±∞, ±0 and subnormals among the values.</summary>
