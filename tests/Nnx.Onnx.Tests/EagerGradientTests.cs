@@ -46,6 +46,32 @@ public sealed class EagerGradientTests
     }
 
     [TestMethod]
+    public void AJittedRulesIntermediateResultIsFreedToo()
+    {
+        // relu(relu(a)): the outer relu's rule (one jitted call for float32) makes an intermediate cotangent, which a
+        // jitted call returns rather than Tensor.Apply.
+        var x = Ramp(8, 17, 0.1f);
+        Autodiff.Grad((Tensor a) => a.Relu().Relu().Sum())(x); // compiled
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.TryStartNoGCRegion(16 << 20).Should().BeTrue();
+        long made;
+        Tensor grad;
+        try
+        {
+            var before = OrtBuffer.Live;
+            grad = Autodiff.Grad((Tensor a) => a.Relu().Relu().Sum())(x);
+            made = OrtBuffer.Live - before;
+        }
+        finally
+        {
+            GC.EndNoGCRegion();
+        }
+        made.Should().BeLessThanOrEqualTo(4, "the forward's two relus and sum, and the gradient: the outer rule's result is freed");
+        grad.ToArray<float>().Should().Equal(x.ToArray<float>().Select(v => v > 0 ? 1f : 0f));
+    }
+
+    [TestMethod]
     public void AnEnclosingTapeKeepsTheInnerPassIntermediatesForItsOwnPass()
     {
         // d/dw of Σ ∂/∂x Σ (x·w)²: the inner pass runs under the outer tape, which reads its intermediates later.

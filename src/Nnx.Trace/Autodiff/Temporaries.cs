@@ -6,8 +6,9 @@ namespace NnxSharp;
 /// known, instead of leaving their buffers to the garbage collector. An eager training step at width 512 made about
 /// 8 MB of them a step, and collecting them cost more than the step's arithmetic (notes/autodiff.md, "Freeing the
 /// reverse pass's intermediates").
-/// <para>Only what <see cref="Tensor.Apply"/> runs eagerly is collected, so a tensor made before the scope opened (a
-/// forward value, a parameter, an argument) is never freed by it; scopes nest.</para>
+/// <para>Only what <see cref="Tensor.Apply"/> runs eagerly and what a jitted call returns (the rules' jitted products) is
+/// collected, so a tensor made before the scope opened (a forward value, a parameter, an argument) is never freed by it;
+/// scopes nest.</para>
 /// </summary>
 internal sealed class Temporaries
 {
@@ -21,7 +22,7 @@ internal sealed class Temporaries
     /// <summary>Opens a scope on this thread; <see cref="Close"/> ends it.</summary>
     public static Temporaries Open() => _current = new Temporaries(_current);
 
-    /// <summary>Counts a tensor that an eager operation made, when a scope is open on this thread; returns it.</summary>
+    /// <summary>Counts a tensor that an eager operation or a jitted call made, when a scope is open on this thread; returns it.</summary>
     public static Tensor Made(Tensor output)
     {
         _current?._made.Add(output);

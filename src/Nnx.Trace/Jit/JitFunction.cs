@@ -144,7 +144,7 @@ internal sealed class JitFunction : StagedFunction<JitFunction.CallKey, JitFunct
             NanCheck.Outputs($"Jit.Pure({Name})", results, [.. LeafNames(compiled).Outputs.Where((_, i) => compiled.Forward[i] < 0)]);
         var outs = room.Outputs;
         for (int i = 0, r = 0; i < outs.Length; i++)
-            outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : new Tensor(results[r++]);
+            outs[i] = compiled.Forward[i] >= 0 ? leaves[compiled.Forward[i]] : Temporaries.Made(new Tensor(results[r++])); // an eager result, as Tensor.Apply's
         return Tree.Unflatten(compiled.OutputDef, outs);
     }
 

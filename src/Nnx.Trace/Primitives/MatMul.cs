@@ -82,8 +82,8 @@ internal sealed record MatMul : Primitive
         var eager = !g.IsSymbolic && !x[0].IsSymbolic && !x[1].IsSymbolic && x[0].Rank == 2 && x[1].Rank == 2 && g.DType == DType.Float32;
         return
         [
-            eager && x[1].Size >= FusedTranspose ? Temporaries.Made(TimesTransposed(g, x[1])) : g.MatMul(x[1].SwapLastAxes()),
-            eager && x[0].Size >= FusedTranspose ? Temporaries.Made(TransposedTimes(x[0], g)) : x[0].SwapLastAxes().MatMul(g),
+            eager && x[1].Size >= FusedTranspose ? TimesTransposed(g, x[1]) : g.MatMul(x[1].SwapLastAxes()),
+            eager && x[0].Size >= FusedTranspose ? TransposedTimes(x[0], g) : x[0].SwapLastAxes().MatMul(g),
         ];
     }
 

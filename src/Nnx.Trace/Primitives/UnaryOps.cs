@@ -149,7 +149,7 @@ internal sealed record Relu : Unary
     /// notes/autodiff.md). Under a trace or a tape the jitted call inlines.
     /// </summary>
     public override Tensor?[] Vjp(Tensor[] x, Tensor y, Tensor g) =>
-        [!y.IsSymbolic && !g.IsSymbolic && g.DType == DType.Float32 ? Temporaries.Made(Masked(y, g)) : Tensor.Where(y > 0.0, g, 0.0)];
+        [!y.IsSymbolic && !g.IsSymbolic && g.DType == DType.Float32 ? Masked(y, g) : Tensor.Where(y > 0.0, g, 0.0)];
 
     private static readonly Func<Tensor, Tensor, Tensor> Masked = Jit.Pure((Tensor y, Tensor g) => Tensor.Where(y > 0.0, g, 0.0));
 }
