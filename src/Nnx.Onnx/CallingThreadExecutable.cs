@@ -49,6 +49,17 @@ internal abstract class CallingThreadExecutable : Executable
         Compute(inputs, Backend.Own(outputs[0]));
     }
 
+    /// <summary>
+    /// The data of <paramref name="buffer"/> (an input, or the output) once any asynchronous run that writes it is done. The
+    /// caller keeps the buffer alive while it uses the pointer (<c>GC.KeepAlive</c> after the kernel).
+    /// </summary>
+    protected unsafe void* DataOf(DeviceBuffer buffer)
+    {
+        var b = Backend.Own(buffer);
+        b.WaitForProducer();
+        return (void*)OrtNative.Data(b.Value);
+    }
+
     /// <summary>Computes the output into <paramref name="output"/> from <paramref name="inputs"/>, whose avals were checked.</summary>
     protected abstract void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output);
 }

@@ -44,6 +44,7 @@ internal sealed unsafe class ColumnSumsExecutable : CallingThreadExecutable
             || input >= graph.Inputs.Length || model.Graph.Initializer.FirstOrDefault(t => t.Name == node.Input[2]) is not { } scale)
             return null;
         var bytes = scale.RawData.Span;
+        if (bytes.Length != output.DType.ItemSize()) return null;
         var value = output.DType == DType.Float64 ? BitConverter.ToDouble(bytes) : BitConverter.ToSingle(bytes);
         var columns = Math.Max(output.Shape.Size, 1);
         if (graph.Inputs[input].Aval.Shape.Size % columns != 0) return null;
@@ -52,10 +53,7 @@ internal sealed unsafe class ColumnSumsExecutable : CallingThreadExecutable
 
     protected override void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
     {
-        var x = Backend.Own(inputs[_input]);
-        x.WaitForProducer();
-        output.WaitForProducer();
-        CpuKernels.SumColumns((void*)OrtNative.Data(x.Value), (void*)OrtNative.Data(output.Value), _rows, _columns, _scale, _isDouble);
+        CpuKernels.SumColumns(DataOf(inputs[_input]), DataOf(output), _rows, _columns, _scale, _isDouble);
         // The values behind the pointers must outlive the kernel: the input (through the list that holds it) and the output.
         GC.KeepAlive(inputs);
         GC.KeepAlive(output);

@@ -67,15 +67,9 @@ internal sealed unsafe class ElementwiseExecutable : CallingThreadExecutable
     protected override void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
     {
         var bases = stackalloc float*[_registers];
-        for (var k = 0; k < _operands.Length; k++)
-        {
-            var b = Backend.Own(inputs[_operands[k]]);
-            b.WaitForProducer();
-            bases[k] = (float*)OrtNative.Data(b.Value);
-        }
+        for (var k = 0; k < _operands.Length; k++) bases[k] = (float*)DataOf(inputs[_operands[k]]);
         for (var j = _operands.Length; j < _registers; j++) bases[j] = null;
-        output.WaitForProducer();
-        bases[_outputRegister] = (float*)OrtNative.Data(output.Value);
+        bases[_outputRegister] = (float*)DataOf(output);
         fixed (long* p = _program) CpuKernels.RunElementwise(new ElementwiseProgram(p, _program.Length, check: false), bases);
         // The values behind the pointers must outlive the kernel: the inputs (through the list that holds them) and the output.
         GC.KeepAlive(inputs);

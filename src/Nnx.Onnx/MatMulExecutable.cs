@@ -58,11 +58,7 @@ internal sealed unsafe class MatMulExecutable : CallingThreadExecutable
 
     protected override void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
     {
-        var (a, b) = (Backend.Own(inputs[_a]), Backend.Own(inputs[_b]));
-        a.WaitForProducer();
-        b.WaitForProducer();
-        output.WaitForProducer();
-        Multiply((float*)OrtNative.Data(a.Value), (float*)OrtNative.Data(b.Value), (float*)OrtNative.Data(output.Value), _m, _k, _n);
+        Multiply((float*)DataOf(inputs[_a]), (float*)DataOf(inputs[_b]), (float*)DataOf(output), _m, _k, _n);
         // The values behind the pointers must outlive the kernel: the inputs (through the list that holds them) and the output.
         GC.KeepAlive(inputs);
         GC.KeepAlive(output);

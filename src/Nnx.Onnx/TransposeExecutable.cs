@@ -39,10 +39,7 @@ internal sealed unsafe class TransposeExecutable : CallingThreadExecutable
 
     protected override void Compute(IReadOnlyList<DeviceBuffer> inputs, OrtBuffer output)
     {
-        var x = Backend.Own(inputs[0]);
-        x.WaitForProducer();
-        output.WaitForProducer();
-        Copy((float*)OrtNative.Data(x.Value), (float*)OrtNative.Data(output.Value), _rows, _columns);
+        Copy((float*)DataOf(inputs[0]), (float*)DataOf(output), _rows, _columns);
         // The values behind the pointers must outlive the copy: the input (through the list that holds it) and the output.
         GC.KeepAlive(inputs);
         GC.KeepAlive(output);
