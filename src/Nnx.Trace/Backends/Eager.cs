@@ -34,13 +34,17 @@ internal static class Eager
         for (var i = 1; i < inputs.Length; i++)
             if (inputs[i].DeviceBuffer.Backend != backend)
                 throw new ArgumentException($"{op.Name}: operand {i} lives on {inputs[i].DeviceBuffer.Backend.Name} but operand 0 on {backend.Name}; move them to one device first.");
-        if (op is Reshape r && backend is IReshapeCopier copier && r.NewShape.Size == inputs[0].Size
-            && copier.CopyReshaped(inputs[0].DeviceBuffer, new Aval(r.NewShape, inputs[0].DType)) is { } copy)
+        // A reshape, or a StopGradient (whose value is its operand's; BatchNorm's statistics take it, ten a step of the seed's
+        // eager loop, each a session run of an Identity before), is a copy of the operand's elements. A copy, not the same
+        // buffer: either tensor may be disposed alone.
+        Aval? copied = op switch
+        {
+            Reshape r when r.NewShape.Size == inputs[0].Size => new Aval(r.NewShape, inputs[0].DType),
+            StopGradient => inputs[0].Aval,
+            _ => null,
+        };
+        if (copied is not null && backend is IReshapeCopier copier && copier.CopyReshaped(inputs[0].DeviceBuffer, copied) is { } copy)
             return new Tensor(copy);
-        // StopGradient's value is its operand's: a copy too (BatchNorm's statistics take it, ten a step of the seed's eager
-        // loop, each a session run of an Identity before). A copy, not the same buffer: either tensor may be disposed alone.
-        if (op is StopGradient && backend is IReshapeCopier same && same.CopyReshaped(inputs[0].DeviceBuffer, inputs[0].Aval) is { } value)
-            return new Tensor(value);
         // A cached call skips shape inference: the same primitive on the same avals was checked when it was compiled.
         if (!Lookup.TryGetValue(new Probe(op, inputs, backend), out var exe))
         {
